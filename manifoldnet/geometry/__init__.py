@@ -1,0 +1,29 @@
+"""Geometry on plain arrays (numpy/scipy only; never torch, never the viewer).
+
+One mathematical concept per module; the public functions are re-exported here lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# public name -> submodule (filled in as modules land)
+_LAZY: dict[str, str] = {
+    "halfedge_lengths": "elements",
+    "corner_angles": "elements",
+    "corner_angles_from_lengths": "elements",
+    "halfedge_cotans_from_lengths": "elements",
+    "face_areas_from_lengths": "elements",
+    "vertex_angle_sums": "elements",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'manifoldnet.geometry' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value

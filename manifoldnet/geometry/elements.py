@@ -1,0 +1,80 @@
+"""Per-face elementary quantities every operator is built from: half-edge lengths, corner angles, cotangents.
+
+Intrinsic: the ``*_from_lengths`` functions need only the (F, 3) half-edge lengths, so they serve
+intrinsic (edge-length) meshes as well as embedded ones.
+
+Conventions
+-----------
+``halfedge_lengths[f, k]`` is the length of half-edge ``3f + k``, from ``faces[f, k]`` to
+``faces[f, (k+1) % 3]``; ``corner_angles[f, k]`` is the interior angle at ``faces[f, k]``; the corner
+opposite half-edge ``k`` is ``(k + 2) % 3``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mesh import Mesh
+
+__all__ = [
+    "halfedge_lengths",
+    "corner_angles",
+    "corner_angles_from_lengths",
+    "halfedge_cotans_from_lengths",
+    "face_areas_from_lengths",
+    "vertex_angle_sums",
+]
+
+
+def halfedge_lengths(mesh: Mesh) -> np.ndarray:
+    """(F, 3) float64: length of half-edge ``3f + k``."""
+    p = mesh.verts[mesh.faces]
+    return np.linalg.norm(np.roll(p, -1, axis=1) - p, axis=2)
+
+
+def face_areas_from_lengths(lengths: np.ndarray) -> np.ndarray:
+    """(F,) float64 by Heron's formula in its numerically stable form (Kahan); 0 for degenerate triangles."""
+    s = np.sort(lengths, axis=1)[:, ::-1]  # a >= b >= c
+    a, b, c = s[:, 0], s[:, 1], s[:, 2]
+    q = (a + (b + c)) * (c - (a - b)) * (c + (a - b)) * (a + (b - c))
+    return 0.25 * np.sqrt(np.maximum(q, 0.0))
+
+
+def corner_angles_from_lengths(lengths: np.ndarray) -> np.ndarray:
+    """(F, 3) float64 interior angles in [0, pi] at corners ``k``, from half-edge lengths.
+
+    The angle at corner k lies between half-edge k and half-edge (k+2); it is opposite half-edge (k+1).
+    Computed as ``atan2(4 * area, b^2 + c^2 - a^2)`` (accurate for needles and caps; degenerate
+    triangles give angles 0 or pi, never NaN).
+    """
+    l2 = lengths**2
+    a2 = np.roll(l2, -1, axis=1)  # opposite side of corner k: half-edge k+1
+    b2, c2 = l2, np.roll(l2, 1, axis=1)
+    area4 = 4.0 * face_areas_from_lengths(lengths)[:, None]
+    return np.arctan2(area4, b2 + c2 - a2)
+
+
+def corner_angles(mesh: Mesh) -> np.ndarray:
+    """(F, 3) float64 interior angles at ``faces[f, k]``."""
+    return corner_angles_from_lengths(halfedge_lengths(mesh))
+
+
+def halfedge_cotans_from_lengths(lengths: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """(F, 3) float64: cotangent of the angle opposite half-edge k (at corner (k+2) % 3).
+
+    Guard for degenerate triangles: ``cot = (b^2 + c^2 - a^2) / (4 * area)`` with the area clamped below at
+    ``eps * (mean squared edge length of the face)``, so zero-area faces give large but finite weights.
+    """
+    l2 = lengths**2
+    a2 = l2  # opposite side of corner k+2 is half-edge k
+    b2, c2 = np.roll(l2, -1, axis=1), np.roll(l2, 1, axis=1)
+    area = face_areas_from_lengths(lengths)
+    floor = eps * l2.mean(axis=1)
+    return (b2 + c2 - a2) / (4.0 * np.maximum(area, floor)[:, None] + (floor == 0)[:, None])
+
+
+def vertex_angle_sums(mesh: Mesh, angles: np.ndarray | None = None) -> np.ndarray:
+    """(V,) float64: sum of corner angles at each vertex (0 at unreferenced vertices)."""
+    if angles is None:
+        angles = corner_angles(mesh)
+    return np.bincount(mesh.faces.reshape(-1), weights=angles.reshape(-1), minlength=mesh.n_verts)
