@@ -20,20 +20,20 @@ from .mesh import Mesh
 
 __all__ = [
     "ICOSPHERE_VERTS",
-    "icosphere",
-    "icosphere_with_verts",
-    "uv_sphere",
-    "torus",
+    "bowtie",
     "ellipsoid",
     "flat_disk",
-    "open_cylinder",
     "genus2",
-    "nonmanifold_fin",
-    "bowtie",
-    "two_spheres",
-    "noisy_sphere",
+    "icosphere",
+    "icosphere_with_verts",
     "loop_subdivide",
+    "noisy_sphere",
+    "nonmanifold_fin",
+    "open_cylinder",
     "signed_volume",
+    "torus",
+    "two_spheres",
+    "uv_sphere",
 ]
 
 #: subdivisions -> vertex count of :func:`icosphere` (``10 * 4**s + 2``).
@@ -211,7 +211,9 @@ def two_spheres(subdivisions: int = 2, radius: float = 1.0, separation: float = 
     return Mesh(np.concatenate([v * r - shift, v * r + shift]), np.concatenate([f, f + len(v)]))
 
 
-def noisy_sphere(subdivisions: int = 3, noise: float = 0.02, seed: int = 0, irregularity: float = 0.35) -> Mesh:
+def noisy_sphere(
+    subdivisions: int = 3, noise: float = 0.02, seed: int = 0, irregularity: float = 0.35
+) -> Mesh:
     """An irregular, jittered sphere with as many vertices as ``icosphere(subdivisions)``.
 
     Vertices: a Fibonacci lattice moved tangentially by ``irregularity`` times the mean spacing (random),
@@ -324,7 +326,9 @@ def flat_disk(n_rings: int = 8, radius: float = 1.0) -> Mesh:
     xy = np.concatenate([[[0.0, 0.0]], np.stack([k * np.cos(ang), k * np.sin(ang)], 1) / n])
     f = Delaunay(xy, qhull_options="Qbb Qc Qz Q12 Qt").simplices.astype(np.int64)
     q = xy[f]
-    cross = (q[:, 1, 0] - q[:, 0, 0]) * (q[:, 2, 1] - q[:, 0, 1]) - (q[:, 1, 1] - q[:, 0, 1]) * (q[:, 2, 0] - q[:, 0, 0])
+    cross = (q[:, 1, 0] - q[:, 0, 0]) * (q[:, 2, 1] - q[:, 0, 1]) - (q[:, 1, 1] - q[:, 0, 1]) * (
+        q[:, 2, 0] - q[:, 0, 0]
+    )
     f = np.where((cross > 0)[:, None], f, f[:, ::-1])
     f = f[np.abs(cross) > 1e-12 / n**2]  # Qt may add flat simplices for co-circular points
     verts = np.concatenate([xy * rad, np.zeros((len(xy), 1))], axis=1)
