@@ -1,0 +1,529 @@
+"""The built-in sweep table: every public operator of manifoldnet, with the identities that apply to it.
+
+THE one place where an operator joins the sweep: add a ``@register(...)`` entry here (or, for users' own
+layers, in their module, see :func:`~manifoldnet.robustness.registry.register`). Imports are lazy: an operator
+whose module is not installed shows as SKIP. Conventions and identities follow ``DESIGN.md`` section 6.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..mesh import Mesh
+from ..testing import (
+    assert_distances,
+    assert_eigenbasis,
+    assert_finite,
+    assert_gauss_bonnet,
+    assert_laplacian_identities,
+    assert_mass_identities,
+    assert_orthonormal_frames,
+    assert_shape,
+    is_closed_manifold,
+)
+from .registry import register
+
+K_EIG = 8  # eigenpairs in the sweep: small, the identities do not need more
+DENSE_MAX = 3000  # dense PSD / Hermitian checks up to this many vertices
+
+
+def source_vertex(mesh: Mesh) -> int:
+    """A deterministic source: the first referenced vertex of the largest component."""
+    comp = mesh.vertex_components
+    ref = mesh.referenced
+    sizes = np.bincount(comp[ref], minlength=comp.max() + 1)
+    return int(np.flatnonzero(ref & (comp == np.argmax(sizes)))[0])
+
+
+def _unit_rows(x, mask, name):
+    n = np.linalg.norm(np.asarray(x)[mask], axis=-1)
+    if n.size and np.abs(n - 1).max() > 1e-8:
+        i = int(np.flatnonzero(mask)[np.argmax(np.abs(n - 1))])
+        raise AssertionError(f"{name}[{i}] is not a unit vector (norm {np.linalg.norm(np.asarray(x)[i]):.6g})")
+
+
+def _live_verts(mesh: Mesh) -> np.ndarray:
+    """(V,) bool: vertices with a face of positive area (where normals and frames are defined)."""
+    good = np.ones(mesh.n_faces, dtype=bool)
+    good[mesh.zero_area_faces] = False
+    live = np.zeros(mesh.n_verts, dtype=bool)
+    live[mesh.faces[good].ravel()] = True
+    return live
+
+
+# ============================================================================ Laplacians (owner B)
+def _check_lm(**kw):
+    def check(mesh, out):
+        L, M = out
+        assert_laplacian_identities(L, M, mesh, psd=mesh.n_verts <= DENSE_MAX, **kw)
+
+    return check
+
+
+@register("laplacian.cotan", check=_check_lm())
+def _lap_cotan(mesh):
+    """Cotan L with lumped mass."""
+    from ..geometry.laplacian import laplacian
+
+    return laplacian(mesh, "cotan", "lumped")
+
+
+@register("laplacian.voronoi", check=_check_lm())
+def _lap_voronoi(mesh):
+    """Cotan L with mixed Voronoi mass."""
+    from ..geometry.laplacian import laplacian
+
+    return laplacian(mesh, "cotan", "voronoi")
+
+
+@register("laplacian.galerkin_mass", check=lambda mesh, M: assert_mass_identities(M, mesh))
+def _mass_galerkin(mesh):
+    from ..geometry.laplacian import mass_matrix
+
+    return mass_matrix(mesh, "galerkin")
+
+
+def _check_robust(mesh, out):
+    L, M = out
+    # intrinsic mollification changes lengths by ~1e-5 of the mean edge: area within 1e-3
+    assert_laplacian_identities(L, M, mesh, psd=mesh.n_verts <= DENSE_MAX,
+                                nonpositive_offdiag=True, check_mass=False)
+    assert_mass_identities(M, mesh, area_rtol=1e-3)
+
+
+@register("laplacian.robust", check=_check_robust)
+def _lap_robust(mesh):
+    from ..geometry.laplacian import laplacian
+
+    return laplacian(mesh, "robust", "lumped")
+
+
+# ============================================================================ spectra, descriptors (owner B)
+def _eig(mesh):
+    from ..geometry.laplacian import laplacian
+    from ..geometry.spectral import eigenbasis
+
+    L, M = laplacian(mesh)
+    evals, evecs = eigenbasis(L, M, min(K_EIG, mesh.n_verts - 1))
+    return L, M, evals, evecs
+
+
+def _check_eig(mesh, out):
+    L, M, evals, evecs = out
+    assert_eigenbasis(evals, evecs, L, M)
+    if is_closed_manifold(mesh) and mesh.n_components == 1 and abs(evals[0]) > 1e-8 * max(abs(evals[-1]), 1):
+        raise AssertionError(f"first eigenvalue of a connected closed mesh is {evals[0]:.3g}, not 0")
+
+
+@register("spectral.eigenbasis", check=_check_eig)
+def _eigenbasis(mesh):
+    """k=8 eigenpairs of the cotan Laplacian."""
+    return _eig(mesh)
+
+
+def _check_signature(mesh, out):
+    assert_shape(out, (mesh.n_verts, None), "signature")
+    if (np.asarray(out) < -1e-8 * max(np.abs(out).max(), 1e-300)).any():
+        raise AssertionError("a heat/wave kernel signature is negative")
+
+
+@register("descriptors.hks", check=_check_signature)
+def _hks(mesh):
+    from ..geometry.descriptors import heat_kernel_signature
+
+    _, _, evals, evecs = _eig(mesh)
+    return heat_kernel_signature(evals, evecs, n_times=8)
+
+
+@register("descriptors.wks", check=_check_signature)
+def _wks(mesh):
+    from ..geometry.descriptors import wave_kernel_signature
+
+    _, _, evals, evecs = _eig(mesh)
+    return wave_kernel_signature(evals, evecs, n_energies=8)
+
+
+# ============================================================================ curvature (owner B)
+@register("curvature.gaussian", check=lambda mesh, K: assert_gauss_bonnet(K, mesh))
+def _gauss(mesh):
+    from ..geometry.curvature import gaussian_curvature
+
+    return gaussian_curvature(mesh)
+
+
+@register("curvature.mean", check=lambda mesh, H: assert_shape(H, (mesh.n_verts,), "mean curvature"))
+def _mean(mesh):
+    from ..geometry.curvature import mean_curvature
+
+    return mean_curvature(mesh)
+
+
+def _check_principal(mesh, out):
+    k1, k2, d1, d2 = out
+    V = mesh.n_verts
+    for a, s, n in ((k1, (V,), "k1"), (k2, (V,), "k2"), (d1, (V, 3), "d1"), (d2, (V, 3), "d2")):
+        assert_shape(a, s, n)
+    live = _live_verts(mesh)
+    if (np.asarray(k1)[live] < np.asarray(k2)[live] - 1e-9 * (np.abs(k1).max() + 1)).any():
+        raise AssertionError("principal curvatures are not ordered k1 >= k2")
+    dots = np.abs(np.einsum("ij,ij->i", d1, d2))[live]
+    if dots.size and dots.max() > 1e-6:
+        raise AssertionError(f"principal directions are not orthogonal (|d1.d2| up to {dots.max():.3g})")
+
+
+@register("curvature.principal", check=_check_principal)
+def _principal(mesh):
+    from ..geometry.curvature import principal_curvatures
+
+    return principal_curvatures(mesh)
+
+
+# ============================================================================ frames (owner C)
+def _check_normals(mesh, n):
+    assert_shape(n, (mesh.n_verts, 3), "vertex normals")
+    _unit_rows(n, _live_verts(mesh), "vertex normals")
+
+
+@register("frames.vertex_normals", check=_check_normals)
+def _normals(mesh):
+    from ..geometry.frames import vertex_normals
+
+    return vertex_normals(mesh)
+
+
+def _check_vertex_frames(mesh, fr):
+    assert_orthonormal_frames(fr, mesh.n_verts, name="vertex frames")
+    from ..geometry.frames import vertex_normals
+
+    live = _live_verts(mesh)
+    err = np.abs(np.asarray(fr)[live, 2] - vertex_normals(mesh)[live]).max(initial=0.0)
+    if err > 1e-8:
+        raise AssertionError(f"vertex frame normal row differs from vertex_normals by {err:.3g}")
+
+
+def _frames(gauge):
+    def run(mesh):
+        from ..geometry.frames import vertex_frames
+
+        return vertex_frames(mesh, gauge=gauge)
+
+    return run
+
+
+for _g in ("intrinsic", "world", "principal"):
+    register(f"frames.vertex_{_g}", check=_check_vertex_frames)(_frames(_g))
+
+
+def _check_face_frames(mesh, fr):
+    good = np.ones(mesh.n_faces, dtype=bool)
+    good[mesh.zero_area_faces] = False
+    assert_orthonormal_frames(fr, mesh.n_faces, mask=good, name="face frames")
+    err = np.abs(np.asarray(fr)[good, 2] - mesh.face_normals[good]).max(initial=0.0)
+    if err > 1e-8:
+        raise AssertionError(f"face frame normal row differs from the face normal by {err:.3g}")
+
+
+@register("frames.face", check=_check_face_frames)
+def _face_frames(mesh):
+    from ..geometry.frames import face_frames
+
+    return face_frames(mesh)
+
+
+# ============================================================================ log map, transport (owner C)
+def _check_directed(mesh, edge_index, name):
+    E = mesh.n_edges
+    assert_shape(edge_index, (2, 2 * E), f"{name} edge_index")
+    ei = np.asarray(edge_index)
+    got = np.unique(np.sort(ei, axis=0), axis=1)
+    if got.shape[1] != E or not np.array_equal(got.T, mesh.edges):
+        raise AssertionError(f"{name} edge_index does not hold each mesh edge in both directions")
+
+
+def _check_logmap(mesh, out):
+    ei, r, theta = out
+    _check_directed(mesh, ei, "logmap")
+    n = 2 * mesh.n_edges
+    assert_shape(r, (n,), "r")
+    assert_shape(theta, (n,), "theta")
+    ei = np.asarray(ei)
+    length = np.linalg.norm(mesh.verts[ei[1]] - mesh.verts[ei[0]], axis=1)
+    err = np.abs(np.asarray(r) - length)
+    if err.max() > 1e-9 * max(length.max(), 1e-300):
+        raise AssertionError(f"log-map radius differs from the edge length by up to {err.max():.3g}")
+
+
+@register("logmap.one_ring", check=_check_logmap)
+def _logmap(mesh):
+    from ..geometry.logmap import one_ring_logmap
+
+    return one_ring_logmap(mesh)
+
+
+def _check_two_ring(mesh, out):
+    ei, r, theta = out[:3]
+    P = np.shape(r)[0]
+    assert_shape(ei, (2, P), "two-ring edge_index")
+    assert_shape(theta, (P,), "two-ring theta")
+    if P and ((np.asarray(ei) < 0).any() or (np.asarray(ei) >= mesh.n_verts).any()):
+        raise AssertionError("two-ring edge_index out of range")
+    if (np.asarray(r) < 0).any():
+        raise AssertionError("negative two-ring radius")
+
+
+@register("logmap.two_ring", check=_check_two_ring)
+def _two_ring(mesh):
+    from ..geometry.logmap import two_ring_logmap
+
+    return two_ring_logmap(mesh)
+
+
+def _check_transport(mesh, out):
+    ei, rho = out
+    _check_directed(mesh, ei, "transport")
+    assert_shape(rho, (2 * mesh.n_edges,), "rho")
+    ei, rho = np.asarray(ei), np.asarray(rho)
+    # rho_ji = -rho_ij (mod 2 pi): transport back undoes transport
+    key = ei[0] * np.int64(mesh.n_verts) + ei[1]
+    rkey = ei[1] * np.int64(mesh.n_verts) + ei[0]
+    order = np.argsort(key)
+    j = order[np.searchsorted(key[order], rkey)]
+    err = np.abs(np.angle(np.exp(1j * (rho + rho[j]))))
+    if err.max() > 1e-8:
+        raise AssertionError(f"transport is not inverted by the reverse edge: |rho_ij + rho_ji| up to {err.max():.3g}")
+
+
+@register("transport.edge", check=_check_transport)
+def _transport(mesh):
+    from ..geometry.transport import edge_transport
+
+    return edge_transport(mesh)
+
+
+def _check_connection_laplacian(mesh, Lc):
+    V = mesh.n_verts
+    assert_shape(Lc, (V, V), "connection Laplacian")
+    Lc = sp.csr_matrix(Lc)
+    s = np.abs(Lc.data).max() if Lc.nnz else 1.0
+    herm = Lc - Lc.conj().T
+    if herm.nnz and np.abs(herm.data).max() > 1e-8 * s:
+        raise AssertionError("connection Laplacian is not Hermitian")
+    if V <= DENSE_MAX:
+        ev = np.linalg.eigvalsh(Lc.toarray())
+        if ev[0] < -1e-7 * max(s, abs(ev[-1])):
+            raise AssertionError(f"connection Laplacian is not PSD: smallest eigenvalue {ev[0]:.3g}")
+
+
+@register("transport.connection_laplacian", check=_check_connection_laplacian)
+def _connection_laplacian(mesh):
+    from ..geometry.transport import connection_laplacian
+
+    return connection_laplacian(mesh)
+
+
+# ============================================================================ gradients (owner C)
+def _grad3(G, mesh):
+    """(F, 3, V)-like access: returns a function x (V,) -> (F, 3) gradients, whatever the stacking."""
+    F = mesh.n_faces
+    if sp.issparse(G):
+        assert_shape(G, (3 * F, mesh.n_verts), "face gradient")
+        return lambda x: np.asarray(G @ x).reshape(F, 3)
+    assert_shape(G, (F, 3, mesh.n_verts), "face gradient")
+    return lambda x: np.einsum("fkv,v->fk", G, x)
+
+
+def _check_face_gradient(mesh, G):
+    grad = _grad3(G, mesh)
+    scale = float(np.ptp(mesh.verts, axis=0).max()) or 1.0
+    g1 = grad(np.ones(mesh.n_verts))
+    if np.abs(g1).max() > 1e-8 / scale * 10:
+        raise AssertionError(f"gradient of a constant is not 0 (up to {np.abs(g1).max():.3g})")
+    # gradient of the coordinate function x: the projection of e_x onto the face plane (non-degenerate faces)
+    good = mesh.face_areas > 1e-6 * np.mean(mesh.edge_lengths) ** 2
+    n = mesh.face_normals
+    gx = grad(mesh.verts[:, 0] - mesh.verts[:, 0].mean())
+    want = np.eye(3)[0] - n[:, :1] * n
+    err = np.abs(gx - want)[good]
+    if err.size and err.max() > 1e-6:
+        raise AssertionError(f"gradient of x differs from the tangent projection of e_x by {err.max():.3g}")
+
+
+@register("gradient.face", check=_check_face_gradient)
+def _face_gradient(mesh):
+    from ..geometry.gradient import face_gradient
+
+    return face_gradient(mesh)
+
+
+def _check_div_grad(mesh, out):
+    div, G, L = out
+    V, F = mesh.n_verts, mesh.n_faces
+    assert_shape(div, (V, 3 * F), "divergence")
+    DG = sp.csr_matrix(div @ (G.reshape(3 * F, V) if not sp.issparse(G) else G))
+    diff = DG + L
+    s = np.abs(L.data).max() if L.nnz else 1.0
+    if diff.nnz and np.abs(diff.data).max() > 1e-6 * s:
+        raise AssertionError(f"divergence @ face_gradient != -L (max error {np.abs(diff.data).max():.3g})")
+
+
+@register("gradient.divergence", check=_check_div_grad)
+def _divergence(mesh):
+    from ..geometry.gradient import divergence, face_gradient
+    from ..geometry.laplacian import cotan_laplacian
+
+    return divergence(mesh), face_gradient(mesh), cotan_laplacian(mesh)
+
+
+def _check_vertex_gradient(mesh, G):
+    assert_shape(G, (mesh.n_verts, mesh.n_verts), "vertex gradient")
+    g1 = np.abs(G @ np.ones(mesh.n_verts))
+    s = np.abs(sp.csr_matrix(G).data).max(initial=1.0)
+    if g1.max() > 1e-8 * s:
+        raise AssertionError(f"vertex gradient of a constant is not 0 (up to {g1.max():.3g})")
+
+
+@register("gradient.vertex", check=_check_vertex_gradient)
+def _vertex_gradient(mesh):
+    from ..geometry.gradient import vertex_gradient
+
+    return vertex_gradient(mesh)
+
+
+# ============================================================================ geodesics (owner D)
+def _check_dist(exact):
+    def check(mesh, out):
+        d, src = out
+        assert_distances(d, mesh, [src], exact=exact)
+
+    return check
+
+
+@register("geodesics.heat", check=_check_dist(False), allow_inf=True)
+def _heat(mesh):
+    from ..geometry.geodesics import geodesic_distance
+
+    s = source_vertex(mesh)
+    return geodesic_distance(mesh, [s], method="heat"), s
+
+
+def _check_batched(mesh, out):
+    D, srcs = out
+    assert_shape(D, (len(srcs), mesh.n_verts), "batched distances")
+    for d, s in zip(np.asarray(D), srcs):
+        assert_distances(d, mesh, [s], exact=False)
+
+
+@register("geodesics.heat_batched", check=_check_batched, allow_inf=True)
+def _heat_batched(mesh):
+    from ..geometry.geodesics import HeatMethodSolver
+
+    s = source_vertex(mesh)
+    far = int(np.argmax(np.linalg.norm(mesh.verts - mesh.verts[s], axis=1) * (mesh.vertex_components == mesh.vertex_components[s])))
+    return HeatMethodSolver(mesh).distances([[s], [far]]), [s, far]
+
+
+@register("geodesics.exact", check=_check_dist(True), allow_inf=True)
+def _exact(mesh):
+    from ..geometry.geodesics import geodesic_distance
+
+    s = source_vertex(mesh)
+    return geodesic_distance(mesh, [s], method="exact"), s
+
+
+def _check_patches(mesh, p):
+    ei, r, theta = p.edge_index, p.r, p.theta
+    P = np.shape(r)[0]
+    assert_shape(ei, (2, P), "patch edge_index")
+    assert_shape(theta, (P,), "patch theta")
+    ei = np.asarray(ei)
+    if P and (ei.min() < 0 or ei.max() >= mesh.n_verts):
+        raise AssertionError("patch edge_index out of range")
+    if (np.asarray(r) < 0).any():
+        raise AssertionError("negative patch radius")
+
+
+@register("geodesics.patches", check=_check_patches)
+def _patches(mesh):
+    from ..geometry.patches import geodesic_patches
+
+    return geodesic_patches(mesh, k=8)
+
+
+def _check_vector_heat(mesh, out):
+    V = mesh.n_verts
+    assert_shape(out, (V,), "transported field")
+    if not np.iscomplexobj(out):
+        raise AssertionError("vector heat should return complex tangent vectors in the vertex gauge")
+
+
+@register("geodesics.vector_heat", check=_check_vector_heat)
+def _vector_heat(mesh):
+    from ..geometry.vector_heat import transport_vector
+
+    return transport_vector(mesh, source_vertex(mesh), 1.0 + 0.0j)
+
+
+# ============================================================================ bundle (owner E), io / clean (owner A)
+def _check_bundle(mesh, b):
+    V = mesh.n_verts
+    if b.n_verts != V:
+        from ..testing import ShapeMismatch
+
+        raise ShapeMismatch(f"bundle has {b.n_verts} vertices, the mesh {V}")
+    arr = b.arrays() if callable(getattr(b, "arrays", None)) else {}
+    for k, a in arr.items():
+        assert_finite(a, f"bundle.{k}")
+        if k in ("mass",):
+            assert_shape(a, (V,), f"bundle.{k}")
+        if k in ("evecs",):
+            assert_shape(a, (V, None), f"bundle.{k}")
+
+
+@register("bundle.all", check=_check_bundle)
+def _bundle(mesh):
+    from ..operators.compute import compute_operators
+
+    return compute_operators(mesh, k=K_EIG)
+
+
+def _check_clean(mesh, out):
+    m, _report = out
+    for what in ("duplicate_faces", "unreferenced_verts", "zero_area_faces"):
+        n = getattr(m, what).size
+        if n:
+            raise AssertionError(f"clean() left {n} {what.replace('_', ' ')}")
+
+
+@register("clean", check=_check_clean)
+def _clean(mesh):
+    from ..clean import clean
+
+    return clean(mesh)
+
+
+def _check_roundtrip(mesh, out):
+    for ext, (v, f) in out.items():
+        if not np.array_equal(f, mesh.faces):
+            raise AssertionError(f"{ext} round trip changed the faces")
+        err = np.abs(v - mesh.verts).max()
+        if err > 1e-6 * max(np.abs(mesh.verts).max(), 1e-300):
+            raise AssertionError(f"{ext} round trip moved vertices by {err:.3g}")
+
+
+@register("io.roundtrip", check=_check_roundtrip)
+def _roundtrip(mesh):
+    """save_mesh then load_mesh in every writable format."""
+    import tempfile
+    from pathlib import Path
+
+    from ..io import load_mesh, save_mesh
+
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        for ext in (".obj", ".off", ".ply"):
+            p = Path(d) / f"m{ext}"
+            save_mesh(p, mesh)
+            m = load_mesh(p)
+            out[ext] = (np.array(m.verts), np.array(m.faces))
+    return out
