@@ -1,0 +1,273 @@
+"""Intrinsic triangulations: the tufted cover, intrinsic mollification and Delaunay edge flips.
+
+The heat method needs more than the robust Laplacian's ``(L, M)``: its divergence step runs on the same
+intrinsic triangles. This module builds them the way geometry-central's ``HeatMethodDistanceSolver`` does
+with ``useRobustLaplacian=True`` (what potpourri3d's ``use_robust=True`` calls): the *tufted cover* (every
+face twice, front and back, glued around each edge; Sharp & Crane 2020), then intrinsic mollification of
+the edge lengths (``1e-5`` times the mean edge length), then intrinsic Delaunay edge flips.
+
+The flips run vectorized: each round flips, all at once, every non-Delaunay edge whose two faces touch no
+other edge flipped in that round (the most non-Delaunay edge of each face wins), until none is left.
+
+Conventions
+-----------
+``faces (F, 3) int64`` may repeat a vertex after flips (an intrinsic edge can be a loop); ``lengths (F, 3)``:
+``lengths[f, k]`` is the length of half-edge ``3f + k`` from ``faces[f, k]`` to ``faces[f, (k+1) % 3]``;
+``twin (3F,) int64``: the opposite half-edge (every half-edge has one: the cover is closed).
+Around a non-manifold edge the faces are glued in the order of their angle about the edge (geometry-central's
+heat method glues them in an arbitrary order there, so results on non-manifold edges may differ from it).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..mesh import Mesh
+from .elements import corner_angles_from_lengths, face_areas_from_lengths, halfedge_lengths
+from .laplacian import _assemble_symmetric
+
+__all__ = ["IntrinsicTriangulation", "tufted_cover", "mollify_lengths", "flip_to_delaunay", "intrinsic_delaunay_cover"]
+
+DELAUNAY_EPS = 1e-6
+"""An edge is flipped when its cotan weight ``(cot a + cot b) / 2`` is below ``-DELAUNAY_EPS`` (geometry-central's)."""
+
+
+@dataclass(frozen=True)
+class IntrinsicTriangulation:
+    """Triangles given by connectivity and edge lengths only.
+
+    faces : (F, 3) int64; lengths : (F, 3) float64 half-edge lengths; twin : (3F,) int64 or None;
+    n_verts : V; n_flips : edge flips made; mollify_eps : length added to every edge by mollification.
+    """
+
+    faces: np.ndarray
+    lengths: np.ndarray
+    twin: np.ndarray | None
+    n_verts: int
+    n_flips: int = 0
+    mollify_eps: float = 0.0
+
+    @classmethod
+    def from_mesh(cls, mesh: Mesh) -> "IntrinsicTriangulation":
+        """The input triangles themselves (no cover, no flips)."""
+        return cls(np.asarray(mesh.faces), halfedge_lengths(mesh), None, mesh.n_verts)
+
+    @property
+    def face_areas(self) -> np.ndarray:
+        """(F,) float64."""
+        return face_areas_from_lengths(self.lengths)
+
+    @property
+    def mean_edge_length(self) -> float:
+        """Mean length over edges (each edge once; on a closed cover every edge has two half-edges)."""
+        if self.twin is not None:
+            return float(self.lengths.mean())
+        return float(np.mean(self.lengths))
+
+    def front_sheet(self) -> "IntrinsicTriangulation":
+        """The front half of a tufted cover when no edge glues it to the back half (closed, oriented,
+        edge-manifold input), else ``self``. Both halves are then the same surface: using one halves the cost
+        and scales L and M by 1/2 together (distances unchanged)."""
+        if self.twin is None or self.faces.shape[0] % 2:
+            return self
+        F = self.faces.shape[0] // 2
+        if (self.twin[: 3 * F] >= 3 * F).any():
+            return self
+        return IntrinsicTriangulation(
+            self.faces[:F], self.lengths[:F], self.twin[: 3 * F], self.n_verts, self.n_flips, self.mollify_eps
+        )
+
+    def halfedge_cotans(self) -> np.ndarray:
+        """(F, 3) float64: cotangent of the angle opposite each half-edge (area floored, finite)."""
+        from .elements import halfedge_cotans_from_lengths
+
+        return halfedge_cotans_from_lengths(self.lengths)
+
+    def cotan_laplacian(self) -> sp.csr_matrix:
+        """(V, V) weak PSD cotan Laplacian of these triangles (loops contribute nothing)."""
+        return _assemble_symmetric(self.faces, 0.5 * self.halfedge_cotans(), self.n_verts)
+
+    def vertex_masses(self) -> np.ndarray:
+        """(V,) float64 lumped (barycentric) masses; 0 at vertices no triangle uses."""
+        a = np.repeat(self.face_areas / 3.0, 3)
+        return np.bincount(self.faces.reshape(-1), weights=a, minlength=self.n_verts)
+
+    def scaled_gradient(self) -> sp.csr_matrix:
+        """(2F, V) CSR: ``2 A_f grad u`` in a 2D layout of each face (rows ``2f``, ``2f + 1``).
+
+        Vertex 0 of face f at the origin, vertex 1 on the +x axis, vertex 2 above it. The hat function of
+        corner k has gradient ``J (p_{k+2} - p_{k+1}) / (2 A)`` with ``J`` the 90-degree rotation, so this
+        matrix carries no division by the area: finite on degenerate faces.
+        """
+        L = self.lengths
+        F = L.shape[0]
+        ang0 = corner_angles_from_lengths(L)[:, 0]
+        p = np.zeros((F, 3, 2))
+        p[:, 1, 0] = L[:, 0]
+        p[:, 2, 0] = L[:, 2] * np.cos(ang0)
+        p[:, 2, 1] = L[:, 2] * np.sin(ang0)
+        e = np.roll(p, -2, axis=1) - np.roll(p, -1, axis=1)  # p_{k+2} - p_{k+1}
+        g = np.stack([-e[..., 1], e[..., 0]], axis=-1)  # (F, 3, 2): J e
+        rows = (2 * np.arange(F)[:, None, None] + np.arange(2)[None, None, :]).repeat(3, axis=1)
+        cols = np.broadcast_to(self.faces[:, :, None], (F, 3, 2))
+        G = sp.csr_matrix((g.reshape(-1), (rows.reshape(-1), cols.reshape(-1))), shape=(2 * F, self.n_verts))
+        G.sum_duplicates()
+        return G
+
+
+def _edge_angles(mesh: Mesh, h: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Angle of the face of front half-edge ``h`` about its (canonical) edge ``e``, for the radial order."""
+    v = mesh.verts
+    a, b = mesh.edges[e, 0], mesh.edges[e, 1]
+    d = v[b] - v[a]
+    d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), np.finfo(float).tiny)
+    axis = np.eye(3)[np.argmin(np.abs(d), axis=1)]
+    e1 = np.cross(d, axis)
+    e1 /= np.linalg.norm(e1, axis=1, keepdims=True)
+    e2 = np.cross(d, e1)
+    f, k = h // 3, h % 3
+    opp = v[mesh.faces[f, (k + 2) % 3]] - v[a]
+    return np.arctan2(np.einsum("ij,ij->i", e2, opp), np.einsum("ij,ij->i", e1, opp))
+
+
+def tufted_cover(mesh: Mesh, lengths: np.ndarray | None = None) -> IntrinsicTriangulation:
+    """The tufted cover: faces ``0..F-1`` as given (front), ``F..2F-1`` reversed copies (back).
+
+    Around an edge with m faces in radial order, the canonical-direction side of face a is glued to the
+    opposite-direction side of face a+1 (cyclically); a boundary edge (m = 1) glues a face's front to its
+    back; two consistently oriented faces glue front to front and back to back. The result is closed,
+    edge-manifold and oriented; unreferenced vertices stay isolated.
+    """
+    F = mesh.n_faces
+    L = halfedge_lengths(mesh) if lengths is None else np.asarray(lengths, dtype=np.float64)
+    faces = np.concatenate([mesh.faces, mesh.faces[:, [0, 2, 1]]])
+    lens = np.concatenate([L, L[:, [2, 1, 0]]])
+    h = np.arange(3 * F)
+    other = 3 * (F + h // 3) + np.array([2, 1, 0])[h % 3]  # the back copy of front half-edge h
+    he = mesh.halfedges
+    e = mesh.halfedge_edges
+    canonical = he[:, 0] < he[:, 1]
+    c = np.where(canonical, h, other)
+    n = np.where(canonical, other, h)
+    counts = mesh.edge_face_counts
+    if (counts > 2).any():
+        order = np.lexsort((-_edge_angles(mesh, h, e), e))
+    else:
+        order = np.argsort(e, kind="stable")
+    es = e[order]
+    start = np.searchsorted(es, es, side="left")
+    pos = np.arange(3 * F) - start
+    m = counts[es]
+    nxt = order[start + (pos + 1) % m]  # the next face's front half-edge, cyclically
+    twin = np.empty(6 * F, dtype=np.int64)
+    twin[c[order]] = n[nxt]
+    twin[n[nxt]] = c[order]
+    return IntrinsicTriangulation(faces, lens, twin, mesh.n_verts)
+
+
+def mollify_lengths(lengths: np.ndarray, relative: float = 1e-5) -> tuple[np.ndarray, float]:
+    """Intrinsic mollification: add the smallest ``eps`` to every length so that each triangle inequality
+    holds with margin ``relative * mean length``. Returns ``(lengths + eps, eps)``."""
+    if relative <= 0 or lengths.size == 0:
+        return lengths, 0.0
+    delta = relative * float(lengths.mean())
+    slack = np.roll(lengths, 2, axis=1) - lengths - np.roll(lengths, 1, axis=1) + delta
+    eps = max(0.0, float(slack.max()))
+    return lengths + eps, eps
+
+
+def _halfedge_cot(lengths: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """cot of the angle opposite half-edge ``h`` (flat index), area floored as in elements."""
+    f, k = h // 3, h % 3
+    rows = lengths[f]
+    a = rows[np.arange(len(h)), k]
+    b = rows[np.arange(len(h)), (k + 1) % 3]
+    c = rows[np.arange(len(h)), (k + 2) % 3]
+    area = face_areas_from_lengths(rows)
+    floor = 1e-12 * (rows**2).mean(axis=1)
+    return (b * b + c * c - a * a) / (4.0 * np.maximum(area, floor) + (floor == 0))
+
+
+def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max_rounds: int = 20000):
+    """Flip edges of a closed intrinsic triangulation until every cotan weight is ``>= -eps``.
+
+    Vectorized rounds of independent flips (no face in two flips of one round). Returns a new
+    :class:`IntrinsicTriangulation` (the input is not modified).
+    """
+    if tri.twin is None:
+        raise ValueError("flip_to_delaunay needs a closed triangulation with twins (e.g. tufted_cover)")
+    faces = tri.faces.copy()
+    lens = tri.lengths.copy()
+    twin = tri.twin.copy()
+    F = faces.shape[0]
+    active = np.arange(F)
+    n_flips = 0
+    for _ in range(max_rounds):
+        hs = (3 * active[:, None] + np.arange(3)).reshape(-1)
+        ts = twin[hs]
+        h = np.unique(np.minimum(hs, ts))
+        t = twin[h]
+        f, g = h // 3, t // 3
+        w = 0.5 * (_halfedge_cot(lens, h) + _halfedge_cot(lens, t))
+        bad = (w < -eps) & (f != g)
+        if not bad.any():
+            break
+        h, t, f, g, w = h[bad], t[bad], f[bad], g[bad], w[bad]
+        # independent set: each face keeps its most non-Delaunay candidate
+        pri = np.empty(len(h), dtype=np.int64)
+        pri[np.lexsort((h, w))] = np.arange(len(h))[::-1]
+        best = np.full(F, -1, dtype=np.int64)
+        np.maximum.at(best, f, pri)
+        np.maximum.at(best, g, pri)
+        win = (best[f] == pri) & (best[g] == pri)
+        h, t, f, g = h[win], t[win], f[win], g[win]
+        a, b = h % 3, t % 3
+        # f = (i, j, k) with h = i->j at position a; g = (j, i, l) with t = j->i at position b
+        i, j = faces[f, a], faces[f, (a + 1) % 3]
+        k, l_ = faces[f, (a + 2) % 3], faces[g, (b + 2) % 3]
+        ang_f = corner_angles_from_lengths(lens[f])[np.arange(len(f)), a]
+        ang_g = corner_angles_from_lengths(lens[g])[np.arange(len(g)), (b + 1) % 3]
+        l_ki, l_jk = lens[f, (a + 2) % 3], lens[f, (a + 1) % 3]
+        l_il, l_lj = lens[g, (b + 1) % 3], lens[g, (b + 2) % 3]
+        new2 = l_ki**2 + l_il**2 - 2.0 * l_ki * l_il * np.cos(ang_f + ang_g)
+        new_len = np.sqrt(np.maximum(new2, 0.0))
+        ok = np.isfinite(new_len) & (new_len > 0)
+        if not ok.all():
+            h, t, f, g, a, b = h[ok], t[ok], f[ok], g[ok], a[ok], b[ok]
+            i, j, k, l_, new_len = i[ok], j[ok], k[ok], l_[ok], new_len[ok]
+            l_ki, l_jk, l_il, l_lj = l_ki[ok], l_jk[ok], l_il[ok], l_lj[ok]
+            if len(h) == 0:
+                break
+        # old half-edge ids of the four outer sides, and where they go: f' = (k, i, l), g' = (l, j, k)
+        old = np.stack([3 * f + (a + 2) % 3, 3 * g + (b + 1) % 3, 3 * g + (b + 2) % 3, 3 * f + (a + 1) % 3], 1)
+        new = np.stack([3 * f, 3 * f + 1, 3 * g, 3 * g + 1], axis=1)
+        remap = np.arange(3 * F)
+        remap[old.reshape(-1)] = new.reshape(-1)
+        outer_twin = twin[old.reshape(-1)]
+        faces[f] = np.stack([k, i, l_], axis=1)
+        faces[g] = np.stack([l_, j, k], axis=1)
+        lens[f] = np.stack([l_ki, l_il, new_len], axis=1)
+        lens[g] = np.stack([l_lj, l_jk, new_len], axis=1)
+        # twins: the outer sides' partners may have moved in this round too, so remap both ends
+        twin[new.reshape(-1)] = remap[outer_twin]
+        twin[remap[outer_twin]] = new.reshape(-1)
+        twin[3 * f + 2] = 3 * g + 2
+        twin[3 * g + 2] = 3 * f + 2
+        n_flips += len(h)
+        active = np.unique(np.concatenate([f, g, twin[new.reshape(-1)] // 3]))
+    else:
+        warnings.warn(f"flip_to_delaunay stopped after {max_rounds} rounds ({n_flips} flips)", RuntimeWarning)
+    return IntrinsicTriangulation(faces, lens, twin, tri.n_verts, tri.n_flips + n_flips, tri.mollify_eps)
+
+
+def intrinsic_delaunay_cover(mesh: Mesh, mollify: float = 1e-5) -> IntrinsicTriangulation:
+    """Tufted cover, then mollification (relative to the cover's mean edge length), then Delaunay flips:
+    the triangulation geometry-central's robust heat method works on."""
+    cover = tufted_cover(mesh)
+    lens, eps = mollify_lengths(cover.lengths, mollify)
+    cover = IntrinsicTriangulation(cover.faces, lens, cover.twin, cover.n_verts, 0, eps)
+    return flip_to_delaunay(cover)
