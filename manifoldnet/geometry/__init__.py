@@ -9,6 +9,15 @@ import importlib
 
 # public name -> submodule (filled in as modules land)
 _LAZY: dict[str, str] = {
+    "HeatMethodSolver": "geodesics",
+    "geodesic_distance": "geodesics",
+    "all_pairs_distances": "geodesics",
+    "exact_geodesic_distance": "exact_geodesics",
+    "vector_heat_transport": "vector_heat",
+    "vector_heat_logmap": "vector_heat",
+    "VectorHeatSolver": "vector_heat",
+    "geodesic_patches": "patches",
+    "GeodesicPatches": "patches",
     "halfedge_lengths": "elements",
     "corner_angles": "elements",
     "corner_angles_from_lengths": "elements",

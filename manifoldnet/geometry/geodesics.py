@@ -48,7 +48,9 @@ BOUNDARY_CONDITIONS = ("average", "neumann", "dirichlet")
 
 def _check_mesh(mesh) -> Mesh:
     if not isinstance(mesh, Mesh):
-        raise MeshError(f"expected a manifoldnet.Mesh, got {type(mesh).__name__} (build one with Mesh(verts, faces))")
+        raise MeshError(
+            f"expected a manifoldnet.Mesh, got {type(mesh).__name__} (build one with Mesh(verts, faces))"
+        )
     return mesh
 
 
@@ -69,7 +71,9 @@ def validate_sources(sources, n_verts: int, name: str = "sources") -> np.ndarray
         raise MeshError(f"{name} is empty: give at least one source vertex")
     if s.dtype == bool or s.dtype.kind not in "iu":
         if s.dtype.kind == "f" and np.all(np.isfinite(s)) and np.all(s == np.round(s)):
-            raise MeshError(f"{name} must be integer vertex indices, got dtype {s.dtype} (cast with .astype(int))")
+            raise MeshError(
+                f"{name} must be integer vertex indices, got dtype {s.dtype} (cast with .astype(int))"
+            )
         raise MeshError(f"{name} must be integer vertex indices, got dtype {s.dtype}")
     bad = (s < 0) | (s >= n_verts)
     if bad.any():
@@ -97,18 +101,27 @@ class SPDFactor:
                 from cholespy import CholeskySolverD, MatrixType
 
                 self._chol = CholeskySolverD(
-                    self.n, A.row.astype(np.int32), A.col.astype(np.int32), A.data.astype(np.float64), MatrixType.COO
+                    self.n,
+                    A.row.astype(np.int32),
+                    A.col.astype(np.int32),
+                    A.data.astype(np.float64),
+                    MatrixType.COO,
                 )
                 self.backend = "cholmod"
             except ImportError:
                 if backend == "cholmod":
-                    raise MeshError("backend='cholmod' needs the optional package cholespy (pip install cholespy)")
+                    raise MeshError(
+                        "backend='cholmod' needs the optional package cholespy (pip install cholespy)"
+                    )
             except (ValueError, RuntimeError):  # not positive definite for CHOLMOD: SuperLU still may cope
                 self._chol = None
         if self._chol is None:
             try:
                 self._lu = splu(
-                    A.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+                    A.tocsc(),
+                    permc_spec="MMD_AT_PLUS_A",
+                    diag_pivot_thresh=0.0,
+                    options={"SymmetricMode": True},
                 )
             except RuntimeError as exc:
                 raise MeshError(f"the {what} is singular ({exc}); try robust=True") from exc
@@ -141,7 +154,12 @@ class HeatMethodSolver:
     """
 
     def __init__(
-        self, mesh: Mesh, t_coef: float = 1.0, robust: bool = True, boundary: str = "average", backend: str = "auto"
+        self,
+        mesh: Mesh,
+        t_coef: float = 1.0,
+        robust: bool = True,
+        boundary: str = "average",
+        backend: str = "auto",
     ):
         mesh = _check_mesh(mesh)
         if not (np.isfinite(t_coef) and t_coef > 0):
@@ -182,7 +200,9 @@ class HeatMethodSolver:
             self._bnd = np.flatnonzero(is_b)
             A_int = A[self._int]
             self._A_IB = A_int[:, self._bnd].tocsr()
-            self._heat_dirichlet = SPDFactor(A_int[:, self._int], backend, "heat operator") if self._int.size else None
+            self._heat_dirichlet = (
+                SPDFactor(A_int[:, self._int], backend, "heat operator") if self._int.size else None
+            )
         # --- Poisson step: ground one vertex per component (L is singular on each)
         comp = np.asarray(mesh.vertex_components)
         self._comp = comp
@@ -192,7 +212,9 @@ class HeatMethodSolver:
         keep = ref.copy()
         keep[first] = False
         self._keep = np.flatnonzero(keep)
-        self._poisson = SPDFactor(L[self._keep][:, self._keep], backend, "Laplacian") if self._keep.size else None
+        self._poisson = (
+            SPDFactor(L[self._keep][:, self._keep], backend, "Laplacian") if self._keep.size else None
+        )
 
     # ------------------------------------------------------------------ solves
     def _heat(self, rhs: np.ndarray) -> np.ndarray:
@@ -261,8 +283,12 @@ class HeatMethodSolver:
         All right-hand sides of a chunk go through each factorization at once.
         """
         if np.ndim(sources_list) == 0:
-            raise MeshError("sources_list must be a sequence of source sets (or a 1D array of source vertices)")
-        sets = [validate_sources(s, self.mesh.n_verts, f"sources_list[{i}]") for i, s in enumerate(sources_list)]
+            raise MeshError(
+                "sources_list must be a sequence of source sets (or a 1D array of source vertices)"
+            )
+        sets = [
+            validate_sources(s, self.mesh.n_verts, f"sources_list[{i}]") for i, s in enumerate(sources_list)
+        ]
         if not sets:
             raise MeshError("sources_list is empty: give at least one source set")
         chunk = max(1, int(chunk))

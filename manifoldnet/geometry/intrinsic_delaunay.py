@@ -30,7 +30,13 @@ from ..mesh import Mesh
 from .elements import corner_angles_from_lengths, face_areas_from_lengths, halfedge_lengths
 from .laplacian import _assemble_symmetric
 
-__all__ = ["IntrinsicTriangulation", "tufted_cover", "mollify_lengths", "flip_to_delaunay", "intrinsic_delaunay_cover"]
+__all__ = [
+    "IntrinsicTriangulation",
+    "flip_to_delaunay",
+    "intrinsic_delaunay_cover",
+    "mollify_lengths",
+    "tufted_cover",
+]
 
 DELAUNAY_EPS = 1e-6
 """An edge is flipped when its cotan weight ``(cot a + cot b) / 2`` is below ``-DELAUNAY_EPS`` (geometry-central's)."""
@@ -52,7 +58,7 @@ class IntrinsicTriangulation:
     mollify_eps: float = 0.0
 
     @classmethod
-    def from_mesh(cls, mesh: Mesh) -> "IntrinsicTriangulation":
+    def from_mesh(cls, mesh: Mesh) -> IntrinsicTriangulation:
         """The input triangles themselves (no cover, no flips)."""
         return cls(np.asarray(mesh.faces), halfedge_lengths(mesh), None, mesh.n_verts)
 
@@ -61,14 +67,7 @@ class IntrinsicTriangulation:
         """(F,) float64."""
         return face_areas_from_lengths(self.lengths)
 
-    @property
-    def mean_edge_length(self) -> float:
-        """Mean length over edges (each edge once; on a closed cover every edge has two half-edges)."""
-        if self.twin is not None:
-            return float(self.lengths.mean())
-        return float(np.mean(self.lengths))
-
-    def front_sheet(self) -> "IntrinsicTriangulation":
+    def front_sheet(self) -> IntrinsicTriangulation:
         """The front half of a tufted cover when no edge glues it to the back half (closed, oriented,
         edge-manifold input), else ``self``. Both halves are then the same surface: using one halves the cost
         and scales L and M by 1/2 together (distances unchanged)."""
@@ -243,7 +242,9 @@ def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max
             if len(h) == 0:
                 break
         # old half-edge ids of the four outer sides, and where they go: f' = (k, i, l), g' = (l, j, k)
-        old = np.stack([3 * f + (a + 2) % 3, 3 * g + (b + 1) % 3, 3 * g + (b + 2) % 3, 3 * f + (a + 1) % 3], 1)
+        old = np.stack(
+            [3 * f + (a + 2) % 3, 3 * g + (b + 1) % 3, 3 * g + (b + 2) % 3, 3 * f + (a + 1) % 3], 1
+        )
         new = np.stack([3 * f, 3 * f + 1, 3 * g, 3 * g + 1], axis=1)
         remap = np.arange(3 * F)
         remap[old.reshape(-1)] = new.reshape(-1)
