@@ -34,8 +34,18 @@ def readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _as_array(x, name: str, shape: str) -> np.ndarray:
+    """``np.asarray(x)``; a ragged or unconvertible input raises MeshError instead of numpy's ValueError."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise MeshError(
+            f"{name} must be an array of shape {shape}, got a ragged or non-numeric {type(x).__name__}"
+        ) from exc
+
+
 def _as_verts(verts) -> np.ndarray:
-    v = np.asarray(verts)
+    v = _as_array(verts, "verts", "(V, 3)")
     if v.dtype == object or v.dtype.kind not in "fiu":
         raise MeshError(f"verts must be a real numeric array of shape (V, 3), got dtype {v.dtype}")
     if v.ndim != 2 or v.shape[1] != 3:
@@ -53,7 +63,7 @@ def _as_verts(verts) -> np.ndarray:
 
 
 def _as_faces(faces, n_verts: int) -> np.ndarray:
-    f = np.asarray(faces)
+    f = _as_array(faces, "faces", "(F, 3)")
     if f.dtype == object or f.dtype.kind not in "iu":
         raise MeshError(f"faces must be an integer array of shape (F, 3), got dtype {f.dtype}")
     if f.ndim != 2 or f.shape[1] != 3:
