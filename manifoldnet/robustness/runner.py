@@ -207,12 +207,28 @@ def execute(case: Case, op_name: str) -> Result:
     return r
 
 
+def import_module_or_file(name: str):
+    """Import a module by dotted name, or a ``.py`` file by path (its registrations run on import)."""
+    import importlib
+    import importlib.util
+    import sys
+
+    if not name.endswith(".py"):
+        return importlib.import_module(name)
+    mod_name = "_mn_robustness_" + os.path.splitext(os.path.basename(name))[0]
+    if mod_name in sys.modules:
+        return sys.modules[mod_name]
+    spec = importlib.util.spec_from_file_location(mod_name, name)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def _worker_main(conn, modules) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    import importlib
-
     for m in modules:
-        importlib.import_module(m)
+        import_module_or_file(m)
     from .registry import _load_builtin
 
     _load_builtin()
@@ -290,12 +306,17 @@ class _Worker:
 def run_sweep(cases, operators=None, *, timeout: float = 60.0, workers: int = 2, modules=(), progress=None) -> list:
     """Run every case x every operator (names or patterns; default all) in ``workers`` (<= 2) subprocesses.
 
+    ``modules``: dotted names or ``.py`` paths imported first in the parent and in every worker (where users'
+    own :func:`register` calls live).
+
     Returns a list of :class:`Result` in (case, operator) order. ``progress(result)`` is called as results come.
     """
     import multiprocessing as mp
 
     from .registry import operator_names
 
+    for m in modules:
+        import_module_or_file(m)
     ops = operator_names(operators)
     workers = max(1, min(int(workers), 2, len(cases) or 1))
     ctx = mp.get_context("spawn")
