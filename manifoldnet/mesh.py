@@ -88,6 +88,29 @@ def _as_faces(faces, n_verts: int) -> np.ndarray:
     return f
 
 
+def _direct_cycles(he: np.ndarray) -> np.ndarray:
+    """Re-direct the edges ``he (n, 2)`` of disjoint simple cycles so that each cycle runs one way.
+
+    Each cycle keeps the direction of its lowest-index edge. Both directions of every edge form a
+    permutation (a -> b is followed by b -> c, c != a) whose cycles come in reversed pairs; per pair, the
+    one holding the lowest original edge is kept. Needed where faces are not consistently oriented.
+    """
+    n = len(he)
+    d = np.concatenate([he, he[:, ::-1]])
+    order = np.argsort(d[:, 0], kind="stable")  # two out-edges per vertex, adjacent
+    pos = np.searchsorted(d[order, 0], d[:, 1])
+    o1, o2 = order[pos], order[pos + 1]
+    nxt = np.where(d[o1, 1] != d[:, 0], o1, o2)
+    g = sp.csr_matrix((np.ones(2 * n), (np.arange(2 * n), nxt)), shape=(2 * n, 2 * n))
+    n_cyc, lab = connected_components(g, directed=True, connection="strong")
+    head = np.full(n_cyc, 2 * n, dtype=np.int64)
+    np.minimum.at(head, lab[:n], np.arange(n))
+    partner = np.empty(n_cyc, dtype=np.int64)
+    partner[lab[:n]] = lab[n:]
+    keep_forward = head[lab[:n]] < head[partner[lab[:n]]]
+    return np.where(keep_forward[:, None], he, he[:, ::-1])
+
+
 @dataclass(frozen=True)
 class MeshReport:
     """What is unusual about a mesh; every count is also reachable as an index array on :class:`Mesh`."""
@@ -268,6 +291,9 @@ class Mesh:
         if b.size == 0:
             return ()
         he = self.halfedges[b]
+        deg = np.bincount(he.reshape(-1), minlength=self.n_verts)
+        if (deg[he.reshape(-1)] == 2).all():  # manifold boundary: direct each loop one way (Moebius, flips)
+            he = _direct_cycles(he)
         # successor of a boundary half-edge: the boundary half-edge leaving its tip
         order = np.argsort(he[:, 0], kind="stable")
         starts = he[order, 0]
