@@ -1,0 +1,190 @@
+"""Vector heat method (Sharp, Soliman, Crane 2019) through potpourri3d, converted to our gauges.
+
+:class:`VectorHeatSolver` transports tangent vectors from source vertices to every vertex and computes the
+log map of a vertex, with every tangent quantity (input and output) expressed in OUR vertex gauges
+(DESIGN.md section 3; :func:`~manifoldnet.geometry.logmap.gauge_offsets`), not in potpourri3d's frames.
+
+Gauge conversion. potpourri3d measures tangent angles intrinsically (rescaled corner angles) from its own
+reference half-edge at each vertex, whose direction is its tangent basis X (``get_tangent_frames()``).
+We find, per vertex, the neighbour j whose projected direction is that X (angle 0 in potpourri3d's frame)
+and read its angle ``delta_v = theta_vj`` in our gauge from the one-ring log map; then
+``z_ours = exp(1j delta_v) z_pp``: exact at interior vertices (both sides rescale corner angles to sum to
+2 pi). At boundary vertices potpourri3d's angles follow another convention (our boundary angles are not
+rescaled); there the converted angles are off by up to about ``(pi - Theta_v) / 2`` (3 degrees on a
+60-gon disk) -- use interior vertices where angles matter.
+
+Input rules. potpourri3d's vector heat solver asserts (aborts the process) on non-manifold or unoriented
+input and on unreferenced vertices, so :func:`check_vector_heat_input` rejects those first with a
+:class:`MeshError`. Vertices of components without a source get ``0`` vectors (transport) and ``inf``
+radius (log map).
+
+Quality check. potpourri3d's log map can go badly wrong (50-90% radius error on a mesh with folded
+triangles). :meth:`VectorHeatSolver.logmap` compares the log-map radius with the heat-method distance and
+raises (``check="raise"``), warns (``"warn"``) or skips (``"off"``) when the 90th percentile of the relative
+difference exceeds ``tol``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..errors import MeshError
+from ..mesh import Mesh
+from .geodesics import _check_mesh, validate_sources
+
+__all__ = ["VectorHeatSolver", "check_vector_heat_input", "vector_heat_logmap", "vector_heat_transport"]
+
+
+def check_vector_heat_input(mesh: Mesh) -> Mesh:
+    """Raise :class:`MeshError` on what potpourri3d's vector heat solver cannot take (named), else return mesh."""
+    mesh = _check_mesh(mesh)
+    if mesh.unreferenced_verts.size:
+        v = int(mesh.unreferenced_verts[0])
+        raise MeshError(
+            f"vector heat needs every vertex in a face: vertex {v} is unreferenced "
+            f"({mesh.unreferenced_verts.size} such vertices); remove them (manifoldnet.clean)"
+        )
+    if mesh.nonmanifold_edges.size:
+        e = mesh.edges[mesh.nonmanifold_edges[0]].tolist()
+        raise MeshError(f"vector heat needs a manifold mesh: edge {e} has more than two faces")
+    if mesh.nonmanifold_verts.size:
+        raise MeshError(
+            f"vector heat needs a manifold mesh: vertex {int(mesh.nonmanifold_verts[0])} is non-manifold"
+        )
+    if not mesh.is_oriented:
+        raise MeshError(
+            f"vector heat needs consistently oriented faces ({mesh.faces_to_flip.size} faces to flip; "
+            "manifoldnet.clean orients them)"
+        )
+    return mesh
+
+
+class VectorHeatSolver:
+    """Prefactored vector heat method on one manifold, oriented mesh, in our gauges.
+
+    Parameters
+    ----------
+    mesh : Mesh (manifold, oriented, no unreferenced vertices; see :func:`check_vector_heat_input`).
+    frames : our gauge: None / "intrinsic", a gauge name, or (V, 3, 3) frames (as in
+        :func:`~manifoldnet.geometry.logmap.one_ring_logmap`).
+    t_coef : potpourri3d's heat time coefficient.
+    """
+
+    def __init__(self, mesh: Mesh, frames=None, t_coef: float = 1.0):
+        import potpourri3d as pp3d
+
+        from .logmap import one_ring_logmap
+
+        mesh = check_vector_heat_input(mesh)
+        if not (np.isfinite(t_coef) and t_coef > 0):
+            raise MeshError(f"t_coef must be a positive finite number, got {t_coef}")
+        self.mesh = mesh
+        self.t_coef = float(t_coef)
+        V = mesh.n_verts
+        self._pp = pp3d.MeshVectorHeatSolver(np.asarray(mesh.verts), np.asarray(mesh.faces), t_coef)
+        X, Y, _ = self._pp.get_tangent_frames()
+        ei, _, theta = one_ring_logmap(mesh, frames)
+        i, j = ei
+        d = mesh.verts[j] - mesh.verts[i]
+        ang = np.abs(np.arctan2(np.einsum("ij,ij->i", d, Y[i]), np.einsum("ij,ij->i", d, X[i])))
+        o = np.lexsort((ang, i))
+        first = np.r_[True, i[o][1:] != i[o][:-1]]
+        pick = o[first]
+        self.gauge_shift = np.zeros(V)
+        self.gauge_shift[i[pick]] = theta[pick]
+        """(V,) ``delta_v``: our angle of potpourri3d's X axis (``z_ours = exp(1j delta) z_pp``)."""
+        self._comp = np.asarray(mesh.vertex_components)
+        self._heat = None
+
+    def _to_ours(self, zp: np.ndarray, at: np.ndarray | slice = slice(None)) -> np.ndarray:
+        return zp * np.exp(1j * self.gauge_shift[at])
+
+    def _to_pp(self, z: np.ndarray, at: np.ndarray) -> np.ndarray:
+        return z * np.exp(-1j * self.gauge_shift[at])
+
+    def _reached(self, src: np.ndarray) -> np.ndarray:
+        return np.isin(self._comp, self._comp[src])
+
+    def transport(self, sources, vectors) -> np.ndarray:
+        """(V,) complex128: tangent vectors at ``sources`` (K,) given as complex (K,) or real (K, 2) in our
+        gauge, transported along shortest geodesics (vector heat method) to every vertex, in our gauge."""
+        src = np.asarray(sources).reshape(-1)
+        checked = validate_sources(src, self.mesh.n_verts)
+        if checked.size != src.size:
+            raise MeshError("sources must not repeat a vertex")
+        z = np.asarray(vectors)
+        if z.dtype.kind != "c":
+            z = np.asarray(z, dtype=np.float64)
+            if z.shape != (src.size, 2):
+                raise MeshError(
+                    f"vectors must be complex (K,) or real (K, 2) for K={src.size} sources, got {z.shape}"
+                )
+            z = z[:, 0] + 1j * z[:, 1]
+        z = z.reshape(-1)
+        if z.shape != (src.size,) or not np.isfinite(z).all():
+            raise MeshError(f"vectors must be {src.size} finite tangent vectors, got shape {z.shape}")
+        zp = self._to_pp(z, src)
+        out = self._pp.transport_tangent_vectors(src.astype(np.int64), np.stack([zp.real, zp.imag], axis=1))
+        w = self._to_ours(out[:, 0] + 1j * out[:, 1])
+        w[~self._reached(src)] = 0.0
+        return w
+
+    def logmap(self, source: int, check: str = "raise", tol: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+        """Log map of vertex ``source``: ``(r (V,), theta (V,))``, polar coordinates in ``source``'s gauge.
+
+        ``r`` is inf (and theta 0) on components the source cannot reach. ``check``: compare ``r`` with the
+        heat-method distance (module docstring); ``tol`` bounds the 90th percentile of the relative
+        difference.
+        """
+        if check not in ("raise", "warn", "off"):
+            raise MeshError(f"check must be 'raise', 'warn' or 'off', got {check!r}")
+        src = validate_sources(source, self.mesh.n_verts, "source")
+        if src.size != 1:
+            raise MeshError("logmap takes one source vertex")
+        s = int(src[0])
+        lm = self._pp.compute_log_map(s)
+        z = self._to_ours(lm[:, 0] + 1j * lm[:, 1], np.full(len(lm), s))
+        r, theta = np.abs(z), np.mod(np.angle(z), 2 * np.pi)
+        far = ~self._reached(src)
+        r[far], theta[far] = np.inf, 0.0
+        if not np.isfinite(r[~far]).all():
+            raise MeshError(f"potpourri3d's log map of vertex {s} has non-finite values")
+        if check != "off":
+            err = self.logmap_error(s, r)
+            if err > tol:
+                msg = (
+                    f"log map of vertex {s} disagrees with the heat-method distance: 90th percentile relative "
+                    f"difference {err:.2f} > tol {tol} (folded or degenerate triangles?)"
+                )
+                if check == "raise":
+                    raise MeshError(msg)
+                warnings.warn(msg, RuntimeWarning, stacklevel=2)
+        return r, theta
+
+    def logmap_error(self, source: int, r: np.ndarray) -> float:
+        """90th percentile over reached vertices (beyond one mean edge length) of ``|r - d| / d``, with d the
+        heat-method distance from ``source``."""
+        from .geodesics import HeatMethodSolver
+
+        if self._heat is None:
+            self._heat = HeatMethodSolver(self.mesh, boundary="average")
+        d = self._heat.distance(source)
+        h = float(self.mesh.edge_lengths.mean())
+        ok = np.isfinite(d) & (d > h)
+        if not ok.any():
+            return 0.0
+        return float(np.percentile(np.abs(r[ok] - d[ok]) / d[ok], 90))
+
+
+def vector_heat_transport(mesh: Mesh, sources, vectors, frames=None) -> np.ndarray:
+    """One-off :meth:`VectorHeatSolver.transport`."""
+    return VectorHeatSolver(mesh, frames).transport(sources, vectors)
+
+
+def vector_heat_logmap(
+    mesh: Mesh, source: int, frames=None, check: str = "raise"
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-off :meth:`VectorHeatSolver.logmap`."""
+    return VectorHeatSolver(mesh, frames).logmap(source, check=check)
