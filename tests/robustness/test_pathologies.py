@@ -128,7 +128,7 @@ def test_assert_laplacian_identities_fire():
 
 
 def test_assert_eigenbasis_fires():
-    m, L, M = _path_laplacian(8)
+    _, L, M = _path_laplacian(8)
     from scipy.linalg import eigh
 
     w, U = eigh(L.toarray(), M.toarray())
