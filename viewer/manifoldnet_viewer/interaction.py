@@ -1,0 +1,127 @@
+"""The logic behind the interactive widgets, as pure functions testable without a display.
+
+- :class:`ChannelBrowser`: slider value -> channel index -> scalars, colour range and title.
+- :func:`pick_info` / :func:`format_pick`: a picked 3D point -> nearest vertex, its position and values.
+- :func:`subsample_indices`: which vertices get an arrow on a large mesh (deterministic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from manifoldnet import Mesh, MeshError
+
+from .colors import scalar_range
+
+__all__ = ["ChannelBrowser", "format_pick", "nearest_vertex", "pick_info", "subsample_indices"]
+
+
+def subsample_indices(n: int, max_count: int | None, seed: int = 0) -> np.ndarray:
+    """Sorted indices of at most ``max_count`` of ``n`` elements, the same for the same arguments.
+
+    ``max_count=None`` or ``>= n`` keeps all of them.
+    """
+    if n < 0:
+        raise MeshError(f"subsample_indices: n must be >= 0, got {n}")
+    if max_count is None or max_count >= n:
+        return np.arange(n)
+    if max_count < 1:
+        raise MeshError(f"max_arrows must be >= 1, got {max_count}")
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=int(max_count), replace=False))
+
+
+@dataclass
+class ChannelBrowser:
+    """Browse the channels of a multi-channel array (eigenfunctions, HKS scales, network features).
+
+    values : (N, C) per-vertex or per-face channels. ``names`` : C titles (default ``"channel i"``).
+    ``shared_range`` : one colour range over all channels (compare magnitudes) instead of one per
+    channel (see each channel's pattern).
+    """
+
+    values: np.ndarray
+    names: tuple[str, ...] | None = None
+    shared_range: bool = False
+
+    def __post_init__(self):
+        v = np.asarray(self.values, dtype=np.float64)
+        if v.ndim == 1:
+            v = v[:, None]
+        if v.ndim != 2 or v.shape[1] == 0:
+            raise MeshError(f"channels must be an (N, C) array with C >= 1, got shape {v.shape}")
+        self.values = v
+        if self.names is None:
+            self.names = tuple(f"channel {i}" for i in range(v.shape[1]))
+        elif len(self.names) != v.shape[1]:
+            raise MeshError(f"{len(self.names)} channel names for {v.shape[1]} channels")
+        self._shared = scalar_range(v) if self.shared_range else None
+
+    @property
+    def n_channels(self) -> int:
+        return self.values.shape[1]
+
+    def index(self, slider_value: float) -> int:
+        """The channel a slider position selects: rounded to the nearest integer, clamped to [0, C-1]."""
+        x = float(slider_value)
+        if not np.isfinite(x):
+            raise MeshError(f"slider value must be finite, got {slider_value!r}")
+        return int(min(max(int(np.floor(x + 0.5)), 0), self.n_channels - 1))
+
+    def scalars(self, slider_value: float) -> np.ndarray:
+        """(N,) values of the selected channel."""
+        return self.values[:, self.index(slider_value)]
+
+    def clim(self, slider_value: float) -> tuple[float, float]:
+        """Colour range for the selected channel (shared over channels when ``shared_range``)."""
+        if self._shared is not None:
+            return self._shared
+        return scalar_range(self.scalars(slider_value))
+
+    def title(self, slider_value: float) -> str:
+        return self.names[self.index(slider_value)]
+
+
+def nearest_vertex(verts: np.ndarray, point) -> int:
+    """Index of the vertex closest (Euclidean) to ``point`` (3,)."""
+    p = np.asarray(point, dtype=np.float64).reshape(-1)
+    if p.shape != (3,) or not np.all(np.isfinite(p)):
+        raise MeshError(f"picked point must be 3 finite coordinates, got {point!r}")
+    return int(np.argmin(((np.asarray(verts) - p) ** 2).sum(axis=1)))
+
+
+def pick_info(mesh: Mesh, point=None, *, vertex: int | None = None, arrays: dict | None = None) -> dict:
+    """What the viewer shows for a pick: the nearest vertex to ``point`` (or ``vertex`` given directly),
+    its position and the value of each per-vertex array in ``arrays`` (name -> (V,) or (V, C))."""
+    if vertex is None:
+        if point is None:
+            raise MeshError("pick_info needs a point or a vertex index")
+        vertex = nearest_vertex(mesh.verts, point)
+    vertex = int(vertex)
+    if not 0 <= vertex < mesh.n_verts:
+        raise MeshError(f"picked vertex {vertex} out of range for {mesh.n_verts} vertices")
+    values = {}
+    for name, arr in (arrays or {}).items():
+        a = np.asarray(arr)
+        if a.shape[0] != mesh.n_verts:
+            continue  # per-face arrays have no single value at a vertex
+        values[name] = a[vertex].tolist() if a.ndim > 1 else a[vertex].item()
+    return {"vertex": vertex, "position": mesh.verts[vertex].tolist(), "values": values}
+
+
+def format_pick(info: dict, max_channels: int = 4) -> str:
+    """One short text block for :func:`pick_info`'s result (long vectors are cut to ``max_channels``)."""
+    x, y, z = info["position"]
+    lines = [f"vertex {info['vertex']}  ({x:.4g}, {y:.4g}, {z:.4g})"]
+    for name, val in info["values"].items():
+        if isinstance(val, list):
+            shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in val[:max_channels])
+            more = f", ... ({len(val)})" if len(val) > max_channels else ""
+            lines.append(f"{name}: [{shown}{more}]")
+        elif isinstance(val, float):
+            lines.append(f"{name}: {val:.6g}")
+        else:
+            lines.append(f"{name}: {val}")
+    return "\n".join(lines)
