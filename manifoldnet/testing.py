@@ -137,7 +137,7 @@ def _p_duplicate_faces(v, f, rng):
     dup[1] = dup[1, ::-1]  # one repeated with the opposite orientation
     return {
         "verts": v, "faces": np.vstack([f, dup]), "valid": True, "description": "3 faces repeated (one reversed)",
-        "expect": {"duplicate_faces": 3, "min_nonmanifold_edges": 1}, "keywords": ("duplicate", "non-manifold"),
+        "expect": {"duplicate_faces": 3, "min_nonmanifold_edges": 1}, "keywords": ("duplicate", "manifold", "more than two"),
     }
 
 
@@ -209,7 +209,7 @@ def _p_fin(v, f, rng):
     return {
         "verts": np.vstack([v, tip]), "faces": np.vstack([f, [a, b, len(v)]]), "valid": True,
         "description": f"a fin: a third face on edge ({a}, {b})", "expect": {"nonmanifold_edges": 1},
-        "keywords": ("non-manifold", "nonmanifold", "edge"),
+        "keywords": ("manifold", "more than two"),
     }
 
 
@@ -230,7 +230,7 @@ def _p_bowtie(v, f, rng):
         "verts": np.vstack([v, v2[keep]]), "faces": np.vstack([f, f2]), "valid": True,
         "description": f"two copies sharing vertex {vi} only (a bow-tie vertex)",
         "expect": {"nonmanifold_verts": 1, "nonmanifold_edges": 0, "n_components": 1},
-        "keywords": ("non-manifold", "nonmanifold", "vertex"),
+        "keywords": ("manifold", "bow-tie", "bowtie"),
     }
 
 

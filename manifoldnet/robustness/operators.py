@@ -451,17 +451,37 @@ def _patches(mesh):
 
 
 def _check_vector_heat(mesh, out):
-    V = mesh.n_verts
-    assert_shape(out, (V,), "transported field")
-    if not np.iscomplexobj(out):
-        raise AssertionError("vector heat should return complex tangent vectors in the vertex gauge")
+    w, src = out
+    assert_shape(w, (mesh.n_verts,), "transported field")
+    if not np.iscomplexobj(w):
+        raise AssertionError("vector heat transport should return complex tangent vectors in the vertex gauge")
+    if abs(abs(w[src]) - 1.0) > 1e-6:
+        raise AssertionError(f"the source keeps its unit vector: |w[source]| = {abs(w[src]):.6g}")
+    other = mesh.vertex_components != mesh.vertex_components[src]
+    if np.abs(w[other]).max(initial=0.0) > 0:
+        raise AssertionError("vector heat transported a vector to a component without a source")
 
 
-@register("geodesics.vector_heat", check=_check_vector_heat)
+@register("vector_heat.transport", check=_check_vector_heat)
 def _vector_heat(mesh):
-    from ..geometry.vector_heat import transport_vector
+    from ..geometry.vector_heat import vector_heat_transport
 
-    return transport_vector(mesh, source_vertex(mesh), 1.0 + 0.0j)
+    s = source_vertex(mesh)
+    return vector_heat_transport(mesh, [s], np.array([1.0 + 0.0j])), s
+
+
+def _check_vh_logmap(mesh, out):
+    (r, theta), src = out
+    assert_shape(theta, (mesh.n_verts,), "log-map theta")
+    assert_distances(r, mesh, [src], exact=False)
+
+
+@register("vector_heat.logmap", check=_check_vh_logmap, allow_inf=True)
+def _vector_heat_logmap(mesh):
+    from ..geometry.vector_heat import vector_heat_logmap
+
+    s = source_vertex(mesh)
+    return vector_heat_logmap(mesh, s), s
 
 
 # ============================================================================ bundle (owner E), io / clean (owner A)
