@@ -1,0 +1,37 @@
+"""Datasets, the generated benchmark, preprocessing, batching and transforms (names load lazily)."""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "FolderDataset": "datasets",
+    "MeshSample": "datasets",
+    "OperatorDataset": "datasets",
+    "faust_5k": "datasets",
+    "rna": "datasets",
+    "GeneratedBenchmark": "generated",
+    "GeneratedShape": "generated",
+    "generate_shape": "generated",
+    "generated_benchmark": "generated",
+    "family_template": "generated",
+    "preprocess": "preprocess",
+    "PreprocessSummary": "preprocess",
+    "collate": "batch",
+    "collate_operators": "batch",
+    "center_and_scale": "transforms",
+    "input_features": "transforms",
+    "augment_features": "transforms",
+    "random_rotations": "transforms",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'manifoldnet.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value

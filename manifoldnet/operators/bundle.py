@@ -1,0 +1,240 @@
+"""``OperatorBundle``: the one object between geometry and learning (frozen, named, read-only fields).
+
+Storage: arrays are computed in float64 and stored in ``spec.dtype`` (float32 by default; ``evals`` stay
+float64; indices are int64). Fields that were not asked for are ``None``. Every array is read-only, so a bundle
+served from the cache can never be corrupted by a caller.
+
+On disk (:meth:`OperatorBundle.save` / :meth:`OperatorBundle.load`): one uncompressed ``.npz`` read with
+``allow_pickle=False``. Dense fields are stored under their names, a sparse CSR matrix ``X`` as ``X.data``,
+``X.indices``, ``X.indptr``, ``X.shape``; ``__spec__`` holds the spec's canonical JSON and ``__version__`` the
+operator code version (both as uint8 bytes), ``__checksum__`` the SHA-256 of every other entry (name, dtype,
+shape, bytes), so a truncated or altered file is detected on load (:class:`CorruptBundleError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import MeshError
+from .spec import OPERATOR_VERSION, OperatorSpec
+
+__all__ = ["ARRAY_FIELDS", "SPARSE_FIELDS", "CorruptBundleError", "OperatorBundle"]
+
+SPARSE_FIELDS = ("laplacian", "grad_x", "grad_y")
+ARRAY_FIELDS = (
+    "verts",
+    "faces",
+    "mass",
+    "evals",
+    "evecs",
+    "hks",
+    "wks",
+    "normals",
+    "frames",
+    "edge_index",
+    "logmap_r",
+    "logmap_theta",
+    "transport_rho",
+    "patch_index",
+    "patch_r",
+    "patch_theta",
+    "patch_rho",
+)
+
+
+class CorruptBundleError(MeshError):
+    """A stored bundle that cannot be trusted: truncated, altered, unreadable or from another code version."""
+
+
+def _freeze(a):
+    if a is None:
+        return None
+    if sp.issparse(a):
+        a = sp.csr_matrix(a)
+        for arr in (a.data, a.indices, a.indptr):
+            arr.flags.writeable = False
+        return a
+    a = np.asarray(a)
+    if a.flags.writeable:
+        a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class OperatorBundle:
+    """Operators of one mesh (or point cloud), as named in :mod:`manifoldnet.operators.spec`.
+
+    Attributes
+    ----------
+    spec : the :class:`OperatorSpec` that built it; version : the operator code version.
+    verts : (V, 3), faces : (F, 3) int64 or None (point cloud).
+    mass : (V,) diagonal mass; laplacian : (V, V) CSR weak PSD L.
+    evals : (K,) float64 ascending; evecs : (V, K), M-orthonormal.
+    hks : (V, n_hks); wks : (V, n_wks); normals : (V, 3); frames : (V, 3, 3) rows (e1, e2, n).
+    grad_x, grad_y : (V, V) CSR, real and imaginary parts of the complex tangent gradient (vertex gauges).
+    edge_index : (2, 2E) int64 directed edges (i, j); logmap_r, logmap_theta, transport_rho : (2E,).
+    patch_index : (2, P) int64; patch_r, patch_theta : (P,) geodesic polar coordinates of j around i;
+        patch_rho : (P,) transport angle from j to i along the patch geodesic (same convention as transport_rho).
+    """
+
+    spec: OperatorSpec
+    verts: np.ndarray
+    faces: np.ndarray | None = None
+    mass: np.ndarray | None = None
+    laplacian: sp.csr_matrix | None = None
+    evals: np.ndarray | None = None
+    evecs: np.ndarray | None = None
+    hks: np.ndarray | None = None
+    wks: np.ndarray | None = None
+    normals: np.ndarray | None = None
+    frames: np.ndarray | None = None
+    grad_x: sp.csr_matrix | None = None
+    grad_y: sp.csr_matrix | None = None
+    edge_index: np.ndarray | None = None
+    logmap_r: np.ndarray | None = None
+    logmap_theta: np.ndarray | None = None
+    transport_rho: np.ndarray | None = None
+    patch_index: np.ndarray | None = None
+    patch_r: np.ndarray | None = None
+    patch_theta: np.ndarray | None = None
+    patch_rho: np.ndarray | None = None
+    version: str = OPERATOR_VERSION
+
+    def __post_init__(self):
+        for f in fields(self):
+            if f.name in ("spec", "version"):
+                continue
+            object.__setattr__(self, f.name, _freeze(getattr(self, f.name)))
+
+    # ------------------------------------------------------------------ info
+    @property
+    def n_verts(self) -> int:
+        return int(self.verts.shape[0])
+
+    @property
+    def k(self) -> int | None:
+        """Number of eigenpairs held (None without an eigenbasis)."""
+        return None if self.evals is None else int(self.evals.shape[0])
+
+    def __repr__(self) -> str:
+        held = [
+            f.name
+            for f in fields(self)
+            if f.name not in ("spec", "version") and getattr(self, f.name) is not None
+        ]
+        return f"OperatorBundle(V={self.n_verts}, fields={held})"
+
+    def arrays(self) -> dict:
+        """Name -> value of every field that is held (sparse matrices as scipy CSR)."""
+        out = {}
+        for name in ARRAY_FIELDS + SPARSE_FIELDS:
+            v = getattr(self, name)
+            if v is not None:
+                out[name] = v
+        return out
+
+    # ------------------------------------------------------------- transform
+    def truncate(self, k: int) -> OperatorBundle:
+        """The same bundle with the first ``k`` eigenpairs (HKS/WKS recomputed from them, as a fresh build would)."""
+        if self.evals is None:
+            raise ValueError("truncate(k): this bundle holds no eigenbasis")
+        if k > self.k:
+            raise ValueError(f"truncate(k={k}): the bundle holds only {self.k} eigenpairs")
+        if k == self.k:
+            return self
+        from .compute import descriptors_from_eigenbasis
+
+        evals = np.array(self.evals[:k])
+        evecs = np.ascontiguousarray(self.evecs[:, :k])
+        spec = self.spec.replace(k=k)
+        hks, wks = descriptors_from_eigenbasis(spec, evals, evecs)
+        return replace(self, spec=spec, evals=evals, evecs=evecs, hks=hks, wks=wks)
+
+    def to(self, device=None, dtype=None):
+        """A torch-side :class:`~manifoldnet.operators.TorchOperators` (sparse CSR tensors) on ``device``."""
+        from .torch_ops import TorchOperators
+
+        return TorchOperators.from_bundle(self, device=device, dtype=dtype)
+
+    # ------------------------------------------------------------------- I/O
+    def _entries(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for name, v in self.arrays().items():
+            if sp.issparse(v):
+                out[f"{name}.data"] = v.data
+                out[f"{name}.indices"] = v.indices
+                out[f"{name}.indptr"] = v.indptr
+                out[f"{name}.shape"] = np.asarray(v.shape, dtype=np.int64)
+            else:
+                out[name] = v
+        out["__spec__"] = np.frombuffer(self.spec.to_json().encode(), dtype=np.uint8)
+        out["__version__"] = np.frombuffer(self.version.encode(), dtype=np.uint8)
+        return out
+
+    def save(self, path_or_file) -> None:
+        """Write to ``path_or_file`` (a path or a binary file object) as an uncompressed ``.npz`` (no pickle).
+
+        Not atomic by itself: :class:`~manifoldnet.operators.OperatorCache` writes to a temporary file and renames.
+        """
+        entries = self._entries()
+        entries["__checksum__"] = np.frombuffer(_checksum(entries).encode(), dtype=np.uint8)
+        if isinstance(path_or_file, (str, os.PathLike)):
+            with open(path_or_file, "wb") as fh:
+                np.savez(fh, **entries)
+        else:
+            np.savez(path_or_file, **entries)
+
+    @classmethod
+    def load(cls, path, expect_version: str | None = OPERATOR_VERSION) -> OperatorBundle:
+        """Read a bundle written by :meth:`save`; arrays are read-only.
+
+        Raises :class:`CorruptBundleError` if the file is truncated, altered, not a bundle, or (unless
+        ``expect_version=None``) was written by another operator code version.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                entries = {name: z[name] for name in z.files}
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+            raise CorruptBundleError(
+                f"{path}: unreadable operator bundle ({type(exc).__name__}: {exc})"
+            ) from exc
+        stored = entries.pop("__checksum__", None)
+        if stored is None or "__spec__" not in entries:
+            raise CorruptBundleError(f"{path}: not an operator bundle (no checksum or spec entry)")
+        if bytes(stored).decode(errors="replace") != _checksum(entries):
+            raise CorruptBundleError(f"{path}: checksum mismatch (the file was altered or partly written)")
+        version = bytes(entries.pop("__version__")).decode()
+        if expect_version is not None and version != expect_version:
+            raise CorruptBundleError(
+                f"{path}: written by operator version {version}, expected {expect_version}"
+            )
+        spec = OperatorSpec.from_json(bytes(entries.pop("__spec__")).decode())
+        kw: dict = {}
+        for name in SPARSE_FIELDS:
+            if f"{name}.data" in entries:
+                shape = tuple(int(s) for s in entries[f"{name}.shape"])
+                kw[name] = sp.csr_matrix(
+                    (entries[f"{name}.data"], entries[f"{name}.indices"], entries[f"{name}.indptr"]),
+                    shape=shape,
+                )
+        for name in ARRAY_FIELDS:
+            if name in entries:
+                kw[name] = entries[name]
+        if "verts" not in kw:
+            raise CorruptBundleError(f"{path}: operator bundle without verts")
+        return cls(spec=spec, version=version, **kw)
+
+
+def _checksum(entries: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(entries):
+        a = np.ascontiguousarray(entries[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.reshape(-1).view(np.uint8))
+    return h.hexdigest()

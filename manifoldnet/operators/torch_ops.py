@@ -1,0 +1,180 @@
+"""``TorchOperators``: the torch side of an :class:`OperatorBundle` (one mesh, or a batch of meshes).
+
+Sparse operators are ``torch.sparse_csr`` tensors (CSR x dense is the fast sparse product on CPU and CUDA);
+dense fields are tensors with the same names as the bundle's. ``torch`` is imported only here, lazily.
+
+A single mesh is a batch of one: ``offsets = [0, V]``, ``batch = zeros(V)``. :func:`manifoldnet.data.collate`
+concatenates meshes of different sizes into one ``TorchOperators``: vertex fields concatenated, sparse
+operators block-diagonal, index fields shifted by the vertex offsets, and the eigenbases concatenated row-wise
+(``evecs`` (sum V, K), ``evals`` (B, K)). Spectral operations act per mesh through :meth:`to_spectral` /
+:meth:`from_spectral`, which loop over the B meshes (B dense products, never a V x V matrix).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+__all__ = [
+    "INDEX_TENSORS",
+    "PAIR_TENSORS",
+    "SPARSE_TENSORS",
+    "VERTEX_TENSORS",
+    "TorchOperators",
+    "sparse_csr",
+]
+
+SPARSE_TENSORS = ("laplacian", "grad_x", "grad_y")
+VERTEX_TENSORS = ("verts", "mass", "evecs", "hks", "wks", "normals", "frames")  # first dim is V
+INDEX_TENSORS = ("edge_index", "patch_index")  # (2, P) vertex indices
+PAIR_TENSORS = ("logmap_r", "logmap_theta", "transport_rho", "patch_r", "patch_theta", "patch_rho")
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def sparse_csr(crow, col, values, size):
+    """A torch sparse CSR tensor (index arrays from a valid scipy CSR: invariant checks skipped, beta warning muted)."""
+    torch = _torch()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
+        return torch.sparse_csr_tensor(crow, col, values, size=size, check_invariants=False)
+
+
+def _csr(m, device, dtype):
+    torch = _torch()
+    return sparse_csr(
+        torch.from_numpy(np.asarray(m.indptr, dtype=np.int64)),
+        torch.from_numpy(np.asarray(m.indices, dtype=np.int64)),
+        torch.from_numpy(np.array(m.data)).to(dtype),
+        tuple(m.shape),
+    ).to(device)
+
+
+@dataclass(frozen=True, eq=False)
+class TorchOperators:
+    """Torch tensors of one or more meshes (see the module docstring for the batched layout).
+
+    Attributes: as :class:`OperatorBundle` (tensors or None), plus ``faces`` ((F, 3) long, shifted by the
+    vertex offsets in a batch), ``offsets`` ((B + 1,) long: mesh b owns rows ``offsets[b]:offsets[b+1]``),
+    ``face_offsets`` ((B + 1,) long), ``batch`` ((V,) long: the mesh of each vertex), ``evals`` ((B, K)).
+    """
+
+    spec: object
+    verts: object
+    offsets: object
+    batch: object
+    face_offsets: object = None
+    faces: object = None
+    mass: object = None
+    laplacian: object = None
+    evals: object = None
+    evecs: object = None
+    hks: object = None
+    wks: object = None
+    normals: object = None
+    frames: object = None
+    grad_x: object = None
+    grad_y: object = None
+    edge_index: object = None
+    logmap_r: object = None
+    logmap_theta: object = None
+    transport_rho: object = None
+    patch_index: object = None
+    patch_r: object = None
+    patch_theta: object = None
+    patch_rho: object = None
+
+    # ------------------------------------------------------------ building
+    @classmethod
+    def from_bundle(cls, bundle, device=None, dtype=None) -> TorchOperators:
+        """Tensors of ``bundle`` on ``device`` (default CPU) in ``dtype`` (default: the bundle's storage dtype)."""
+        torch = _torch()
+        if dtype is None:
+            dtype = getattr(torch, bundle.spec.dtype)
+        device = torch.device("cpu") if device is None else torch.device(device)
+        kw = {}
+        for name, v in bundle.arrays().items():
+            if name in SPARSE_TENSORS:
+                kw[name] = _csr(v, device, dtype)
+            elif v.dtype.kind in "iu":
+                kw[name] = torch.from_numpy(np.array(v, dtype=np.int64)).to(device)
+            else:
+                kw[name] = torch.from_numpy(np.array(v)).to(device=device, dtype=dtype)
+        if "evals" in kw:
+            kw["evals"] = kw["evals"][None, :]
+        V = bundle.n_verts
+        kw["offsets"] = torch.tensor([0, V], dtype=torch.long, device=device)
+        kw["batch"] = torch.zeros(V, dtype=torch.long, device=device)
+        if bundle.faces is not None:
+            kw["face_offsets"] = torch.tensor([0, bundle.faces.shape[0]], dtype=torch.long, device=device)
+        return cls(spec=bundle.spec, **kw)
+
+    def to(self, device=None, dtype=None) -> TorchOperators:
+        """The same operators on ``device`` and/or with float tensors in ``dtype`` (index tensors stay long)."""
+        torch = _torch()
+        kw = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not isinstance(v, torch.Tensor):
+                continue
+            if v.is_floating_point() or (v.layout == torch.sparse_csr and v.values().is_floating_point()):
+                kw[f.name] = v.to(device=device, dtype=dtype) if dtype is not None else v.to(device=device)
+            else:
+                kw[f.name] = v.to(device=device)
+        return replace(self, **kw)
+
+    # ---------------------------------------------------------------- info
+    @property
+    def n_meshes(self) -> int:
+        return int(self.offsets.shape[0]) - 1
+
+    @property
+    def n_verts(self) -> int:
+        return int(self.verts.shape[0])
+
+    @property
+    def sizes(self) -> list[int]:
+        """Vertices per mesh."""
+        return (self.offsets[1:] - self.offsets[:-1]).tolist()
+
+    @property
+    def device(self):
+        return self.verts.device
+
+    def __repr__(self) -> str:
+        held = [f.name for f in fields(self) if f.name not in ("spec",) and getattr(self, f.name) is not None]
+        return f"TorchOperators(B={self.n_meshes}, V={self.n_verts}, fields={held})"
+
+    # ---------------------------------------------------------- operations
+    def split(self, x) -> list:
+        """Per-mesh pieces of a vertex tensor ``x`` (V, ...) -> list of (V_b, ...)."""
+        return list(x.split(self.sizes, dim=0))
+
+    def gradient(self, x):
+        """(V, C) -> complex (V, C): tangent gradient of each channel in the vertex gauges."""
+        torch = _torch()
+        return torch.complex(self.grad_x @ x, self.grad_y @ x)
+
+    def to_spectral(self, x):
+        """(V, C) -> (B, K, C): ``evecs_b^T (M_b x_b)`` per mesh (the M-orthogonal projection coefficients)."""
+        torch = _torch()
+        mx = self.mass[:, None] * x
+        parts = [e.T @ m for e, m in zip(self.split(self.evecs), self.split(mx))]
+        return torch.stack(parts, dim=0)
+
+    def from_spectral(self, coeffs):
+        """(B, K, C) -> (V, C): ``evecs_b @ coeffs[b]`` per mesh, concatenated."""
+        torch = _torch()
+        return torch.cat([e @ c for e, c in zip(self.split(self.evecs), coeffs.unbind(0))], dim=0)
+
+    def spectral_heat(self, x, t):
+        """(V, C), times (C,) -> (V, C): ``evecs exp(-evals t) evecs^T M x`` per mesh (DiffusionNet's diffusion)."""
+        torch = _torch()
+        decay = torch.exp(-self.evals[:, :, None] * t[None, None, :])
+        return self.from_spectral(decay * self.to_spectral(x))
