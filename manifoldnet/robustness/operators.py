@@ -292,6 +292,24 @@ def _check_transport(mesh, out):
     err = np.abs(np.angle(np.exp(1j * (rho + rho[j]))))
     if err.max() > 1e-8:
         raise AssertionError(f"transport is not inverted by the reverse edge: |rho_ij + rho_ji| up to {err.max():.3g}")
+    if not (mesh.is_edge_manifold and mesh.is_vertex_manifold and mesh.is_oriented):
+        return
+    # holonomy: around each counter-clockwise face (a, b, c), a -> b -> c -> a rotates by the connection's
+    # curvature of that face; on a closed mesh the faces sum to 2 pi chi (DESIGN.md section 3)
+    from ..geometry.transport import connection_face_curvature
+
+    def r(i, k):
+        return rho[order[np.searchsorted(key[order], i * np.int64(mesh.n_verts) + k)]]
+
+    a, b, c = mesh.faces.T
+    hol = r(b, a) + r(c, b) + r(a, c)
+    K = connection_face_curvature(mesh)
+    err = np.abs(np.angle(np.exp(1j * (hol - K))))
+    if err.max() > 1e-8:
+        f = int(np.argmax(err))
+        raise AssertionError(f"holonomy around face {f} is {hol[f]:.6g}, its connection curvature {K[f]:.6g}")
+    if is_closed_manifold(mesh) and abs(K.sum() - 2 * np.pi * mesh.euler_characteristic) > 1e-8 * mesh.n_faces:
+        raise AssertionError(f"total holonomy {K.sum():.9g} != 2 pi chi ({mesh.euler_characteristic})")
 
 
 @register("transport.edge", check=_check_transport)
@@ -302,17 +320,27 @@ def _transport(mesh):
 
 
 def _check_connection_laplacian(mesh, Lc):
+    """Hermitian; same diagonal and same |off-diagonal| as the scalar cotan L; PSD where the weights are >= 0."""
+    from ..geometry.laplacian import cotan_laplacian
+
     V = mesh.n_verts
     assert_shape(Lc, (V, V), "connection Laplacian")
     Lc = sp.csr_matrix(Lc)
-    s = np.abs(Lc.data).max() if Lc.nnz else 1.0
+    L = cotan_laplacian(mesh)
+    s = np.abs(L.data).max() if L.nnz else 1.0
     herm = Lc - Lc.conj().T
     if herm.nnz and np.abs(herm.data).max() > 1e-8 * s:
         raise AssertionError("connection Laplacian is not Hermitian")
-    if V <= DENSE_MAX:
+    if np.abs(Lc.diagonal() - L.diagonal()).max() > 1e-8 * s:
+        raise AssertionError("connection Laplacian diagonal differs from the scalar Laplacian's")
+    mag = abs(Lc) - abs(L)
+    if mag.nnz and np.abs(mag.data).max() > 1e-8 * s:
+        raise AssertionError("connection Laplacian |weights| differ from the scalar Laplacian's")
+    off = sp.triu(L, k=1)
+    if V <= DENSE_MAX and (off.data <= 1e-12 * s).all():
         ev = np.linalg.eigvalsh(Lc.toarray())
         if ev[0] < -1e-7 * max(s, abs(ev[-1])):
-            raise AssertionError(f"connection Laplacian is not PSD: smallest eigenvalue {ev[0]:.3g}")
+            raise AssertionError(f"connection Laplacian is not PSD (non-negative weights): smallest eigenvalue {ev[0]:.3g}")
 
 
 @register("transport.connection_laplacian", check=_check_connection_laplacian)
@@ -432,22 +460,43 @@ def _exact(mesh):
 
 
 def _check_patches(mesh, p):
-    ei, r, theta = p.edge_index, p.r, p.theta
+    """(i, j) unique, i != j, at most k per centre; r >= the chord / 2; mesh edges have r = edge length."""
+    ei, r, theta = np.asarray(p.edge_index), np.asarray(p.r), np.asarray(p.theta)
     P = np.shape(r)[0]
     assert_shape(ei, (2, P), "patch edge_index")
     assert_shape(theta, (P,), "patch theta")
-    ei = np.asarray(ei)
-    if P and (ei.min() < 0 or ei.max() >= mesh.n_verts):
+    if not P:
+        return
+    V = mesh.n_verts
+    if ei.min() < 0 or ei.max() >= V:
         raise AssertionError("patch edge_index out of range")
-    if (np.asarray(r) < 0).any():
-        raise AssertionError("negative patch radius")
+    if (ei[0] == ei[1]).any():
+        raise AssertionError("a patch holds its own centre")
+    key = ei[0] * np.int64(V) + ei[1]
+    if np.unique(key).size != P:
+        raise AssertionError("a patch holds a neighbour twice")
+    if np.bincount(ei[0], minlength=V).max() > PATCH_K:
+        raise AssertionError(f"a patch has more than k={PATCH_K} neighbours")
+    chord = np.linalg.norm(mesh.verts[ei[1]] - mesh.verts[ei[0]], axis=1)
+    if (r < 0.5 * chord - 1e-12 * chord.max()).any():
+        i = int(np.argmax(0.5 * chord - r))
+        raise AssertionError(f"patch radius {r[i]:.6g} of pair {ei[:, i].tolist()} is below half the chord {chord[i]:.6g}")
+    e = mesh.edges
+    ekey = np.r_[e[:, 0] * np.int64(V) + e[:, 1], e[:, 1] * np.int64(V) + e[:, 0]]
+    on_edge = np.isin(key, ekey)
+    err = np.abs(r[on_edge] - chord[on_edge])
+    if err.size and err.max() > 1e-9 * max(chord.max(), 1e-300):
+        raise AssertionError(f"patch radius of a mesh edge differs from its length by {err.max():.3g}")
+
+
+PATCH_K = 8
 
 
 @register("geodesics.patches", check=_check_patches)
 def _patches(mesh):
     from ..geometry.patches import geodesic_patches
 
-    return geodesic_patches(mesh, k=8)
+    return geodesic_patches(mesh, k=PATCH_K)
 
 
 def _check_vector_heat(mesh, out):
