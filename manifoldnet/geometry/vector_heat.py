@@ -164,15 +164,16 @@ class VectorHeatSolver:
         return r, theta
 
     def logmap_error(self, source: int, r: np.ndarray) -> float:
-        """90th percentile over reached vertices (beyond one mean edge length) of ``|r - d| / d``, with d the
-        heat-method distance from ``source``."""
+        """90th percentile of ``|r - d| / d`` over the nearest quarter of the reached vertices (beyond one mean
+        edge length; the log map is not a distance beyond the cut locus), d the heat-method distance."""
         from .geodesics import HeatMethodSolver
 
         if self._heat is None:
             self._heat = HeatMethodSolver(self.mesh, boundary="average")
         d = self._heat.distance(source)
         h = float(self.mesh.edge_lengths.mean())
-        ok = np.isfinite(d) & (d > h)
+        fin = np.isfinite(d)
+        ok = fin & (d > h) & (d <= np.percentile(d[fin], 25))
         if not ok.any():
             return 0.0
         return float(np.percentile(np.abs(r[ok] - d[ok]) / d[ok], 90))
