@@ -52,7 +52,8 @@ def main(argv=None) -> int:
 
     def progress(r):
         if not a.quiet:
-            print(f"[{time.time() - t0:7.1f}s] {r.status:<9s} {r.case} :: {r.operator} ({r.seconds:.2f}s)",
+            msg = "" if r.status == "OK" else " " + " ".join(str(r.message).split())[:300]
+            print(f"[{time.time() - t0:7.1f}s] {r.status:<9s} {r.case} :: {r.operator} ({r.seconds:.2f}s){msg}",
                   file=sys.stderr, flush=True)
 
     results = run_sweep(cases, ops, timeout=a.timeout, workers=a.workers, modules=a.module, progress=progress)
