@@ -194,14 +194,16 @@ class HeatMethodSolver:
         self._heat_neumann = None
         self._heat_dirichlet = None
         if boundary in ("neumann", "average") or not self._has_boundary:
-            self._heat_neumann = SPDFactor(A[self._ref][:, self._ref], backend, "heat operator")
+            self._A_ref = A[self._ref][:, self._ref].tocsr()
+            self._heat_neumann = SPDFactor(self._A_ref, backend, "heat operator")
         if boundary in ("dirichlet", "average") and self._has_boundary:
             self._int = np.flatnonzero(ref & ~is_b)
             self._bnd = np.flatnonzero(is_b)
             A_int = A[self._int]
             self._A_IB = A_int[:, self._bnd].tocsr()
+            self._A_int = A_int[:, self._int].tocsr()
             self._heat_dirichlet = (
-                SPDFactor(A_int[:, self._int], backend, "heat operator") if self._int.size else None
+                SPDFactor(self._A_int, backend, "heat operator") if self._int.size else None
             )
         # --- Poisson step: ground one vertex per component (L is singular on each)
         comp = np.asarray(mesh.vertex_components)
@@ -212,9 +214,8 @@ class HeatMethodSolver:
         keep = ref.copy()
         keep[first] = False
         self._keep = np.flatnonzero(keep)
-        self._poisson = (
-            SPDFactor(L[self._keep][:, self._keep], backend, "Laplacian") if self._keep.size else None
-        )
+        self._L_keep = L[self._keep][:, self._keep].tocsr()
+        self._poisson = SPDFactor(self._L_keep, backend, "Laplacian") if self._keep.size else None
 
     # ------------------------------------------------------------------ solves
     def _heat(self, rhs: np.ndarray) -> np.ndarray:
