@@ -65,7 +65,8 @@ def vertex_gradient(mesh: Mesh, frames=None, method: str = "faces") -> sp.csr_ma
     Parameters
     ----------
     mesh : Mesh
-    frames : None / "intrinsic" | gauge name | (V, 3, 3) frames (rows e1, e2, n).
+    frames : None / "intrinsic" | gauge name | (V, 3, 3) frames (rows e1, e2, n) | (V,) gauge angles
+        (for ``"faces"``: the intrinsic frames rotated by those angles about the normal).
     method :
         ``"faces"`` (default): area-weighted average of the incident face gradients, projected on the
         3-D frame ``(e1, e2)``. Works on every mesh (zero rows at unreferenced vertices).

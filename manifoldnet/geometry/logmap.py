@@ -7,7 +7,7 @@ Conventions
 -----------
 * ``(i, j) = (edge_index[0, d], edge_index[1, d])``: ``r[d]`` and ``theta[d]`` are the polar coordinates
   of ``j`` in ``i``'s gauge; ``theta`` in ``[0, 2 pi)``, counter-clockwise about ``n_i``.
-* A gauge is one angle ``g_i`` per vertex, the intrinsic polar angle of the frame's ``e1`` measured from
+* A gauge is one angle ``g_i`` per vertex (every ``frames`` argument accepts it directly as a (V,) array), the intrinsic polar angle of the frame's ``e1`` measured from
   the reference half-edge (:func:`gauge_offsets`); ``theta_ij = theta^ref_ij - g_i``. A gauge change
   ``g -> g + delta`` maps ``theta_ij -> theta_ij - delta_i`` exactly, consistently with
   :func:`~manifoldnet.geometry.transport.edge_transport`.
@@ -27,21 +27,43 @@ __all__ = ["gauge_offsets", "one_ring_logmap", "two_ring_logmap"]
 _TWO_PI = 2.0 * np.pi
 
 
-def _as_frames(mesh: Mesh, frames) -> np.ndarray | None:
-    """None for the intrinsic gauge, else validated (V, 3, 3) frames."""
+def _as_gauge(mesh: Mesh, frames) -> tuple[str, np.ndarray | None]:
+    """Classify a gauge argument: ("intrinsic", None), ("angles", (V,)) or ("frames", (V, 3, 3)), validated."""
     if frames is None or (isinstance(frames, str) and frames == "intrinsic"):
-        return None
+        return "intrinsic", None
+    V = mesh.n_verts
     if isinstance(frames, str):
         from .frames import vertex_frames
 
-        return vertex_frames(mesh, frames)
-    fr = np.asarray(frames, dtype=np.float64)
-    if fr.shape != (mesh.n_verts, 3, 3):
-        raise MeshError(f"frames must have shape ({mesh.n_verts}, 3, 3) (rows e1, e2, n), got {fr.shape}")
-    if not np.isfinite(fr).all():
-        i = int(np.flatnonzero(~np.isfinite(fr).reshape(len(fr), -1).all(axis=1))[0])
-        raise MeshError(f"frames has non-finite entries; first at vertex {i}")
-    return fr
+        return "frames", vertex_frames(mesh, frames)
+    fr = np.asarray(frames)
+    if fr.dtype == object or fr.dtype.kind not in "fiu":
+        raise MeshError(f"frames must be a gauge name, (V,) angles or (V, 3, 3) frames, got dtype {fr.dtype}")
+    fr = fr.astype(np.float64)
+    if fr.shape not in ((V,), (V, 3, 3)):
+        raise MeshError(
+            f"frames must have shape ({V},) (gauge angles) or ({V}, 3, 3) (rows e1, e2, n), got {fr.shape}"
+        )
+    bad = ~np.isfinite(fr).reshape(V, -1).all(axis=1)
+    if bad.any():
+        raise MeshError(f"frames has non-finite entries; first at vertex {int(np.flatnonzero(bad)[0])}")
+    return ("angles", fr) if fr.ndim == 1 else ("frames", fr)
+
+
+def _as_frames(mesh: Mesh, frames) -> np.ndarray | None:
+    """None for the intrinsic gauge, else validated (V, 3, 3) frames (angles: intrinsic frames rotated)."""
+    kind, arr = _as_gauge(mesh, frames)
+    if kind == "frames":
+        return arr
+    if kind == "intrinsic":
+        return None
+    from .frames import vertex_frames
+
+    fr = vertex_frames(mesh, "intrinsic")
+    c, s = np.cos(arr)[:, None], np.sin(arr)[:, None]
+    e1 = c * fr[:, 0] + s * fr[:, 1]
+    e2 = -s * fr[:, 0] + c * fr[:, 1]
+    return np.stack([e1, e2, fr[:, 2]], axis=1)
 
 
 def gauge_offsets(mesh: Mesh, frames=None) -> np.ndarray:
@@ -51,7 +73,7 @@ def gauge_offsets(mesh: Mesh, frames=None) -> np.ndarray:
     ----------
     mesh : Mesh
     frames : None or "intrinsic" (all zeros), a gauge name of :func:`~manifoldnet.geometry.frames.vertex_frames`,
-        or (V, 3, 3) frames with rows (e1, e2, n).
+        (V, 3, 3) frames with rows (e1, e2, n), or (V,) gauge angles ``g`` (returned mod 2 pi).
 
     Conventions
     -----------
@@ -62,10 +84,12 @@ def gauge_offsets(mesh: Mesh, frames=None) -> np.ndarray:
     no wedge contains ``e1`` (at a boundary, or a folded fan) the nearest neighbour direction is used:
     ``g_i = theta_ij - phi_ij``. Unreferenced vertices: 0.
     """
-    fr = _as_frames(mesh, frames)
+    kind, fr = _as_gauge(mesh, frames)
     V = mesh.n_verts
-    if fr is None:
+    if kind == "intrinsic":
         return np.zeros(V)
+    if kind == "angles":
+        return np.mod(fr, _TWO_PI)
     fans = vertex_fans(mesh)
     cv = mesh.faces.reshape(-1)
     i, j = fans.edge_index
@@ -113,7 +137,7 @@ def one_ring_logmap(mesh: Mesh, frames=None) -> tuple[np.ndarray, np.ndarray, np
     Parameters
     ----------
     mesh : Mesh (any: non-manifold and boundary vertices follow :mod:`.fans`' rules).
-    frames : None / "intrinsic" | gauge name | (V, 3, 3) frames, see :func:`gauge_offsets`.
+    frames : None / "intrinsic" | gauge name | (V, 3, 3) frames | (V,) gauge angles, see :func:`gauge_offsets`.
 
     Returns
     -------

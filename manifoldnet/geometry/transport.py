@@ -51,7 +51,7 @@ def edge_transport(mesh: Mesh, frames=None) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     mesh : Mesh (any; see :mod:`.fans` for boundary and non-manifold vertices).
-    frames : None / "intrinsic" | gauge name | (V, 3, 3) frames, as in
+    frames : None / "intrinsic" | gauge name | (V, 3, 3) frames | (V,) gauge angles, as in
         :func:`~manifoldnet.geometry.logmap.one_ring_logmap`.
 
     Returns

@@ -1,0 +1,149 @@
+"""Gradient and divergence: -div grad == cotan L, exactness on linear functions, vertex gradients in the
+gauges (exact on flat meshes, gauge-covariant, per-vertex loop references, accuracy comparison), bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from manifoldnet import Mesh, MeshError, shapes
+from manifoldnet.geometry.frames import vertex_frames
+from manifoldnet.geometry.gradient import divergence, face_gradient, vertex_gradient
+from manifoldnet.geometry.laplacian import cotan_laplacian
+from manifoldnet.geometry.logmap import one_ring_logmap
+
+MESHES = {
+    "icosphere": lambda: shapes.icosphere(2),
+    "noisy": lambda: shapes.noisy_sphere(2, 0.2, seed=2),
+    "torus": lambda: shapes.torus(n_major=20, n_minor=9),
+    "disk": lambda: shapes.flat_disk(5),
+    "genus2": lambda: shapes.genus2(1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MESHES))
+def test_minus_div_grad_is_cotan_laplacian(name):
+    mesh = MESHES[name]()
+    G, D = face_gradient(mesh), divergence(mesh)
+    assert G.shape == (3 * mesh.n_faces, mesh.n_verts) and D.shape == (mesh.n_verts, 3 * mesh.n_faces)
+    L = cotan_laplacian(mesh)
+    diff = abs(D @ G + L).max()
+    assert diff <= 1e-12 * abs(L).max()
+    for s in (1e-8, 1e8):  # weak L is scale-invariant in 2-D: so is div grad
+        sm = Mesh(mesh.verts * s, mesh.faces)
+        assert abs(divergence(sm) @ face_gradient(sm) + L).max() <= 1e-11 * abs(L).max()
+
+
+def test_face_gradient_exact_on_linear_functions_on_any_mesh():
+    mesh = shapes.noisy_sphere(2, 0.2, seed=7)
+    a = np.array([0.3, -1.2, 2.0])
+    u = mesh.verts @ a + 4.0
+    g = (face_gradient(mesh) @ u).reshape(-1, 3)
+    n = mesh.face_normals
+    assert_allclose(g, a - (n @ a)[:, None] * n, atol=1e-12)  # tangential part of a on each face
+    assert_allclose(face_gradient(mesh) @ np.ones(mesh.n_verts), 0, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["faces", "lsq"])
+@pytest.mark.parametrize("gauge", ["world", "intrinsic", "angles"])
+def test_vertex_gradient_exact_on_flat_linear_functions(method, gauge):
+    mesh = shapes.flat_disk(5)
+    a = np.array([2.0, -3.0, 0.0])
+    u = mesh.verts @ a + 1.0
+    if gauge == "angles":
+        frames = np.random.default_rng(0).uniform(0, 2 * np.pi, mesh.n_verts)
+        # the gauge angle is measured from the intrinsic e1: rotate the intrinsic frames
+        fr = vertex_frames(mesh, "intrinsic")
+        c, s = np.cos(frames)[:, None], np.sin(frames)[:, None]
+        fr = np.stack([c * fr[:, 0] + s * fr[:, 1], -s * fr[:, 0] + c * fr[:, 1], fr[:, 2]], 1)
+    else:
+        frames = gauge
+        fr = vertex_frames(mesh, gauge)
+    Gv = vertex_gradient(mesh, frames, method=method)
+    assert Gv.shape == (mesh.n_verts, mesh.n_verts) and Gv.dtype == np.complex128
+    want = fr[:, 0] @ a + 1j * (fr[:, 1] @ a)
+    assert_allclose(Gv @ u, want, atol=1e-12)
+    assert_allclose(Gv @ np.ones(mesh.n_verts), 0, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["faces", "lsq"])
+def test_vertex_gradient_gauge_covariance(method):
+    mesh = shapes.noisy_sphere(2, 0.2, seed=3)
+    rng = np.random.default_rng(5)
+    g = rng.uniform(0, 2 * np.pi, mesh.n_verts)
+    u = rng.normal(size=mesh.n_verts)
+    base = vertex_gradient(mesh, None, method=method) @ u
+    rotated = vertex_gradient(mesh, g, method=method) @ u
+    assert_allclose(rotated, np.exp(-1j * g) * base, atol=1e-12)
+
+
+def loop_lsq_reference(mesh, u):
+    """Per-vertex least squares in log-map coordinates, one np.linalg.solve per vertex (slow, obvious)."""
+    ei, r, theta = one_ring_logmap(mesh)
+    out = np.zeros(mesh.n_verts, dtype=complex)
+    for v in range(mesh.n_verts):
+        sel = ei[0] == v
+        A = np.stack([r[sel] * np.cos(theta[sel]), r[sel] * np.sin(theta[sel])], 1)
+        x = np.linalg.solve(A.T @ A, A.T @ (u[ei[1, sel]] - u[v]))
+        out[v] = x[0] + 1j * x[1]
+    return out
+
+
+def loop_faces_reference(mesh, u, fr):
+    """Per-vertex area-weighted average of face gradients projected on the frame (slow, obvious)."""
+    gf = (face_gradient(mesh) @ u).reshape(-1, 3)
+    out = np.zeros(mesh.n_verts, dtype=complex)
+    for v in range(mesh.n_verts):
+        fs = np.flatnonzero((mesh.faces == v).any(axis=1))
+        g = (gf[fs] * mesh.face_areas[fs, None]).sum(0) / mesh.face_areas[fs].sum()
+        out[v] = fr[v, 0] @ g + 1j * (fr[v, 1] @ g)
+    return out
+
+
+def test_vertex_gradient_matches_per_vertex_loops():
+    mesh = shapes.noisy_sphere(1, 0.2, seed=4)
+    u = np.random.default_rng(1).normal(size=mesh.n_verts)
+    assert_allclose(vertex_gradient(mesh, method="lsq") @ u, loop_lsq_reference(mesh, u), atol=1e-10)
+    fr = vertex_frames(mesh, "world")
+    assert_allclose(vertex_gradient(mesh, fr) @ u, loop_faces_reference(mesh, u, fr), atol=1e-12)
+
+
+def test_faces_method_is_the_more_accurate_on_smooth_surfaces():
+    # the documented choice of default: error against the exact tangential gradient of smooth functions
+    errs = {}
+    for mesh in (shapes.icosphere(3), shapes.uv_sphere(24, 48)):
+        fr = vertex_frames(mesh, "world")
+        n = fr[:, 2]
+        for method in ("faces", "lsq"):
+            tot = 0.0
+            for a in (np.array([0, 0, 1.0]), np.array([1.0, 2.0, -0.5])):
+                t = a - (n @ a)[:, None] * n
+                want = np.einsum("ij,ij->i", t, fr[:, 0]) + 1j * np.einsum("ij,ij->i", t, fr[:, 1])
+                got = vertex_gradient(mesh, fr, method=method) @ (mesh.verts @ a)
+                tot += np.abs(got - want).mean() / np.abs(want).mean()
+            errs[mesh.n_verts, method] = tot
+        assert errs[mesh.n_verts, "faces"] < errs[mesh.n_verts, "lsq"]
+        assert errs[mesh.n_verts, "faces"] < 0.05
+
+
+def test_degenerate_and_unreferenced_are_finite_zero_rows():
+    verts = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [2, 0, 0.0], [5, 5, 5]])
+    faces = np.array([[0, 1, 2], [0, 1, 3]])  # face 1 has zero area; vertex 4 is unreferenced
+    m = Mesh(verts, faces)
+    G = face_gradient(m).toarray()
+    assert np.isfinite(G).all() and (G[3:] == 0).all()
+    for method in ("faces", "lsq"):
+        Gv = vertex_gradient(m, "world", method=method).toarray()
+        assert np.isfinite(Gv).all()
+        assert (Gv[4] == 0).all()
+
+
+def test_bad_method_raises():
+    mesh = shapes.icosphere(1)
+    with pytest.raises(MeshError, match="unknown vertex gradient method"):
+        vertex_gradient(mesh, method="fem")
+    with pytest.raises(MeshError, match="shape"):
+        vertex_gradient(mesh, np.zeros((2, 3, 3)))
+    assert sp.issparse(vertex_gradient(mesh))
