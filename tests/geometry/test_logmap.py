@@ -39,13 +39,13 @@ def reference_fan_walk(mesh):
     for v, cs in corners.items():
         cs = sorted(cs)
 
-        def succ(c):
+        def succ(c, v=v):
             t, k = divmod(c, 3)
             l_ = int(f[t, (k + 2) % 3])
             nb = he.get((v, l_))
             return None if nb is None else 3 * nb[0] + nb[1]
 
-        def pred(c):
+        def pred(c, v=v):
             t, k = divmod(c, 3)
             j = int(f[t, (k + 1) % 3])
             nb = he.get((j, v))
@@ -127,6 +127,9 @@ def test_two_ring_flat_is_planar_and_complete():
     both, rb, tb = two_ring_logmap(mesh, "world", include_one_ring=True)
     assert both.shape[1] == ei.shape[1] + 2 * mesh.n_edges
     assert (np.diff(both[0] * mesh.n_verts + both[1]) > 0).all()
+    rb0, tb0 = planar_polar(mesh, both)
+    assert_allclose(rb, rb0, rtol=1e-12)
+    assert_allclose(wrap(tb - tb0), 0, atol=1e-12)
 
 
 @pytest.mark.parametrize("mesh", [shapes.icosphere(2), shapes.genus2(1), shapes.noisy_sphere(2, 0.2, seed=1)])
@@ -136,7 +139,7 @@ def test_rescaled_angles_sum_to_two_pi(mesh):
     sums = np.bincount(mesh.faces.reshape(-1), weights=fans.scaled_angles.reshape(-1))
     assert_allclose(sums, TWO_PI, rtol=1e-13)
     # consecutive neighbours differ by the scaled corner angle
-    ei, _, theta = one_ring_logmap(mesh)
+    _, _, theta = one_ring_logmap(mesh)
     c = np.arange(3 * mesh.n_faces)
     prev = c - c % 3 + (c + 2) % 3
     d_start = fans.corner_edge
