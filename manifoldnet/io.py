@@ -223,7 +223,7 @@ def triangulate_polygons(
     big = sizes > 3
     if big.any():
         _warn(
-            f"{prefix}triangulated {int(big.sum())} polygons with 4 to {int(sizes.max())} vertices "
+            f"{prefix}triangulated {int(big.sum())} polygons with {int(sizes[big].min())} to {int(sizes.max())} vertices "
             f"into {int(n_tri[big].sum())} triangles (fan)"
         )
     return tri
@@ -337,8 +337,10 @@ def _stl_bytes(v: np.ndarray, f: np.ndarray, normals: np.ndarray, binary: bool) 
         header = b"manifoldnet binary STL".ljust(80, b" ")
         return header + np.uint32(len(f)).astype("<u4").tobytes() + rec.tobytes()
     rows = np.concatenate([normals[:, None, :].astype(np.float32), tri], axis=1).reshape(len(f), 12)
-    fmt = "facet normal %.9g %.9g %.9g\nouter loop\nvertex %.9g %.9g %.9g\nvertex %.9g %.9g %.9g\n"
-    fmt += "vertex %.9g %.9g %.9g\nendloop\nendfacet"
+    rows = rows.astype(np.float64)
+    # %.17g of the float32 values: reading back (as float64) gives exactly the float32 coordinates
+    fmt = "facet normal %.9g %.9g %.9g\nouter loop\nvertex %.17g %.17g %.17g\nvertex %.17g %.17g %.17g\n"
+    fmt += "vertex %.17g %.17g %.17g\nendloop\nendfacet"
     import io
 
     buf = io.StringIO()
