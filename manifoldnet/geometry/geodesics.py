@@ -283,7 +283,9 @@ class HeatMethodSolver:
 
         All right-hand sides of a chunk go through each factorization at once.
         """
-        if np.ndim(sources_list) == 0:
+        if isinstance(sources_list, (int, np.integer)) or (
+            isinstance(sources_list, np.ndarray) and sources_list.ndim == 0
+        ):
             raise MeshError(
                 "sources_list must be a sequence of source sets (or a 1D array of source vertices)"
             )

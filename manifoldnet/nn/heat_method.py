@@ -123,7 +123,9 @@ class TorchHeatMethod:
             device = sources_list.device if isinstance(sources_list, torch.Tensor) else torch.device("cpu")
         if isinstance(sources_list, torch.Tensor):
             sources_list = sources_list.detach().cpu().numpy()
-        if np.ndim(sources_list) == 0:
+        if isinstance(sources_list, (int, np.integer)) or (
+            isinstance(sources_list, np.ndarray) and sources_list.ndim == 0
+        ):
             raise MeshError(
                 "sources_list must be a sequence of source sets (or a 1D tensor of source vertices)"
             )

@@ -1,0 +1,255 @@
+"""Heat-method geodesics: accuracy on the sphere, potpourri3d parity, components, unreferenced vertices,
+batching, all-pairs, validators, the intrinsic Delaunay cover, and a subprocess sweep over awkward meshes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from manifoldnet import Mesh, MeshError, shapes
+from manifoldnet.geometry.geodesics import HeatMethodSolver, SPDFactor, all_pairs_distances, geodesic_distance
+from manifoldnet.geometry.intrinsic_delaunay import intrinsic_delaunay_cover
+
+
+@pytest.fixture(scope="module")
+def sphere():
+    m = shapes.icosphere(5)
+    assert m.n_verts >= 10000
+    return m
+
+
+@pytest.fixture(scope="module")
+def sphere_solver(sphere):
+    return HeatMethodSolver(sphere, boundary="neumann")
+
+
+def _great_circle(m, s):
+    v = np.asarray(m.verts)
+    return np.arccos(np.clip(v @ v[s], -1, 1))
+
+
+def test_sphere_heat_error_below_one_percent(sphere, sphere_solver):
+    errs = []
+    for s in (0, 1234, 9000):
+        gc = _great_circle(sphere, s)
+        d = sphere_solver.distance(s)
+        mk = gc > 1e-9
+        errs.append(np.mean(np.abs(d[mk] - gc[mk]) / gc[mk]))
+        assert d[s] == pytest.approx(0.0, abs=1e-12)
+    assert np.mean(errs) <= 0.01
+
+
+def test_matches_potpourri3d(sphere, sphere_solver):
+    pp3d = pytest.importorskip("potpourri3d")
+    pp = pp3d.MeshHeatMethodDistanceSolver(np.asarray(sphere.verts), np.asarray(sphere.faces), 1.0, True)
+    for s in (0, 4321):
+        ref = pp.compute_distance(s)
+        d = sphere_solver.distance(s)
+        far = ref > 0.05
+        assert_allclose(d[far], ref[far], rtol=1e-3)
+    ref = pp.compute_distance_multisource([3, 500])
+    d = sphere_solver.distance([3, 500])
+    far = ref > 0.05
+    assert_allclose(d[far], ref[far], rtol=1e-3)
+
+
+def test_matches_potpourri3d_on_non_delaunay_mesh():
+    """The robust path flips to intrinsic Delaunay exactly as potpourri3d's use_robust does."""
+    pp3d = pytest.importorskip("potpourri3d")
+    m = shapes.noisy_sphere(3, 0.25, 1)
+    tri = intrinsic_delaunay_cover(m)
+    assert tri.n_flips > 0
+    ref = pp3d.MeshHeatMethodDistanceSolver(np.asarray(m.verts), np.asarray(m.faces), 1.0, True).compute_distance(7)
+    d = HeatMethodSolver(m, boundary="neumann").distance(7)
+    far = ref > 0.2 * ref.max()
+    assert_allclose(d[far], ref[far], rtol=1e-3)
+
+
+def test_cover_laplacian_equals_robust_laplacian():
+    rl = pytest.importorskip("robust_laplacian")
+    for m in (shapes.noisy_sphere(3, 0.25, 2), shapes.nonmanifold_fin(), shapes.flat_disk(5)):
+        tri = intrinsic_delaunay_cover(m)
+        L2, M2 = rl.mesh_laplacian(np.asarray(m.verts), np.asarray(m.faces), mollify_factor=1e-5)
+        assert_allclose((0.5 * tri.cotan_laplacian()).toarray(), L2.toarray(), atol=1e-10 * abs(L2).max())
+        assert_allclose(0.5 * tri.vertex_masses(), M2.diagonal(), rtol=1e-10)
+        tw = tri.twin
+        np.testing.assert_array_equal(tw[tw], np.arange(tw.size))
+        w = 0.5 * tri.halfedge_cotans().reshape(-1)
+        assert (w + w[tw]).min() >= -1e-6  # Delaunay
+
+
+def test_two_spheres_inf_on_unreached():
+    m = shapes.two_spheres(3)
+    comp = np.asarray(m.vertex_components)
+    d = HeatMethodSolver(m).distance(0)
+    assert np.isfinite(d[comp == comp[0]]).all()
+    assert np.isinf(d[comp != comp[0]]).all()
+    # a source on each: both finite, each component zero at its source
+    other = int(np.flatnonzero(comp != comp[0])[0])
+    d2 = HeatMethodSolver(m).distance([0, other])
+    assert np.isfinite(d2).all()
+    assert_allclose(d2[[0, other]], 0.0, atol=1e-12)
+
+
+def test_unreferenced_last_vertex_gets_inf():
+    base = shapes.icosphere(2)
+    verts = np.vstack([base.verts, [[5.0, 5.0, 5.0]]])
+    m = Mesh(verts, base.faces)
+    s = HeatMethodSolver(m)
+    d = s.distance(0)
+    assert d.shape == (m.n_verts,)
+    assert np.isinf(d[-1]) and np.isfinite(d[:-1]).all()
+    assert_allclose(d[:-1], HeatMethodSolver(base).distance(0), rtol=1e-12, atol=1e-12)
+    d2 = s.distance([0, m.n_verts - 1])
+    assert d2[-1] == 0.0
+
+
+@pytest.mark.parametrize("boundary", ["average", "neumann", "dirichlet"])
+def test_flat_disk_boundary_conditions(boundary):
+    m = shapes.flat_disk(12)
+    v = np.asarray(m.verts)
+    c = int(np.argmin(np.linalg.norm(v, axis=1)))
+    d = HeatMethodSolver(m, boundary=boundary).distance(c)
+    exact = np.linalg.norm(v - v[c], axis=1)
+    assert np.isfinite(d).all()
+    assert np.mean(np.abs(d - exact)) < 0.03
+
+
+def test_boundary_conditions_coincide_on_closed_mesh():
+    m = shapes.icosphere(3)
+    ds = [HeatMethodSolver(m, boundary=b).distance(5) for b in ("average", "neumann", "dirichlet")]
+    assert_allclose(ds[0], ds[1], atol=1e-12)
+    assert_allclose(ds[0], ds[2], atol=1e-12)
+
+
+def test_batched_equals_single_and_backends_agree():
+    m = shapes.noisy_sphere(3, 0.2, 3)
+    s = HeatMethodSolver(m, backend="superlu")
+    D = s.distances([0, [1, 2], np.int64(30)])
+    assert_allclose(D[0], s.distance(0), rtol=1e-10)
+    assert_allclose(D[1], s.distance([1, 2]), rtol=1e-10)
+    assert_allclose(D[2], s.distance(30), rtol=1e-10)
+    assert_allclose(s.distances(np.arange(5), chunk=2), s.distances(np.arange(5)), rtol=1e-10)
+    pytest.importorskip("cholespy")
+    assert_allclose(HeatMethodSolver(m, backend="cholmod").distances([0, [1, 2]]), D[:2], rtol=1e-8, atol=1e-12)
+
+
+def test_non_robust_path_and_one_off():
+    m = shapes.icosphere(3)
+    d = geodesic_distance(m, 0, robust=False)
+    gc = _great_circle(m, 0)
+    assert np.mean(np.abs(d - gc)[gc > 0] / gc[gc > 0]) < 0.03
+
+
+def test_all_pairs_symmetric_and_rows():
+    m = shapes.two_spheres(1)
+    D = all_pairs_distances(m, chunk=7, progress=False)
+    assert D.dtype == np.float32 and D.shape == (m.n_verts, m.n_verts)
+    np.testing.assert_array_equal(D, D.T)
+    assert (np.diag(D) == 0).all()
+    comp = np.asarray(m.vertex_components)
+    assert np.isinf(D[comp[:, None] != comp[None, :]]).all()
+    rows = HeatMethodSolver(m).distances(np.arange(m.n_verts))
+    fin = np.isfinite(rows)
+    assert_allclose(D[fin], (0.5 * (rows + rows.T))[fin], rtol=1e-5, atol=1e-6)
+
+
+def test_all_pairs_memory_refusal():
+    m = shapes.icosphere(3)
+    with pytest.raises(MeshError, match="GiB"):
+        all_pairs_distances(m, max_bytes=1000, progress=False)
+
+
+@pytest.mark.parametrize(
+    "sources, match",
+    [([], "empty"), ([0, 99999], r"sources\[1\] = 99999"), ([-1], r"sources\[0\] = -1"), ([0.0], "integer"),
+     ([[0, 1]], "1D"), ([True], "integer")],
+)
+def test_source_validation(sources, match):
+    s = HeatMethodSolver(shapes.icosphere(1))
+    with pytest.raises(MeshError, match=match):
+        s.distance(np.asarray(sources) if sources != [] else sources)
+
+
+def test_parameter_validation():
+    m = shapes.icosphere(1)
+    with pytest.raises(MeshError, match="t_coef"):
+        HeatMethodSolver(m, t_coef=0)
+    with pytest.raises(MeshError, match="boundary"):
+        HeatMethodSolver(m, boundary="robin")
+    with pytest.raises(MeshError, match="backend"):
+        HeatMethodSolver(m, backend="magic")
+    with pytest.raises(MeshError, match="method"):
+        geodesic_distance(m, 0, method="fast")
+    with pytest.raises(MeshError, match="Mesh"):
+        HeatMethodSolver(np.zeros((3, 3)))
+    with pytest.raises(MeshError, match="sources_list"):
+        HeatMethodSolver(m).distances([])
+
+
+def test_spd_factor_solves():
+    import scipy.sparse as sp
+
+    A = sp.diags([np.full(9, -1.0), np.full(10, 4.0), np.full(9, -1.0)], [-1, 0, 1])
+    b = np.arange(10.0)
+    for backend in ("superlu", "auto"):
+        assert_allclose(A @ SPDFactor(A, backend).solve(b), b, atol=1e-12)
+
+
+_SWEEP = r"""
+import json, sys, numpy as np
+from manifoldnet import MeshError
+from manifoldnet.io import load_mesh
+from manifoldnet.geometry.geodesics import HeatMethodSolver
+path, method = sys.argv[1], sys.argv[2]
+try:
+    m = load_mesh(path)
+except Exception as exc:
+    print(json.dumps({"status": "noload"})); sys.exit(0)
+src = int(np.flatnonzero(m.referenced)[0])
+try:
+    if method == "heat":
+        d = HeatMethodSolver(m).distance(src)
+    else:
+        from manifoldnet.geometry.exact_geodesics import exact_geodesic_distance
+        d = exact_geodesic_distance(m, src)
+except MeshError as exc:
+    print(json.dumps({"status": "mesherror", "msg": str(exc)})); sys.exit(0)
+comp = np.asarray(m.vertex_components)
+on = (comp == comp[src]) & np.asarray(m.referenced)
+ok = d.shape == (m.n_verts,) and bool(np.isfinite(d[on]).all()) and bool(np.isinf(d[~on]).all())
+print(json.dumps({"status": "ok" if ok else "bad", "nan": bool(np.isnan(d).any())}))
+"""
+
+
+def sweep(folder, method, timeout=120):
+    from conftest import shared_data
+
+    root = shared_data(folder)
+    files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in (".obj", ".off", ".ply", ".stl"))
+    bad = []
+    for p in files:
+        try:
+            r = subprocess.run([sys.executable, "-c", _SWEEP, str(p), method], capture_output=True, text=True,
+                               timeout=timeout)
+        except subprocess.TimeoutExpired:
+            bad.append((p.name, "timeout"))
+            continue
+        if r.returncode != 0:
+            bad.append((p.name, f"crash rc={r.returncode}: {r.stderr[-300:]}"))
+            continue
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        if res["status"] == "bad":
+            bad.append((p.name, res))
+    return bad
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", ["gc_assets", "format_edge_cases"])
+def test_sweep_heat(folder):
+    assert sweep(folder, "heat") == []
