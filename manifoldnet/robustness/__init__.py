@@ -35,13 +35,18 @@ __all__ = [
 MESH_SUFFIXES = (".obj", ".off", ".ply", ".stl")
 
 
-def mesh_files(root=None, folders=None) -> list:
-    """Every mesh file (by suffix, case-insensitive) under the real-data root (``paths.data_root()``), sorted."""
+def mesh_files(root=None, folders=None, max_per_folder: int | None = None) -> list:
+    """Every mesh file (by suffix, case-insensitive) under the real-data root (``paths.data_root()``), sorted;
+    ``max_per_folder``: at most that many per top-level folder, evenly spaced (a deterministic sample)."""
     from ..paths import data_root
 
     root = data_root(root)
-    subs = [root / f for f in folders] if folders else [root]
+    subs = [root / f for f in folders] if folders else sorted(p for p in root.iterdir() if p.is_dir())
     out = []
     for s in subs:
-        out += [p for p in s.rglob("*") if p.is_file() and p.suffix.lower() in MESH_SUFFIXES]
+        files = sorted(p for p in s.rglob("*") if p.is_file() and p.suffix.lower() in MESH_SUFFIXES)
+        if max_per_folder is not None and len(files) > max_per_folder:
+            step = len(files) / max_per_folder
+            files = [files[int(i * step)] for i in range(max_per_folder)]
+        out += files
     return sorted(out)

@@ -26,6 +26,7 @@ def main(argv=None) -> int:
     p.add_argument("--files", nargs="*", default=[], help="mesh files to sweep as well")
     p.add_argument("--data", nargs="*", metavar="FOLDER",
                    help="sweep every mesh of these real-data folders (no FOLDER: all folders)")
+    p.add_argument("--max-per-folder", type=int, help="with --data: at most this many meshes per folder (evenly spaced)")
     p.add_argument("--subdivisions", type=int, default=2, help="icosphere subdivisions of the pathology base")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per operator and mesh")
@@ -45,7 +46,7 @@ def main(argv=None) -> int:
     if a.data is not None:
         from ..paths import data_root
 
-        cases += file_cases(mesh_files(folders=a.data or None), root=data_root())
+        cases += file_cases(mesh_files(folders=a.data or None, max_per_folder=a.max_per_folder), root=data_root())
     cases += file_cases(a.files)
     ops = operator_names(a.operators)
     t0 = time.time()
