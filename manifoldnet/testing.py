@@ -442,7 +442,10 @@ def _dense_values(x) -> np.ndarray:
     if sp.issparse(x):
         return np.asarray(x.tocoo().data)
     if hasattr(x, "detach"):  # torch tensor, without importing torch
-        x = x.detach().cpu().numpy()
+        x = x.detach()
+        if "strided" not in str(getattr(x, "layout", "strided")):  # sparse COO / CSR: the stored values
+            x = x.values()
+        x = x.cpu().numpy()
     return np.asarray(x)
 
 

@@ -14,7 +14,6 @@ from ..mesh import Mesh
 from ..testing import (
     assert_distances,
     assert_eigenbasis,
-    assert_finite,
     assert_gauss_bonnet,
     assert_laplacian_identities,
     assert_mass_identities,
@@ -535,25 +534,63 @@ def _vector_heat_logmap(mesh):
 
 # ============================================================================ bundle (owner E), io / clean (owner A)
 def _check_bundle(mesh, b):
-    V = mesh.n_verts
-    if b.n_verts != V:
-        from ..testing import ShapeMismatch
+    """Every field: shapes from V, F, E; the Laplacian, mass, eigenbasis and frame identities (float64 bundle)."""
+    from ..testing import ShapeMismatch
 
+    V, E = mesh.n_verts, mesh.n_edges
+    if b.n_verts != V:
         raise ShapeMismatch(f"bundle has {b.n_verts} vertices, the mesh {V}")
-    arr = b.arrays() if callable(getattr(b, "arrays", None)) else {}
-    for k, a in arr.items():
-        assert_finite(a, f"bundle.{k}")
-        if k in ("mass",):
-            assert_shape(a, (V,), f"bundle.{k}")
-        if k in ("evecs",):
-            assert_shape(a, (V, None), f"bundle.{k}")
+    assert_shape(b.mass, (V,), "bundle.mass")
+    M = sp.diags(np.asarray(b.mass, dtype=np.float64)).tocsr()
+    assert_laplacian_identities(b.laplacian, M, mesh, psd=V <= DENSE_MAX)
+    assert_eigenbasis(b.evals, b.evecs, b.laplacian, M)
+    for name in ("hks", "wks"):
+        assert_shape(getattr(b, name), (V, None), f"bundle.{name}")
+    assert_shape(b.normals, (V, 3), "bundle.normals")
+    assert_orthonormal_frames(b.frames, V, name="bundle.frames")
+    for name in ("grad_x", "grad_y"):
+        assert_shape(getattr(b, name), (V, V), f"bundle.{name}")
+    assert_shape(b.edge_index, (2, 2 * E), "bundle.edge_index")
+    for name in ("logmap_r", "logmap_theta", "transport_rho"):
+        assert_shape(getattr(b, name), (2 * E,), f"bundle.{name}")
+    P = np.shape(b.patch_r)[0]
+    assert_shape(b.patch_index, (2, P), "bundle.patch_index")
+    for name in ("patch_theta", "patch_rho"):
+        assert_shape(getattr(b, name), (P,), f"bundle.{name}")
+
+
+def _bundle_all(mesh, dtype="float64"):
+    from ..operators.compute import compute_operators
+    from ..operators.spec import FIELDS
+
+    return compute_operators(mesh, fields=FIELDS, k=min(K_EIG, mesh.n_verts - 1), dtype=dtype, patch_k=PATCH_K)
 
 
 @register("bundle.all", check=_check_bundle)
 def _bundle(mesh):
-    from ..operators.compute import compute_operators
+    """Every field of the operator bundle, k=8, float64."""
+    return _bundle_all(mesh)
 
-    return compute_operators(mesh, k=K_EIG)
+
+def _check_torch_bundle(mesh, t):
+    assert_shape(t.verts, (mesh.n_verts, 3), "torch verts")
+    assert_shape(t.evecs, (mesh.n_verts, None), "torch evecs")
+
+
+@register("bundle.torch", check=_check_torch_bundle)
+def _bundle_torch(mesh):
+    """The float32 bundle moved to torch (CPU): every tensor finite."""
+    return _bundle_all(mesh, "float32").to("cpu")
+
+
+@register("nn.heat_method", check=_check_dist(False), allow_inf=True)
+def _torch_heat(mesh):
+    """Batched torch heat method (CG), float64."""
+    from ..nn.heat_method import TorchHeatMethod
+
+    s = source_vertex(mesh)
+    d = TorchHeatMethod(mesh).distances([[s]])
+    return d[0].numpy(), s
 
 
 def _check_clean(mesh, out):
