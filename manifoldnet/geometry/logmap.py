@@ -190,7 +190,7 @@ def two_ring_logmap(
     path = r1[d1] + r1[d2]
     o = np.lexsort((dst[d1], path, k, i))
     i, k, pos = i[o], k[o], pos[o]
-    first = np.r_[True, (i[1:] != i[:-1]) | (k[1:] != k[:-1])]
+    first = np.r_[True, (i[1:] != i[:-1]) | (k[1:] != k[:-1])][: len(i)]  # no two-ring pair: empty
     i, k, pos = i[first], k[first], pos[first]
     r2, th2 = np.abs(pos), np.mod(np.angle(pos), _TWO_PI)
     if include_one_ring:
