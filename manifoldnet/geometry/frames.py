@@ -31,7 +31,6 @@ import numpy as np
 
 from ..errors import MeshError
 from ..mesh import Mesh
-from .elements import corner_angles
 
 __all__ = ["GAUGES", "face_frames", "tangent_frames", "vertex_frames", "vertex_normals"]
 
@@ -55,7 +54,9 @@ def vertex_normals(mesh: Mesh) -> np.ndarray:
     vertices, vertices whose faces all have zero area or cancel exactly).
     """
     V = mesh.n_verts
-    w = corner_angles(mesh).reshape(-1)
+    from .fans import cached_corner_angles
+
+    w = cached_corner_angles(mesh).reshape(-1)
     fidx = np.repeat(np.arange(mesh.n_faces), 3)
     vid = mesh.faces.reshape(-1)
     fn = mesh.face_normals[fidx] * w[:, None]

@@ -15,11 +15,13 @@ Conventions
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MeshError
-from ..mesh import Mesh
+from ..mesh import Mesh, readonly
 from .logmap import _as_frames, _one_ring, gauge_offsets
 
 __all__ = ["VERTEX_GRADIENT_METHODS", "divergence", "face_gradient", "vertex_gradient"]
@@ -27,8 +29,20 @@ __all__ = ["VERTEX_GRADIENT_METHODS", "divergence", "face_gradient", "vertex_gra
 VERTEX_GRADIENT_METHODS = ("lsq", "faces")
 
 
+_COEF: weakref.WeakKeyDictionary[Mesh, np.ndarray] = weakref.WeakKeyDictionary()
+
+
 def _face_gradient_coefficients(mesh: Mesh) -> np.ndarray:
-    """(F, 3, 3) float64: ``[f, k]`` is the gradient (x, y, z) of the hat function of corner k on face f."""
+    """(F, 3, 3) float64: ``[f, k]`` is the gradient (x, y, z) of the hat function of corner k on face f
+    (cached per mesh object, read-only)."""
+    c = _COEF.get(mesh)
+    if c is None:
+        c = readonly(_coefficients(mesh))
+        _COEF[mesh] = c
+    return c
+
+
+def _coefficients(mesh: Mesh) -> np.ndarray:
     p = mesh.verts[mesh.faces]
     N = mesh.face_vectors  # 2 A n
     opp = np.roll(p, -2, axis=1) - np.roll(p, -1, axis=1)  # edge opposite corner k: p_{k+2} - p_{k+1}
@@ -99,8 +113,9 @@ def vertex_gradient(mesh: Mesh, frames=None, method: str = "faces") -> sp.csr_ma
         w = (w / np.where(W > 0, W, 1.0)[cv]).reshape(F, 3, 1)
         gco = _face_gradient_coefficients(mesh)  # (F, k, xyz)
         # entry (vertex of corner c, vertex k of the same face) += w_c <e1 + i e2, grad phi_k>
-        re = np.einsum("fcx,fkx->fck", fr[mesh.faces, 0] * w, gco)
-        im = np.einsum("fcx,fkx->fck", fr[mesh.faces, 1] * w, gco)
+        gco_t = gco.transpose(0, 2, 1)
+        re = np.matmul(fr[mesh.faces, 0] * w, gco_t)  # (F, c, k)
+        im = np.matmul(fr[mesh.faces, 1] * w, gco_t)
         rows = np.broadcast_to(mesh.faces[:, :, None], (F, 3, 3)).reshape(-1)
         cols = np.broadcast_to(mesh.faces[:, None, :], (F, 3, 3)).reshape(-1)
         G = sp.csr_matrix(((re + 1j * im).reshape(-1), (rows, cols)), shape=(V, V))
