@@ -58,7 +58,7 @@ def ours_pipeline(mesh: Mesh, gauge: str = "intrinsic"):
     """Frames, transport, per-vertex and per-face gradients: what a model's operator bundle needs."""
     m = _fresh(mesh)
     fr = vertex_frames(m, gauge)
-    ei, rho = edge_transport(m, gauge if gauge == "intrinsic" else fr)
+    _ei, rho = edge_transport(m, gauge if gauge == "intrinsic" else fr)
     gv = vertex_gradient(m, fr)
     gf = face_gradient(m)
     return fr, rho, gv, gf
@@ -99,7 +99,9 @@ def diffusionnet_loop_gradient(mesh: Mesh, frames: np.ndarray, eps_reg: float = 
     order = np.argsort(src, kind="stable")
     src, dst = src[order], dst[order]
     vec = mesh.verts[dst] - mesh.verts[src]
-    tangent = np.stack([np.einsum("ij,ij->i", vec, frames[src, 0]), np.einsum("ij,ij->i", vec, frames[src, 1])], 1)
+    tangent = np.stack(
+        [np.einsum("ij,ij->i", vec, frames[src, 0]), np.einsum("ij,ij->i", vec, frames[src, 1])], 1
+    )
     ptr = np.searchsorted(src, np.arange(V + 1))
     rows, cols, vals = [], [], []
     for i in range(V):
@@ -129,8 +131,18 @@ def connection_rows(mesh: Mesh, name: str, repeats: int = 3, loop_anchor: bool =
 
     def row(stage, ours_s, anchor="", anchor_s=None, note=""):
         ratio = anchor_s / ours_s if anchor_s is not None else None
-        rows.append(dict(mesh=name, V=V, stage=stage, ours_s=ours_s, anchor=anchor, anchor_s=anchor_s,
-                         ratio=ratio, note=note))
+        rows.append(
+            {
+                "mesh": name,
+                "V": V,
+                "stage": stage,
+                "ours_s": ours_s,
+                "anchor": anchor,
+                "anchor_s": anchor_s,
+                "ratio": ratio,
+                "note": note,
+            }
+        )
 
     with threadpool_limits(1):
         anchor_mesh, note = mesh, ""
@@ -154,13 +166,23 @@ def connection_rows(mesh: Mesh, name: str, repeats: int = 3, loop_anchor: bool =
         t_loop = None
         if loop_anchor:
             t_loop = _time(lambda: diffusionnet_loop_gradient(mesh, fr_world), 1)
-        row("vertex gradient (world frames)", t_grad, "DiffusionNet per-vertex loop" if loop_anchor else "", t_loop)
+        row(
+            "vertex gradient (world frames)",
+            t_grad,
+            "DiffusionNet per-vertex loop" if loop_anchor else "",
+            t_loop,
+        )
 
         t_all = _time(lambda: ours_pipeline(mesh), repeats)
         t_all_w = _time(lambda: ours_pipeline(mesh, "world"), repeats)
         anchor_all = (t_pp + t_loop) if (t_pp is not None and t_loop is not None) else None
-        row("frames+transport+gradient", t_all, "pp3d + DiffusionNet loop" if anchor_all else "", anchor_all,
-            "goal < 1 s at 62k vertices")
+        row(
+            "frames+transport+gradient",
+            t_all,
+            "pp3d + DiffusionNet loop" if anchor_all else "",
+            anchor_all,
+            "goal < 1 s at 62k vertices",
+        )
         row("frames+transport+gradient (world)", t_all_w)
         row("one-ring log map", _time(lambda: one_ring_logmap(_fresh(mesh)), repeats))
         row("two-ring log map", _time(lambda: two_ring_logmap(_fresh(mesh)), repeats))
