@@ -64,7 +64,9 @@ def test_matches_potpourri3d_on_non_delaunay_mesh():
     m = shapes.noisy_sphere(3, 0.25, 1)
     tri = intrinsic_delaunay_cover(m)
     assert tri.n_flips > 0
-    ref = pp3d.MeshHeatMethodDistanceSolver(np.asarray(m.verts), np.asarray(m.faces), 1.0, True).compute_distance(7)
+    ref = pp3d.MeshHeatMethodDistanceSolver(
+        np.asarray(m.verts), np.asarray(m.faces), 1.0, True
+    ).compute_distance(7)
     d = HeatMethodSolver(m, boundary="neumann").distance(7)
     far = ref > 0.2 * ref.max()
     assert_allclose(d[far], ref[far], rtol=1e-3)
@@ -136,7 +138,9 @@ def test_batched_equals_single_and_backends_agree():
     assert_allclose(D[2], s.distance(30), rtol=1e-10)
     assert_allclose(s.distances(np.arange(5), chunk=2), s.distances(np.arange(5)), rtol=1e-10)
     pytest.importorskip("cholespy")
-    assert_allclose(HeatMethodSolver(m, backend="cholmod").distances([0, [1, 2]]), D[:2], rtol=1e-8, atol=1e-12)
+    assert_allclose(
+        HeatMethodSolver(m, backend="cholmod").distances([0, [1, 2]]), D[:2], rtol=1e-8, atol=1e-12
+    )
 
 
 def test_non_robust_path_and_one_off():
@@ -167,8 +171,14 @@ def test_all_pairs_memory_refusal():
 
 @pytest.mark.parametrize(
     "sources, match",
-    [([], "empty"), ([0, 99999], r"sources\[1\] = 99999"), ([-1], r"sources\[0\] = -1"), ([0.0], "integer"),
-     ([[0, 1]], "1D"), ([True], "integer")],
+    [
+        ([], "empty"),
+        ([0, 99999], r"sources\[1\] = 99999"),
+        ([-1], r"sources\[0\] = -1"),
+        ([0.0], "integer"),
+        ([[0, 1]], "1D"),
+        ([True], "integer"),
+    ],
 )
 def test_source_validation(sources, match):
     s = HeatMethodSolver(shapes.icosphere(1))
@@ -231,12 +241,18 @@ def sweep(folder, method, timeout=120):
     from conftest import shared_data
 
     root = shared_data(folder)
-    files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in (".obj", ".off", ".ply", ".stl"))
+    files = sorted(
+        p for p in root.iterdir() if p.is_file() and p.suffix.lower() in (".obj", ".off", ".ply", ".stl")
+    )
     bad = []
     for p in files:
         try:
-            r = subprocess.run([sys.executable, "-c", _SWEEP, str(p), method], capture_output=True, text=True,
-                               timeout=timeout)
+            r = subprocess.run(
+                [sys.executable, "-c", _SWEEP, str(p), method],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired:
             bad.append((p.name, "timeout"))
             continue

@@ -1,0 +1,86 @@
+"""Vector heat in our gauges: flat-disk log map exact, flat transport trivial, validators, quality check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from manifoldnet import Mesh, MeshError, shapes
+from manifoldnet.geometry.logmap import gauge_offsets
+from manifoldnet.geometry.vector_heat import VectorHeatSolver
+
+pytest.importorskip("potpourri3d")
+
+
+def test_flat_disk_logmap_is_planar_polar_in_world_gauge():
+    m = shapes.flat_disk(10)
+    v = np.asarray(m.verts)
+    c = int(np.argmin(np.linalg.norm(v, axis=1)))
+    r, th = VectorHeatSolver(m, frames="world").logmap(c)
+    d = v - v[c]
+    far = np.linalg.norm(d, axis=1) > 1e-9
+    np.testing.assert_allclose(r, np.linalg.norm(d, axis=1), atol=1e-3)
+    dth = np.angle(np.exp(1j * (th - np.arctan2(d[:, 1], d[:, 0]))))
+    assert np.abs(dth[far]).max() < 1e-3
+
+
+def test_transport_gauge_covariance_and_flat_identity():
+    m = shapes.flat_disk(10)
+    c = int(np.argmin(np.linalg.norm(np.asarray(m.verts), axis=1)))
+    isb = np.zeros(m.n_verts, bool)
+    isb[m.edges[m.boundary_edges].ravel()] = True
+    w = VectorHeatSolver(m, frames="world").transport([c], np.array([1 + 0j]))
+    np.testing.assert_allclose(w[~isb], 1.0, atol=1e-3)  # flat: the vector stays put (interior vertices)
+    # gauge covariance: the intrinsic gauge is the world gauge rotated by g (z_world = exp(1j g) z_intr)
+    g = gauge_offsets(m, "world")
+    z0 = np.exp(1j * 0.3)
+    wi = VectorHeatSolver(m).transport([c], np.array([z0]))
+    ww = VectorHeatSolver(m, frames="world").transport([c], np.array([z0 * np.exp(-1j * g[c])]))
+    np.testing.assert_allclose(wi * np.exp(-1j * g), ww, atol=1e-10)
+
+
+def test_sphere_logmap_radius_matches_geodesic():
+    m = shapes.icosphere(4)
+    s = VectorHeatSolver(m)
+    r, _ = s.logmap(0)
+    v = np.asarray(m.verts)
+    gc = np.arccos(np.clip(v @ v[0], -1, 1))
+    near = (gc > 0) & (gc < 1.5)
+    assert np.median(np.abs(r[near] - gc[near]) / gc[near]) < 0.02
+
+
+def test_validators_fire():
+    with pytest.raises(MeshError, match="manifold"):
+        VectorHeatSolver(shapes.nonmanifold_fin())
+    with pytest.raises(MeshError, match="manifold"):
+        VectorHeatSolver(shapes.bowtie())
+    m = shapes.icosphere(1)
+    with pytest.raises(MeshError, match="unreferenced"):
+        VectorHeatSolver(Mesh(np.vstack([m.verts, [[3.0, 3, 3]]]), m.faces))
+    f = np.asarray(m.faces).copy()
+    f[0] = f[0, ::-1]
+    with pytest.raises(MeshError, match="oriented"):
+        VectorHeatSolver(Mesh(m.verts, f))
+    s = VectorHeatSolver(m)
+    with pytest.raises(MeshError, match="vectors"):
+        s.transport([0], np.array([[1.0, 0.0, 0.0]]))
+    with pytest.raises(MeshError, match="check"):
+        s.logmap(0, check="maybe")
+
+
+def test_quality_check_fires_on_bad_logmap():
+    m = shapes.icosphere(3)
+    s = VectorHeatSolver(m)
+    r, _ = s.logmap(0)
+    assert s.logmap_error(0, r) < 0.1  # coarse mesh (642 vertices): a few percent
+    assert s.logmap_error(0, 2.0 * r) > 0.5  # a log map gone wrong is flagged
+
+
+def test_unreached_component_gets_inf_and_zero():
+    m = shapes.two_spheres(2)
+    comp = np.asarray(m.vertex_components)
+    s = VectorHeatSolver(m)
+    r, _ = s.logmap(0, check="off")
+    assert np.isinf(r[comp != comp[0]]).all() and np.isfinite(r[comp == comp[0]]).all()
+    w = s.transport([0], np.array([1 + 0j]))
+    assert (w[comp != comp[0]] == 0).all()
