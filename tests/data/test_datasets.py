@@ -1,0 +1,110 @@
+"""Folder dataset (labels, correspondences, validation) and the FAUST / RNA readers on real data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import shared_data
+from numpy.testing import assert_array_equal
+
+from manifoldnet import MeshError
+from manifoldnet.data import generated as g
+from manifoldnet.data.datasets import FolderDataset, OperatorDataset, faust_5k, read_int_file, rna
+from manifoldnet.io import save_mesh
+
+
+def _vts(n):
+    return (np.arange(50) * 7) % n
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ds")
+    for sub in ("meshes", "labels", "corres"):
+        (root / sub).mkdir()
+    shapes = [g.generate_shape("body", i, 200 + 30 * i) for i in range(3)]
+    for s in shapes:
+        save_mesh(root / "meshes" / f"{s.name}.off", s.mesh)
+        np.savetxt(root / "labels" / f"{s.name}.txt", s.labels, fmt="%d")
+        np.savetxt(root / "corres" / f"{s.name}.vts", _vts(s.mesh.n_verts) + 1, fmt="%d")
+    return root, shapes
+
+
+def test_folder_dataset_reads_meshes_labels_and_correspondences(folder):
+    root, shapes = folder
+    ds = FolderDataset(root / "meshes", labels_dir=root / "labels", corres_dir=root / "corres")
+    assert len(ds) == 3 and ds.names == sorted(s.name for s in shapes)
+    for item, s in zip(ds, sorted(shapes, key=lambda s: s.name)):
+        assert item.name == s.name and item.label_kind == "vertex"
+        assert_array_equal(item.mesh.faces, s.mesh.faces)
+        np.testing.assert_allclose(item.mesh.verts, s.mesh.verts, rtol=0, atol=0)
+        assert_array_equal(item.labels, s.labels)
+        assert_array_equal(item.corres, _vts(s.mesh.n_verts))  # 1-based on disk, 0-based in memory
+        assert not item.labels.flags.writeable
+    assert [x.name for x in ds[1:]] == ds.names[1:]
+    with pytest.raises(IndexError):
+        ds[3]
+
+
+def test_folder_dataset_validates(folder, tmp_path):
+    root, shapes = folder
+    name = min(s.name for s in shapes)
+    with pytest.raises(FileNotFoundError, match="mesh folder not found"):
+        FolderDataset(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="missing"):
+        FolderDataset(root / "meshes", names=["nope"])
+    with pytest.raises(ValueError, match="label_kind"):
+        FolderDataset(root / "meshes", labels_dir=root / "labels", label_kind="edge")
+    # face labels with a vertex count: the count check fires and names the file
+    ds = FolderDataset(root / "meshes", names=[name], labels_dir=root / "labels", label_kind="face")
+    with pytest.raises(MeshError, match=r"labels for \d+ faces"):
+        ds[0]
+    bad = tmp_path / "corres"
+    bad.mkdir()
+    (bad / f"{name}.vts").write_text("1\n2\n100000\n")
+    ds = FolderDataset(root / "meshes", names=[name], corres_dir=bad)
+    with pytest.raises(MeshError, match="line 3 holds vertex 100000"):
+        ds[0]
+    (tmp_path / "x.txt").write_text("1\n2\nthree\n")
+    with pytest.raises(MeshError, match="three"):
+        read_int_file(tmp_path / "x.txt")
+
+
+def test_readers_say_where_they_looked(tmp_path):
+    with pytest.raises(FileNotFoundError, match="MANIFOLDNET_DATA"):
+        faust_5k(tmp_path)
+    with pytest.raises(FileNotFoundError, match="rna"):
+        rna(tmp_path)
+
+
+def test_operator_dataset(folder, tmp_path):
+    root, _ = folder
+    ds = OperatorDataset(
+        FolderDataset(root / "meshes", labels_dir=root / "labels"),
+        cache=tmp_path,
+        fields=("mass", "laplacian"),
+    )
+    item = ds[0]
+    assert item["ops"].n_verts == item["mesh"].n_verts == len(item["labels"])
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+
+
+def test_faust_5k_real_data():
+    shared_data("faust_5k")
+    train, test = faust_5k(split="train"), faust_5k(split="test")
+    assert len(train) == 80 and len(test) == 20 and len(faust_5k(split=None)) == 100
+    assert train.names[0] == "tr_reg_000" and test.names[0] == "tr_reg_080"
+    a, b = train[0], test[-1]
+    for s in (a, b):
+        assert s.corres.shape == (5000,) and s.corres.min() >= 0 and s.corres.max() < s.mesh.n_verts
+        assert 4990 <= s.mesh.n_verts <= 5010
+    with pytest.raises(ValueError, match="split"):
+        faust_5k(split="val")
+
+
+def test_rna_real_data():
+    shared_data("rna")
+    train, test = rna(split="train"), rna(split="test")
+    assert len(train) == 60 and len(test) == 30 and not set(train.names) & set(test.names)
+    s = test[0]
+    assert s.labels.shape == (s.mesh.n_verts,) and s.labels.min() >= 0 and s.labels.max() < 260

@@ -1,0 +1,66 @@
+"""Parallel, resumable preprocessing and the ``manifoldnet precompute`` command."""
+
+from __future__ import annotations
+
+import pytest
+
+from manifoldnet.cli import main
+from manifoldnet.data import generated as g
+from manifoldnet.data.preprocess import preprocess
+from manifoldnet.io import save_mesh
+from manifoldnet.operators import OperatorCache
+
+FIELDS = ("mass", "laplacian", "gradient")
+
+
+@pytest.fixture(scope="module")
+def mesh_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("meshes")
+    for i, fam in enumerate(("body", "torus", "star")):
+        save_mesh(root / f"m{i}.off", g.generate_shape(fam, i, 200).mesh)
+    (root / "broken.off").write_text("OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 7\n")  # index out of range
+    return root
+
+
+def test_workers_resume_and_failures(mesh_dir, tmp_path):
+    files = sorted(mesh_dir.glob("*.off"))
+    s = preprocess(files, cache=tmp_path, workers=2, progress=False, fields=FIELDS)
+    assert sorted(s.computed) == ["m0", "m1", "m2"] and s.cached == []
+    assert [n for n, _ in s.failed] == ["broken"]
+    assert "vertex 7" in s.failed[0][1]  # the reason names the problem
+    assert not s.ok and "FAILED broken" in str(s)
+    again = preprocess(files, cache=tmp_path, workers=1, progress=False, fields=FIELDS)
+    assert sorted(again.cached) == ["m0", "m1", "m2"] and again.computed == []  # resumed: nothing recomputed
+    c = OperatorCache(tmp_path)
+    from manifoldnet.io import load_mesh
+
+    assert c.lookup(load_mesh(mesh_dir / "m1.off"), fields=FIELDS) is not None
+
+
+def test_in_memory_dataset(tmp_path):
+    bench = g.generated_benchmark(n_per_family=1, seed=0, n_verts=(150, 160))
+    s = preprocess(bench, cache=tmp_path, workers=1, progress=False, fields=("mass",))
+    assert s.ok and len(s.computed) == 3
+
+
+def test_cli_precompute(mesh_dir, tmp_path, capsys):
+    rc = main(
+        [
+            "precompute",
+            str(mesh_dir),
+            "--k",
+            "8",
+            "--cache",
+            str(tmp_path),
+            "--fields",
+            "mass,laplacian",
+            "--no-progress",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert rc == 1 and "3 computed" in out and "FAILED broken" in out
+    rc = main(
+        ["precompute", str(mesh_dir), "--cache", str(tmp_path), "--fields", "mass,nonsense", "--no-progress"]
+    )
+    assert rc == 2
+    assert main(["precompute", str(tmp_path / "nowhere"), "--cache", str(tmp_path)]) == 2
