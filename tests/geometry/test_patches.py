@@ -24,14 +24,32 @@ def test_flat_disk_exact():
 
 
 def test_one_ring_entries_equal_logmap_and_k_nearest():
-    m = shapes.noisy_sphere(3, 0.2, 0)
+    m = shapes.noisy_sphere(3, 0.0, 0, 0.45)  # irregular triangulation of the smooth sphere
     ei, r1, th1 = one_ring_logmap(m)
-    P = geodesic_patches(m, k=40)
-    assert (P.sizes == 40).all()
+    P = geodesic_patches(m, radius=float(r1.max()))
     key = P.edge_index[0] * m.n_verts + P.edge_index[1]
     pos = np.searchsorted(key, ei[0] * m.n_verts + ei[1])
+    np.testing.assert_array_equal(key[pos], ei[0] * m.n_verts + ei[1])  # every one-ring pair is in
     np.testing.assert_allclose(P.r[pos], r1, rtol=1e-12)
     np.testing.assert_allclose(P.theta[pos], th1, atol=1e-12)
+    Pk = geodesic_patches(m, k=40)
+    assert (Pk.sizes == 40).all()
+    # the k nearest are the k smallest radii of the radius patch (where that patch has >= k entries)
+    big = geodesic_patches(m, radius=0.8)
+    for c in (0, 100, 500):
+        rad = np.sort(big.r[big.edge_index[0] == c])
+        np.testing.assert_allclose(np.sort(Pk.r[Pk.edge_index[0] == c]), rad[:40], rtol=1e-12)
+
+
+def test_irregular_sphere_radius_close_to_exact():
+    from manifoldnet.geometry.exact_geodesics import exact_geodesic_distance
+
+    m = shapes.noisy_sphere(3, 0.0, 1, 0.45)
+    P = geodesic_patches(m, radius=0.35)
+    for c in (0, 300):
+        sel = P.edge_index[0] == c
+        ex = exact_geodesic_distance(m, c)[P.edge_index[1][sel]]
+        assert np.percentile(np.abs(P.r[sel] - ex) / ex, 90) < 0.005
 
 
 def test_sphere_radius_close_to_great_circle():
