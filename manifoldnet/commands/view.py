@@ -108,6 +108,18 @@ def _finish(scene, args) -> int:
 
 
 def run(args) -> int:
+    import sys
+
+    from manifoldnet_viewer._pv import ViewerDependencyError
+
+    try:
+        return _run(args)
+    except ViewerDependencyError as exc:
+        print(f"manifoldnet view: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
     from manifoldnet_viewer._pv import require_pyvista, require_web
 
     from manifoldnet import MeshError, load_mesh
@@ -194,13 +206,13 @@ def _prediction_scene(mesh, args, scene_kw):
                 f"{args.labels} has {truth.shape[0]} labels, {args.predictions} {labels.shape[0]}"
             )
         scene.add_labels(mesh, truth, n_classes=n_classes, legend=False)
-        scene.add_text("truth", font_size=10)
+        scene.add_text("truth")
         scene.view(1)
     scene.add_labels(mesh, labels, n_classes=n_classes, legend=truth is None)
     if truth is not None:
         ok = truth >= 0
         acc = float(np.mean(labels[ok] == truth[ok])) if ok.any() else float("nan")
-        scene.add_text(f"prediction (accuracy {100 * acc:.1f}%)", font_size=10)
+        scene.add_text(f"prediction (accuracy {100 * acc:.1f}%)")
     else:
-        scene.add_text("prediction", font_size=10)
+        scene.add_text("prediction")
     return scene.camera(args.camera, args.zoom)

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import importlib
 
+from ._pv import _prefer_egl
+
+_prefer_egl()  # headless Linux: ask VTK for EGL up front (sets an env var only; pyvista is not imported)
+
 _LAZY = {
     "show": "api",
     "screenshot": "api",

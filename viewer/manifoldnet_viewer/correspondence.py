@@ -122,7 +122,7 @@ def correspondence_scene(
     error=None,
     metric: str = "geodesic",
     target_colors=None,
-    error_cmap: str = "inferno",
+    error_cmap: str = "YlOrRd",
     clim=None,
     **scene_kw,
 ):
@@ -144,10 +144,10 @@ def correspondence_scene(
     scene = Scene(3 if error is not None else 2, **scene_kw)
     scene.view(0)
     scene.add_colors(target, tcol)
-    scene.add_text("target", font_size=10)
+    scene.add_text("target")
     scene.view(1)
     scene.add_colors(source, transfer_colors(tcol, vmap))
-    scene.add_text("source (colours through the map)", font_size=10)
+    scene.add_text("source, colours via the map")
     if error is not None:
         err = np.asarray(error, dtype=np.float64)
         if err.shape != (source.n_verts,):
@@ -156,5 +156,5 @@ def correspondence_scene(
         scene.add_mesh(source, err, per="vertex", cmap=error_cmap, clim=clim, title="error")
         finite = err[np.isfinite(err)]
         mean = float(finite.mean()) if finite.size else float("nan")
-        scene.add_text(f"error (mean {mean:.3g})", font_size=10)
+        scene.add_text(f"error (mean {mean:.3g})")
     return scene

@@ -17,6 +17,7 @@ __all__ = [
     "geodesic_distance",
     "heat_kernel_signature",
     "tangent_to_world",
+    "transported_field",
     "vertex_frames",
     "vertex_normals",
 ]
@@ -142,3 +143,18 @@ def tangent_to_world(vectors, frames) -> np.ndarray:
             f"frames have shape {f.shape}, expected ({v.shape[0]}, 3, 3) for {v.shape[0]} vectors"
         )
     return v[:, :1] * f[:, 0] + v[:, 1:2] * f[:, 1]
+
+
+def transported_field(mesh: Mesh, source: int, vector=1.0 + 0.0j, frames=None) -> np.ndarray:
+    """The tangent vector ``vector`` (complex, in the gauge ``frames`` at ``source``; default e1)
+    transported along shortest geodesics to every vertex: ``(V,)`` complex in the same gauge, from
+    :func:`manifoldnet.geometry.vector_heat.vector_heat_transport` (0 on components without the source).
+
+    frames : None (intrinsic), a gauge name, or (V, 3, 3) rows (e1, e2, n).
+    """
+    from manifoldnet.geometry.vector_heat import vector_heat_transport
+
+    if not 0 <= int(source) < mesh.n_verts:
+        raise MeshError(f"transport source vertex {source} out of range for {mesh.n_verts} vertices")
+    z = np.asarray([vector], dtype=np.complex128).reshape(1)
+    return np.asarray(vector_heat_transport(mesh, [int(source)], z, frames=frames))

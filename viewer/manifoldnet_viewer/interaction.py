@@ -18,10 +18,12 @@ from .colors import scalar_range
 __all__ = ["ChannelBrowser", "format_pick", "nearest_vertex", "pick_info", "subsample_indices"]
 
 
-def subsample_indices(n: int, max_count: int | None, seed: int = 0) -> np.ndarray:
+def subsample_indices(n: int, max_count: int | None, seed: int = 0, points=None) -> np.ndarray:
     """Sorted indices of at most ``max_count`` of ``n`` elements, the same for the same arguments.
 
-    ``max_count=None`` or ``>= n`` keeps all of them.
+    With ``points`` (n, 3) the subset is spread evenly in space (farthest-point sampling from a
+    ``seed``-chosen start); without, a ``seed``-determined random subset. ``max_count=None`` or ``>= n``
+    keeps all of them.
     """
     if n < 0:
         raise MeshError(f"subsample_indices: n must be >= 0, got {n}")
@@ -29,8 +31,20 @@ def subsample_indices(n: int, max_count: int | None, seed: int = 0) -> np.ndarra
         return np.arange(n)
     if max_count < 1:
         raise MeshError(f"max_arrows must be >= 1, got {max_count}")
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n, size=int(max_count), replace=False))
+    if points is None:
+        rng = np.random.default_rng(seed)
+        return np.sort(rng.choice(n, size=int(max_count), replace=False))
+    p = np.asarray(points, dtype=np.float64)
+    if p.shape != (n, 3):
+        raise MeshError(f"points must have shape ({n}, 3), got {p.shape}")
+    # farthest-point sampling: one vectorized distance update per chosen point (k <= a few thousand)
+    chosen = np.empty(int(max_count), dtype=np.int64)
+    chosen[0] = int(np.random.default_rng(seed).integers(n))
+    dist = np.full(n, np.inf)
+    for t in range(1, chosen.size):
+        np.minimum(dist, ((p - p[chosen[t - 1]]) ** 2).sum(axis=1), out=dist)
+        chosen[t] = int(np.argmax(dist))
+    return np.sort(chosen)
 
 
 @dataclass

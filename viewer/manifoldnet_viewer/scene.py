@@ -227,7 +227,7 @@ class Scene:
                     entries,
                     bcolor="white",
                     border=True,
-                    size=(0.22, 0.04 * len(entries)),
+                    size=(0.3, 0.06 * len(entries)),
                     loc="upper left",
                     face="rectangle",
                 )
@@ -255,7 +255,7 @@ class Scene:
 
         entries = [[name(c), pal[c].tolist()] for c in shown]
         if order.size > shown.size:
-            entries.append([f"+ {order.size - shown.size} more classes", [1.0, 1.0, 1.0]])
+            entries.append([f"+ {order.size - shown.size} more classes", [0.3, 0.3, 0.3]])
         return entries
 
     def add_colors(self, mesh, colors, *, per: str | None = None, show_edges: bool = False):
@@ -312,9 +312,7 @@ class Scene:
         view = self._view
         self._channels[view] = (data, actor, browser)
         self._remember(mesh, "channels", browser.values)
-        self.plotter.add_text(
-            browser.title(index), position="upper_left", font_size=10, name=f"channel title {view}"
-        )
+        self.add_text(browser.title(index), name=f"channel title {view}")
         if slider and browser.n_channels > 1:
             self.plotter.add_slider_widget(
                 lambda value, v=view: self.set_channel(value, v),
@@ -337,9 +335,7 @@ class Scene:
         data["channel"] = browser.scalars(i)
         actor.mapper.scalar_range = browser.clim(i)
         self.view(view)
-        self.plotter.add_text(
-            browser.title(i), position="upper_left", font_size=10, name=f"channel title {view}"
-        )
+        self.add_text(browser.title(i), name=f"channel title {view}")
         return i
 
     # ------------------------------------------------------------------ overlays
@@ -398,8 +394,8 @@ class Scene:
         return self.plotter.add_points(pts, color=color, point_size=size, render_points_as_spheres=True)
 
     def arrow_length(self, mesh: Mesh, n_arrows: int) -> float:
-        """Default arrow length: 1.2 times the typical spacing ``sqrt(area / n_arrows)`` between arrows."""
-        return 1.2 * float(np.sqrt(mesh.total_area / max(n_arrows, 1)))
+        """Default arrow length: the the typical spacing ``sqrt(area / n_arrows)`` between arrows."""
+        return 1.0 * float(np.sqrt(mesh.total_area / max(n_arrows, 1)))
 
     def add_vectors(
         self,
@@ -437,7 +433,7 @@ class Scene:
             if frames.shape == (mesh.n_verts, 3, 3):
                 frames = frames[idx]
         world = features.tangent_to_world(v, frames)
-        keep = subsample_indices(idx.size, max_arrows, seed)
+        keep = subsample_indices(idx.size, max_arrows, seed, points=mesh.verts[idx])
         idx, world = idx[keep], world[keep]
         mag = np.linalg.norm(world, axis=1)
         if idx.size == 0 or mag.max() == 0:
@@ -475,8 +471,8 @@ class Scene:
         f = np.asarray(frames, dtype=np.float64)
         if f.shape != (mesh.n_verts, 3, 3):
             raise MeshError(f"frames have shape {f.shape}, expected ({mesh.n_verts}, 3, 3)")
-        keep = subsample_indices(mesh.n_verts, max_arrows, seed)
-        length = length or self.arrow_length(mesh, keep.size)
+        keep = subsample_indices(mesh.n_verts, max_arrows, seed, points=mesh.verts)
+        length = length or 0.6 * self.arrow_length(mesh, keep.size)
         colors = ["red", "green", "blue"][: 3 if normal else 2]
         for axis, color in enumerate(colors):
             self.add_vectors(mesh, f[keep, axis], at=keep, max_arrows=None, length=length, color=color)
@@ -501,7 +497,7 @@ class Scene:
         v = np.asarray(field)
         if frames is None and (np.iscomplexobj(v) or v.shape[-1] == 2):
             frames = features.vertex_frames(mesh)
-        keep = subsample_indices(mesh.n_verts, max_arrows, seed)
+        keep = subsample_indices(mesh.n_verts, max_arrows, seed, points=mesh.verts)
         length = self.arrow_length(mesh, keep.size)
         fr = None if frames is None else np.asarray(frames)
         self.add_vectors(
@@ -523,8 +519,25 @@ class Scene:
         )
         self.add_points(mesh.verts[[int(source)]], color=source_color, size=12)
 
-    def add_text(self, text: str, position="upper_edge", font_size: int = 12):
-        return self.plotter.add_text(text, position=position, font_size=font_size)
+    def font_size(self, scale: float = 1.0) -> int:
+        """A text size that fits a view: proportional to its smaller side (1 unit is ~1.7 pixels)."""
+        w, h = (int(x) for x in self.plotter.window_size)
+        return max(6, round(min(h, w / self.n_views) / 42 * scale))
+
+    def add_text(
+        self, text: str, position: str = "top", font_size: int | None = None, name: str | None = None
+    ):
+        """Text in the current view at its ``"top"`` or ``"bottom"`` left corner, at an exact size
+        (``font_size`` default :meth:`font_size`); a ``name`` replaces an earlier text of that name."""
+        if position not in ("top", "bottom"):
+            raise MeshError(f"text position must be 'top' or 'bottom', got {position!r}")
+        size = font_size or self.font_size()
+        h = float(self.plotter.window_size[1])
+        lines = text.count("\n") + 1
+        y = 1.0 - (1.75 * size * lines + 4) / h if position == "top" else 4.0 / h
+        return self.plotter.add_text(
+            text, position=(0.02, max(y, 0.0)), viewport=True, font_size=size, name=name
+        )
 
     # ------------------------------------------------------------------ picking, camera, output
     def pick(self, point) -> str:
@@ -532,18 +545,30 @@ class Scene:
         if self._pick_target is None:
             raise MeshError("nothing to pick: the scene has no mesh")
         text = format_pick(pick_info(self._pick_target, point, arrays=self._arrays))
-        self.plotter.add_text(text, position="lower_left", font_size=9, name="pick")
+        self.add_text(text, position="bottom", font_size=self.font_size(0.8), name="pick")
         return text
 
-    def camera(self, position: str | None = "iso", zoom: float = 1.0) -> Scene:
-        """Set every view's camera: ``"iso"``, ``"xy"``, ``"xz"``, ``"yz"`` (or their ``-`` variants)."""
-        for i in range(self.n_views):
+    def camera(self, position="iso", zoom: float = 1.0, view: int | None = None) -> Scene:
+        """Set the camera of ``view`` (default every view): ``"iso"``, ``"xy"``, ``"xz"``, ``"yz"`` (or
+        ``"-xy"``, ...), or a direction (3,) to look from (e.g. a vertex normal), centred on the scene."""
+        views = range(self.n_views) if view is None else [view]
+        for i in views:
             self.plotter.subplot(0, i)
-            if position:
+            if isinstance(position, str):
                 self.plotter.camera_position = position
+            elif position is not None:
+                d = np.asarray(position, dtype=np.float64).reshape(3)
+                if not np.all(np.isfinite(d)) or np.linalg.norm(d) == 0:
+                    raise MeshError(f"camera direction must be a finite non-zero 3-vector, got {position!r}")
+                d = d / np.linalg.norm(d)
+                lo, hi = np.asarray(self.plotter.bounds).reshape(3, 2).T
+                centre, radius = (lo + hi) / 2, float(np.linalg.norm(hi - lo)) or 1.0
+                up = np.array([0.0, 0.0, 1.0]) if abs(d[2]) < 0.9 else np.array([0.0, 1.0, 0.0])
+                self.plotter.camera_position = [tuple(centre + 2 * radius * d), tuple(centre), tuple(up)]
             self.plotter.reset_camera()
             if zoom != 1.0:
                 self.plotter.camera.zoom(zoom)
+        self.plotter.subplot(0, self._view)
         return self
 
     def screenshot(self, path=None, *, close: bool = True) -> np.ndarray:

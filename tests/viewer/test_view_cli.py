@@ -1,0 +1,127 @@
+"""``manifoldnet view`` headless: every mode writes a PNG offscreen; bad input exits 2 with a message."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from manifoldnet import save_mesh, shapes
+from manifoldnet.cli import main
+
+Image = pytest.importorskip("PIL.Image")
+pytest.importorskip("pyvista")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("view")
+    m = shapes.icosphere(2)
+    save_mesh(d / "sphere.off", m)
+    rot = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    save_mesh(d / "turned.off", m.with_verts(m.verts @ rot.T))
+    np.save(d / "x.npy", m.verts[:, 0])
+    np.save(d / "chan.npy", m.verts[:, :2])
+    np.savetxt(d / "labels.txt", (m.verts[:, 2] > 0).astype(int) - (m.verts[:, 0] > 0.8), fmt="%d")
+    np.savetxt(d / "pred.txt", (m.verts[:, 2] > 0.1).astype(int), fmt="%d")
+    np.save(d / "vec.npy", np.cross(m.verts, [0.3, 0.2, 0.9]))
+    np.savetxt(d / "ids.vts", np.arange(1, m.n_verts + 1), fmt="%d")
+    np.savetxt(d / "bad.txt", np.ones(5))
+    return d, m
+
+
+def _png(path, size):
+    img = np.asarray(Image.open(path).convert("RGB"))
+    assert img.shape == (size[1], size[0], 3)
+    assert img.std() > 5  # not a blank picture
+    return img
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--scalar", "{d}/x.npy", "--isolines", "6"],
+        ["--channels", "{d}/chan.npy"],
+        ["--labels", "{d}/labels.txt", "--label-offset", "1"],
+        ["--labels", "{d}/labels.txt", "--predictions", "{d}/pred.txt"],
+        ["--vectors", "{d}/vec.npy", "--max-arrows", "50"],
+        ["--geodesic", "0,40", "--isolines", "8"],
+        [
+            "--correspondence",
+            "{d}/turned.off",
+            "{d}/ids.vts",
+            "{d}/ids.vts",
+            "--truth",
+            "{d}/ids.vts",
+            "{d}/ids.vts",
+            "--error-metric",
+            "euclidean",
+        ],
+    ],
+    ids=["scalar", "channels", "labels", "predictions", "vectors", "geodesic", "correspondence"],
+)
+def test_view_modes_write_png(files, tmp_path, extra, capsys):
+    d, _ = files
+    out = tmp_path / "out.png"
+    args = [
+        "view",
+        str(d / "sphere.off"),
+        *[a.format(d=d) for a in extra],
+        "--screenshot",
+        str(out),
+        "--window",
+        "200",
+        "150",
+    ]
+    assert main(args) == 0
+    _png(out, (200, 150))
+    assert str(out) in capsys.readouterr().out
+
+
+def test_view_bad_inputs_exit_2_with_message(files, tmp_path, capsys):
+    d, m = files
+    out = str(tmp_path / "o.png")
+    assert main(["view", str(d / "sphere.off"), "--scalar", str(d / "bad.txt"), "--screenshot", out]) == 2
+    assert f"{m.n_verts} vertices and {m.n_faces} faces" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "view",
+                str(d / "sphere.off"),
+                "--scalar",
+                str(d / "x.npy"),
+                "--labels",
+                str(d / "labels.txt"),
+                "--screenshot",
+                out,
+            ]
+        )
+        == 2
+    )
+    assert "one surface colour at a time" in capsys.readouterr().err
+    assert main(["view", str(d / "sphere.off"), "--geodesic", "9999", "--screenshot", out]) == 2
+    assert "9999" in capsys.readouterr().err
+    assert main(["view", str(d / "missing.off"), "--screenshot", out]) == 2
+
+
+def test_view_web_without_extra_names_it(files, monkeypatch, capsys):
+    d, _ = files
+    monkeypatch.setitem(sys.modules, "trame", None)
+    assert main(["view", str(d / "sphere.off"), "--web"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'manifoldnet[web]'" in err and "trame" in err
+
+
+def test_web_app_builds_when_extra_installed(files):
+    pytest.importorskip("trame")
+    pytest.importorskip("trame_vuetify")
+    pytest.importorskip("trame_pyvista")
+    import manifoldnet_viewer as mv
+    from manifoldnet_viewer.web import build_app
+
+    _, m = files
+    scene = mv.build_scene(m, scalars=m.verts[:, 0], off_screen=True, window_size=(200, 150))
+    server = build_app(scene.plotter, name="manifoldnet-view-test")
+    assert server is not None and server.ui is not None
+    scene.plotter.close()
