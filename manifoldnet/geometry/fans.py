@@ -40,7 +40,7 @@ import scipy.sparse as sp
 from ..mesh import Mesh, readonly
 from .elements import corner_angles
 
-__all__ = ["VertexFans", "directed_edges", "vertex_fans"]
+__all__ = ["VertexFans", "directed_edges", "edges_csr", "halfedge_directed_edges", "vertex_fans"]
 
 _TWO_PI = 2.0 * np.pi
 
@@ -92,9 +92,52 @@ def _stable_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
     return m.indices.astype(np.int64, copy=False)
 
 
+_DIRECTED: weakref.WeakKeyDictionary[Mesh, tuple] = weakref.WeakKeyDictionary()
+
+
 def _directed(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(edge_index (2, 2E), reverse (2E,), position (2E,)): ``position[e]`` / ``position[E + e]`` is where
-    undirected edge e lies in direction (a, b) / (b, a) (``mesh.edges[e] = (a, b)``, ``a < b``)."""
+    undirected edge e lies in direction (a, b) / (b, a) (``mesh.edges[e] = (a, b)``, ``a < b``).
+    Cached per mesh object (read-only arrays)."""
+    got = _DIRECTED.get(mesh)
+    if got is None:
+        got = tuple(readonly(a) for a in _directed_uncached(mesh))
+        _DIRECTED[mesh] = got
+    return got
+
+
+def halfedge_directed_edges(mesh: Mesh) -> np.ndarray:
+    """(3F,) int64: position in the sorted directed-edge list of every half-edge ``3f + k``."""
+    _, _, position = _directed(mesh)
+    he = mesh.halfedges
+    return position[mesh.halfedge_edges + mesh.n_edges * (he[:, 0] > he[:, 1])]
+
+
+def edges_csr(edge_index: np.ndarray, values: np.ndarray, diag: np.ndarray) -> sp.csr_matrix:
+    """(V, V) CSR with ``values`` on the sorted directed edges and ``diag`` on the diagonal, assembled in
+    O(V + E) with sorted indices (no COO sort): the diagonal is slotted in before each row's larger targets.
+    """
+    V = len(diag)
+    src, dst = edge_index
+    counts = np.bincount(src, minlength=V)
+    lower = np.bincount(src[dst < src], minlength=V)
+    indptr = np.zeros(V + 1, dtype=np.int64)
+    np.cumsum(counts + 1, out=indptr[1:])
+    n = len(src) + V
+    indices = np.empty(n, dtype=np.int64)
+    data = np.empty(n, dtype=np.result_type(values, diag))
+    pos_e = np.arange(len(src)) + src + (dst > src)
+    pos_d = indptr[:-1] + lower
+    indices[pos_e] = dst
+    data[pos_e] = values
+    indices[pos_d] = np.arange(V)
+    data[pos_d] = diag
+    out = sp.csr_matrix((data, indices, indptr), shape=(V, V))
+    out.has_sorted_indices = True
+    return out
+
+
+def _directed_uncached(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     e = mesh.edges
     E, V = len(e), mesh.n_verts
     # (b, a) first, then (a, b): a stable counting sort by source leaves every row sorted by target,
@@ -223,10 +266,9 @@ def _build(mesh: Mesh) -> VertexFans:
     nxt = h - kk + (kk + 1) % 3
 
     # directed edge of every half-edge, and twins (no sorting: through the directed-edge table)
-    edge_index, reverse, position = _directed(mesh)
-    he = mesh.halfedges
+    edge_index, reverse, _ = _directed(mesh)
     he_e = mesh.halfedge_edges
-    d_start = position[he_e + E * (he[:, 0] > he[:, 1])]
+    d_start = halfedge_directed_edges(mesh)
     he_of_dir = np.full(2 * E, -1, dtype=np.int64)
     he_of_dir[d_start] = h
     twin = np.where(mesh.edge_face_counts[he_e] == 2, he_of_dir[reverse[d_start]], -1)

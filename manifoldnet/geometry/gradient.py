@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from ..errors import MeshError
 from ..mesh import Mesh, readonly
+from .fans import _directed, edges_csr, halfedge_directed_edges
 from .logmap import _as_frames, _one_ring, gauge_offsets
 
 __all__ = ["VERTEX_GRADIENT_METHODS", "divergence", "face_gradient", "vertex_gradient"]
@@ -112,18 +113,29 @@ def vertex_gradient(mesh: Mesh, frames=None, method: str = "faces") -> sp.csr_ma
         W = np.bincount(cv, weights=w, minlength=V)
         w = (w / np.where(W > 0, W, 1.0)[cv]).reshape(F, 3, 1)
         gco = _face_gradient_coefficients(mesh)  # (F, k, xyz)
-        # entry (vertex of corner c, vertex k of the same face) += w_c <e1 + i e2, grad phi_k>
+        # entry (vertex of corner c, vertex of corner k of the same face) += w_c <e1 + i e2, grad phi_k>
         gco_t = gco.transpose(0, 2, 1)
-        re = np.matmul(fr[mesh.faces, 0] * w, gco_t)  # (F, c, k)
+        re = np.matmul(fr[mesh.faces, 0] * w, gco_t)  # (F, c, k): corner c's row, corner k's column
         im = np.matmul(fr[mesh.faces, 1] * w, gco_t)
-        rows = np.broadcast_to(mesh.faces[:, :, None], (F, 3, 3)).reshape(-1)
-        cols = np.broadcast_to(mesh.faces[:, None, :], (F, 3, 3)).reshape(-1)
-        G = sp.csr_matrix(((re + 1j * im).reshape(-1), (rows, cols)), shape=(V, V))
-        G.sum_duplicates()
-        return G
+        h = np.arange(3 * F)
+        kk = h % 3
+        prev = h - kk + (kk + 2) % 3
+        ei, rev, _ = _directed(mesh)
+        d_next = halfedge_directed_edges(mesh)  # corner c -> corner c+1 is half-edge c
+        d_prev = rev[d_next[prev]]  # corner c -> corner c+2 is half-edge prev(c) reversed
+        E2 = ei.shape[1]
+        c = np.arange(3)
+        r0, r1, r2 = (re[:, c, (c + s) % 3].reshape(-1) for s in range(3))
+        i0, i1, i2 = (im[:, c, (c + s) % 3].reshape(-1) for s in range(3))
+        off = np.bincount(d_next, weights=r1, minlength=E2) + np.bincount(d_prev, weights=r2, minlength=E2)
+        off = off + 1j * (
+            np.bincount(d_next, weights=i1, minlength=E2) + np.bincount(d_prev, weights=i2, minlength=E2)
+        )
+        diag = np.bincount(cv, weights=r0, minlength=V) + 1j * np.bincount(cv, weights=i0, minlength=V)
+        return edges_csr(ei, off, diag)
 
     fans, r, theta = _one_ring(mesh, gauge_offsets(mesh, frames))
-    i, j = fans.edge_index
+    i = fans.edge_index[0]
     x, y = r * np.cos(theta), r * np.sin(theta)
     sxx = np.bincount(i, weights=x * x, minlength=V)
     sxy = np.bincount(i, weights=x * y, minlength=V)
@@ -140,6 +152,4 @@ def vertex_gradient(mesh: Mesh, frames=None, method: str = "faces") -> sp.csr_ma
     gy = (a[i] * y - b[i] * x) * inv_det[i]
     coef = gx + 1j * gy
     diag = -np.bincount(i, weights=gx, minlength=V) - 1j * np.bincount(i, weights=gy, minlength=V)
-    rows = np.concatenate([i, np.arange(V)])
-    cols = np.concatenate([j, np.arange(V)])
-    return sp.csr_matrix((np.concatenate([coef, diag]), (rows, cols)), shape=(V, V))
+    return edges_csr(fans.edge_index, coef, diag)

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from ..errors import MeshError
 from ..mesh import Mesh
 from .elements import corner_angles
-from .fans import _edge_lookup, vertex_fans
+from .fans import _edge_lookup, edges_csr, vertex_fans
 from .logmap import _one_ring, gauge_offsets
 
 __all__ = [
@@ -112,10 +112,7 @@ def connection_laplacian(mesh: Mesh, frames=None, laplacian=None) -> sp.csr_matr
         )
     w = -np.bincount(pos, weights=coo.data[off], minlength=len(rho))
     diag = np.bincount(ei[0], weights=w, minlength=V)
-    rows = np.concatenate([ei[0], np.arange(V)])
-    cols = np.concatenate([ei[1], np.arange(V)])
-    vals = np.concatenate([-w * np.exp(1j * rho), diag.astype(np.complex128)])
-    return sp.csr_matrix((vals, (rows, cols)), shape=(V, V))
+    return edges_csr(ei, -w * np.exp(1j * rho), diag.astype(np.complex128))
 
 
 def holonomy(mesh: Mesh, path) -> float:
