@@ -34,6 +34,7 @@ _LAZY: dict[str, str] = {
     "gauge_offsets": "logmap",
     "one_ring_logmap": "logmap",
     "two_ring_logmap": "logmap",
+    "point_cloud_logmap": "logmap",
     "edge_transport": "transport",
     "connection_face_curvature": "transport",
     "connection_laplacian": "transport",
@@ -42,6 +43,7 @@ _LAZY: dict[str, str] = {
     "face_gradient": "gradient",
     "divergence": "gradient",
     "vertex_gradient": "gradient",
+    "point_cloud_gradient": "gradient",
 }
 
 __all__ = list(_LAZY)
