@@ -23,9 +23,15 @@ import scipy.sparse as sp
 from ..errors import MeshError
 from ..mesh import Mesh, readonly
 from .fans import _directed, edges_csr, halfedge_directed_edges
-from .logmap import _as_frames, _one_ring, gauge_offsets
+from .logmap import _as_frames, _check_cloud, _one_ring, gauge_offsets
 
-__all__ = ["VERTEX_GRADIENT_METHODS", "divergence", "face_gradient", "vertex_gradient"]
+__all__ = [
+    "VERTEX_GRADIENT_METHODS",
+    "divergence",
+    "face_gradient",
+    "point_cloud_gradient",
+    "vertex_gradient",
+]
 
 VERTEX_GRADIENT_METHODS = ("lsq", "faces")
 
@@ -136,12 +142,20 @@ def vertex_gradient(mesh: Mesh, frames=None, method: str = "faces") -> sp.csr_ma
 
     fans, r, theta = _one_ring(mesh, gauge_offsets(mesh, frames))
     i = fans.edge_index[0]
-    x, y = r * np.cos(theta), r * np.sin(theta)
-    sxx = np.bincount(i, weights=x * x, minlength=V)
-    sxy = np.bincount(i, weights=x * y, minlength=V)
-    syy = np.bincount(i, weights=y * y, minlength=V)
+    coef, diag = _lsq_coefficients(i, r * np.cos(theta), r * np.sin(theta), V)
+    return edges_csr(fans.edge_index, coef, diag)
+
+
+def _lsq_coefficients(i: np.ndarray, x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pair complex coefficients and diagonal of the 2x2 least-squares gradient (vectorized).
+
+    Fits ``u_j - u_i = gx x_ij + gy y_ij`` over the pairs of each i; a (nearly) collinear neighbourhood
+    (``det <= 1e-12 trace^2``) gets a Tikhonov term ``1e-8 * trace``; no neighbours: zero row."""
+    sxx = np.bincount(i, weights=x * x, minlength=n)
+    sxy = np.bincount(i, weights=x * y, minlength=n)
+    syy = np.bincount(i, weights=y * y, minlength=n)
     tr = sxx + syy
-    weak = sxx * syy - sxy * sxy <= 1e-12 * tr * tr  # (nearly) collinear ring: regularize
+    weak = sxx * syy - sxy * sxy <= 1e-12 * tr * tr
     lam = np.where(weak, 1e-8 * tr, 0.0)
     a, b, c = sxx + lam, sxy, syy + lam
     det = a * c - b * b
@@ -150,6 +164,29 @@ def vertex_gradient(mesh: Mesh, frames=None, method: str = "faces") -> sp.csr_ma
     # N^-1 = [[c, -b], [-b, a]] / det applied to (x, y)
     gx = (c[i] * x - b[i] * y) * inv_det[i]
     gy = (a[i] * y - b[i] * x) * inv_det[i]
-    coef = gx + 1j * gy
-    diag = -np.bincount(i, weights=gx, minlength=V) - 1j * np.bincount(i, weights=gy, minlength=V)
-    return edges_csr(fans.edge_index, coef, diag)
+    diag = -np.bincount(i, weights=gx, minlength=n) - 1j * np.bincount(i, weights=gy, minlength=n)
+    return gx + 1j * gy, diag
+
+
+def point_cloud_gradient(points, edge_index, frames=None, normals=None) -> sp.csr_matrix:
+    """(N, N) complex128 CSR tangent gradients on a neighbour graph (point clouds), DiffusionNet-style.
+
+    Least squares of ``u_j - u_i = <grad, proj(p_j - p_i)>`` over the pairs (i, j) of ``edge_index``, with
+    the neighbour offsets projected to i's frame (:func:`~manifoldnet.geometry.logmap.point_cloud_logmap`);
+    same regularization and output convention as :func:`vertex_gradient` (``a + 1j b`` in i's frame).
+
+    Parameters
+    ----------
+    points : (N, 3) float; edge_index : (2, P) int, pairs (i, j) (any order; duplicates count twice);
+    frames : (N, 3, 3) rows (e1, e2, n), or None with ``normals`` (N, 3) (world gauge frames).
+    """
+    pts, ei, fr = _check_cloud(points, edge_index, frames, normals)
+    N = len(pts)
+    i, j = ei
+    d = pts[j] - pts[i]
+    coef, diag = _lsq_coefficients(
+        i, np.einsum("ij,ij->i", d, fr[i, 0]), np.einsum("ij,ij->i", d, fr[i, 1]), N
+    )
+    rows = np.concatenate([i, np.arange(N)])
+    cols = np.concatenate([j, np.arange(N)])
+    return sp.csr_matrix((np.concatenate([coef, diag]), (rows, cols)), shape=(N, N))

@@ -22,7 +22,7 @@ from ..errors import MeshError
 from ..mesh import Mesh
 from .fans import _assign_smallest_corner, _edge_lookup, vertex_fans
 
-__all__ = ["gauge_offsets", "one_ring_logmap", "two_ring_logmap"]
+__all__ = ["gauge_offsets", "one_ring_logmap", "point_cloud_logmap", "two_ring_logmap"]
 
 _TWO_PI = 2.0 * np.pi
 
@@ -201,3 +201,61 @@ def two_ring_logmap(
         o = np.lexsort((k, i))
         i, k, r2, th2 = i[o], k[o], r2[o], th2[o]
     return np.stack([i, k]), r2, th2
+
+
+def _check_cloud(points, edge_index, frames=None, normals=None):
+    """Validate point-cloud inputs; returns (points (N, 3), edge_index (2, P) int64, frames (N, 3, 3)).
+
+    ``frames`` default: :func:`~manifoldnet.geometry.frames.tangent_frames` of ``normals`` (world gauge)."""
+    from .frames import tangent_frames
+
+    pts = np.asarray(points)
+    if pts.dtype == object or pts.dtype.kind not in "fiu" or pts.ndim != 2 or pts.shape[1] != 3:
+        raise MeshError(f"points must be a real array of shape (N, 3), got {pts.shape} {pts.dtype}")
+    pts = pts.astype(np.float64)
+    bad = ~np.isfinite(pts).all(axis=1)
+    if bad.any():
+        raise MeshError(f"points has non-finite coordinates; first at point {int(np.flatnonzero(bad)[0])}")
+    N = len(pts)
+    ei = np.asarray(edge_index)
+    if ei.ndim != 2 or ei.shape[0] != 2 or (ei.size and ei.dtype.kind not in "iu"):
+        raise MeshError(f"edge_index must be an integer array of shape (2, P), got {ei.shape} {ei.dtype}")
+    ei = ei.astype(np.int64)
+    if ei.size and (ei.min() < 0 or ei.max() >= N):
+        k = int(np.flatnonzero(((ei < 0) | (ei >= N)).any(axis=0))[0])
+        raise MeshError(f"edge_index column {k} = {ei[:, k].tolist()} is out of range for {N} points")
+    if frames is None:
+        if normals is None:
+            raise MeshError("point clouds need frames (N, 3, 3) or normals (N, 3)")
+        nrm = np.asarray(normals, dtype=np.float64)
+        if nrm.shape != (N, 3):
+            raise MeshError(f"normals must have shape ({N}, 3), got {nrm.shape}")
+        return pts, ei, tangent_frames(nrm)
+    fr = np.asarray(frames, dtype=np.float64)
+    if fr.shape != (N, 3, 3):
+        raise MeshError(f"frames must have shape ({N}, 3, 3) (rows e1, e2, n), got {fr.shape}")
+    bad = ~np.isfinite(fr).reshape(N, -1).all(axis=1)
+    if bad.any():
+        raise MeshError(f"frames has non-finite entries; first at point {int(np.flatnonzero(bad)[0])}")
+    return pts, ei, fr
+
+
+def point_cloud_logmap(points, edge_index, frames=None, normals=None) -> tuple[np.ndarray, np.ndarray]:
+    """Projection log map on a neighbour graph (point clouds): polar coordinates of ``p_j - p_i`` projected
+    to i's tangent plane.
+
+    Parameters
+    ----------
+    points : (N, 3) float; edge_index : (2, P) int, pairs (i, j);
+    frames : (N, 3, 3) rows (e1, e2, n), or None with ``normals`` (N, 3) (world gauge frames).
+
+    Returns
+    -------
+    r : (P,) float64, Euclidean distances ``|p_j - p_i|`` (as on meshes: edge lengths).
+    theta : (P,) float64 in [0, 2 pi), angle of the projection in i's frame (0 where it vanishes).
+    """
+    pts, ei, fr = _check_cloud(points, edge_index, frames, normals)
+    i, j = ei
+    d = pts[j] - pts[i]
+    theta = np.arctan2(np.einsum("ij,ij->i", d, fr[i, 1]), np.einsum("ij,ij->i", d, fr[i, 0]))
+    return np.linalg.norm(d, axis=1), np.mod(theta, _TWO_PI)

@@ -27,7 +27,7 @@ from ..errors import MeshError
 from ..mesh import Mesh
 from .elements import corner_angles
 from .fans import _edge_lookup, edges_csr, vertex_fans
-from .logmap import _one_ring, gauge_offsets
+from .logmap import _check_cloud, _one_ring, gauge_offsets
 
 __all__ = [
     "connection_face_curvature",
@@ -157,38 +157,16 @@ def point_cloud_transport(points, normals, edge_index, frames=None) -> np.ndarra
 
     Parameters
     ----------
-    points : (N, 3) float; normals : (N, 3) float, non-zero; edge_index : (2, P) int, pairs (i, j).
-    frames : (N, 3, 3) right-handed frames (rows e1, e2, n), default :func:`~manifoldnet.geometry.frames.tangent_frames`
-        of the normals (world gauge).
+    points : (N, 3) float; normals : (N, 3) float, non-zero (unused when ``frames`` is given: the
+        frames' ``n`` rows are the normals); edge_index : (2, P) int, pairs (i, j).
+    frames : (N, 3, 3) right-handed frames (rows e1, e2, n), default
+        :func:`~manifoldnet.geometry.frames.tangent_frames` of the normals (world gauge).
 
     Returns
     -------
     rho : (P,) float64 in [-pi, pi).
     """
-    from .frames import tangent_frames
-
-    pts = np.asarray(points, dtype=np.float64)
-    if pts.ndim != 2 or pts.shape[1] != 3:
-        raise MeshError(f"points must have shape (N, 3), got {pts.shape}")
-    N = len(pts)
-    nrm = np.asarray(normals, dtype=np.float64)
-    if nrm.shape != (N, 3):
-        raise MeshError(f"normals must have shape ({N}, 3), got {nrm.shape}")
-    ei = np.asarray(edge_index)
-    if ei.ndim != 2 or ei.shape[0] != 2 or (ei.size and ei.dtype.kind not in "iu"):
-        raise MeshError(f"edge_index must be an integer array of shape (2, P), got {ei.shape} {ei.dtype}")
-    ei = ei.astype(np.int64)
-    if ei.size and (ei.min() < 0 or ei.max() >= N):
-        k = int(np.flatnonzero(((ei < 0) | (ei >= N)).any(axis=0))[0])
-        raise MeshError(f"edge_index column {k} = {ei[:, k].tolist()} is out of range for {N} points")
-    if frames is None:
-        fr = tangent_frames(nrm)
-    else:
-        fr = np.asarray(frames, dtype=np.float64)
-        if fr.shape != (N, 3, 3):
-            raise MeshError(f"frames must have shape ({N}, 3, 3), got {fr.shape}")
-        if not np.isfinite(fr).all():
-            raise MeshError("frames has non-finite entries")
+    _, ei, fr = _check_cloud(points, edge_index, frames, normals)
     i, j = ei
     a, b = fr[j, 2], fr[i, 2]  # n_j -> n_i
     x = fr[j, 0]

@@ -147,3 +147,62 @@ def test_bad_method_raises():
     with pytest.raises(MeshError, match="shape"):
         vertex_gradient(mesh, np.zeros((2, 3, 3)))
     assert sp.issparse(vertex_gradient(mesh))
+
+
+def test_point_cloud_gradient_and_logmap():
+    from scipy.spatial import cKDTree
+
+    from manifoldnet.geometry.gradient import point_cloud_gradient
+    from manifoldnet.geometry.logmap import point_cloud_logmap
+
+    rng = np.random.default_rng(0)
+    pts = np.c_[rng.uniform(-1, 1, (300, 2)), np.zeros(300)]
+    _, nb = cKDTree(pts).query(pts, k=9)
+    ei = np.stack([np.repeat(np.arange(300), 8), nb[:, 1:].reshape(-1)])
+    nrm = np.tile([0, 0, 1.0], (300, 1))
+    a = np.array([1.5, -0.5, 0.0])
+    G = point_cloud_gradient(pts, ei, normals=nrm)
+    assert_allclose(G @ (pts @ a), 1.5 - 0.5j, atol=1e-12)  # world gauge e1 = x
+    g = rng.uniform(0, 2 * np.pi, 300)
+    fr = vertex_frames(shapes.flat_disk(1), "world")[:1].repeat(300, axis=0)
+    c, s = np.cos(g)[:, None], np.sin(g)[:, None]
+    fr_g = np.stack([c * fr[:, 0] + s * fr[:, 1], -s * fr[:, 0] + c * fr[:, 1], fr[:, 2]], 1)
+    assert_allclose(
+        point_cloud_gradient(pts, ei, fr_g) @ (pts @ a), np.exp(-1j * g) * (1.5 - 0.5j), atol=1e-12
+    )
+    # on a flat mesh with its edges the projection log map is the intrinsic one and the gradients agree
+    disk = shapes.flat_disk(4)
+    fr = vertex_frames(disk, "world")
+    edges, r, theta = one_ring_logmap(disk, fr)
+    r2, t2 = point_cloud_logmap(disk.verts, edges, fr)
+    assert_allclose(r2, r, rtol=1e-14)
+    assert_allclose(np.mod(t2 - theta + np.pi, 2 * np.pi) - np.pi, 0, atol=1e-12)
+    u = rng.normal(size=disk.n_verts)
+    Gp = point_cloud_gradient(disk.verts, edges, fr)
+    assert_allclose(Gp @ u, vertex_gradient(disk, fr, method="lsq") @ u, atol=1e-10)
+    with pytest.raises(MeshError, match="frames .* or normals"):
+        point_cloud_gradient(pts, ei)
+    bad = pts.copy()
+    bad[4, 1] = np.inf
+    with pytest.raises(MeshError, match="point 4"):
+        point_cloud_logmap(bad, ei, normals=nrm)
+    with pytest.raises(MeshError, match="out of range"):
+        point_cloud_gradient(pts, ei + 1, normals=nrm)
+
+
+def test_edges_csr_is_a_valid_sorted_csr():
+    from manifoldnet.geometry.fans import directed_edges, edges_csr
+
+    mesh = shapes.noisy_sphere(1, 0.2, seed=0)
+    ei, _ = directed_edges(mesh)
+    rng = np.random.default_rng(2)
+    vals, diag = rng.normal(size=ei.shape[1]), rng.normal(size=mesh.n_verts)
+    A = edges_csr(ei, vals, diag)
+    ref = sp.coo_matrix(
+        (np.r_[vals, diag], (np.r_[ei[0], np.arange(mesh.n_verts)], np.r_[ei[1], np.arange(mesh.n_verts)]))
+    ).toarray()
+    assert_allclose(A.toarray(), ref)
+    B = A.copy()
+    B.has_sorted_indices = False
+    B.sort_indices()
+    assert (B.indices == A.indices).all() and (B.data == A.data).all()
