@@ -43,14 +43,18 @@ def _fresh(mesh: Mesh) -> Mesh:
     return Mesh(mesh.verts, mesh.faces)
 
 
-def _time(fn, repeats: int = 3) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` runs (each on fresh inputs made by ``fn``)."""
-    ts = []
+def _time(fn, repeats: int = 3) -> tuple[float, float]:
+    """Median (wall, process CPU) seconds of ``fn()`` over ``repeats`` runs (fresh inputs made by ``fn``).
+
+    The CPU time of this process is reported next to the wall time because the machine is shared: under
+    load, wall time includes waiting for a core."""
+    ws, cs = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+        ws.append(time.perf_counter() - t0)
+        cs.append(time.process_time() - c0)
+    return statistics.median(ws), statistics.median(cs)
 
 
 # ----------------------------------------------------------------------------------- ours
@@ -125,21 +129,24 @@ def diffusionnet_loop_gradient(mesh: Mesh, frames: np.ndarray, eps_reg: float = 
 
 # ----------------------------------------------------------------------------------- rows
 def connection_rows(mesh: Mesh, name: str, repeats: int = 3, loop_anchor: bool = True) -> list[dict]:
-    """Rows ``{mesh, V, stage, ours_s, anchor, anchor_s, ratio, note}`` (ratio = anchor_s / ours_s)."""
+    """Rows ``{mesh, V, stage, ours_s, ours_cpu_s, anchor, anchor_s, anchor_cpu_s, ratio, note}``
+    (seconds, median of ``repeats``; ratio = anchor_s / ours_s on wall time)."""
     rows = []
     V = mesh.n_verts
 
-    def row(stage, ours_s, anchor="", anchor_s=None, note=""):
-        ratio = anchor_s / ours_s if anchor_s is not None else None
+    def row(stage, ours, anchor="", anc=None, note=""):
+        anchor_s = anc[0] if anc is not None else None
         rows.append(
             {
                 "mesh": name,
                 "V": V,
                 "stage": stage,
-                "ours_s": ours_s,
+                "ours_s": ours[0],
+                "ours_cpu_s": ours[1],
                 "anchor": anchor,
                 "anchor_s": anchor_s,
-                "ratio": ratio,
+                "anchor_cpu_s": anc[1] if anc is not None else None,
+                "ratio": anchor_s / ours[0] if anc is not None else None,
                 "note": note,
             }
         )
@@ -154,50 +161,52 @@ def connection_rows(mesh: Mesh, name: str, repeats: int = 3, loop_anchor: bool =
         except RuntimeError as exc:
             t_pp, note = None, f"pp3d failed: {str(exc)[:60]}"
 
-        t_frames = _time(lambda: vertex_frames(_fresh(mesh)), repeats)
-        t_transport = _time(lambda: edge_transport(_fresh(mesh)), repeats)
-        t_conn = _time(lambda: connection_laplacian(_fresh(mesh)), repeats)
-        row("frames (intrinsic)", t_frames)
-        row("transport rho (intrinsic)", t_transport)
-        row("connection Laplacian", t_conn, "pp3d solver+frames+connL", t_pp, note)
-
+        row("frames (intrinsic)", _time(lambda: vertex_frames(_fresh(mesh)), repeats))
+        row("transport rho (intrinsic)", _time(lambda: edge_transport(_fresh(mesh)), repeats))
+        row(
+            "connection Laplacian",
+            _time(lambda: connection_laplacian(_fresh(mesh)), repeats),
+            "pp3d solver+frames+connL",
+            t_pp,
+            note,
+        )
         fr_world = vertex_frames(mesh, "world")
-        t_grad = _time(lambda: vertex_gradient(_fresh(mesh), fr_world), repeats)
-        t_loop = None
-        if loop_anchor:
-            t_loop = _time(lambda: diffusionnet_loop_gradient(mesh, fr_world), 1)
+        t_loop = _time(lambda: diffusionnet_loop_gradient(mesh, fr_world), 1) if loop_anchor else None
         row(
             "vertex gradient (world frames)",
-            t_grad,
+            _time(lambda: vertex_gradient(_fresh(mesh), fr_world), repeats),
             "DiffusionNet per-vertex loop" if loop_anchor else "",
             t_loop,
         )
-
-        t_all = _time(lambda: ours_pipeline(mesh), repeats)
-        t_all_w = _time(lambda: ours_pipeline(mesh, "world"), repeats)
-        anchor_all = (t_pp + t_loop) if (t_pp is not None and t_loop is not None) else None
+        anchor_all = None
+        if t_pp is not None and t_loop is not None:
+            anchor_all = (t_pp[0] + t_loop[0], t_pp[1] + t_loop[1])
         row(
             "frames+transport+gradient",
-            t_all,
+            _time(lambda: ours_pipeline(mesh), repeats),
             "pp3d + DiffusionNet loop" if anchor_all else "",
             anchor_all,
             "goal < 1 s at 62k vertices",
         )
-        row("frames+transport+gradient (world)", t_all_w)
+        row("frames+transport+gradient (world)", _time(lambda: ours_pipeline(mesh, "world"), repeats))
         row("one-ring log map", _time(lambda: one_ring_logmap(_fresh(mesh)), repeats))
         row("two-ring log map", _time(lambda: two_ring_logmap(_fresh(mesh)), repeats))
     return rows
 
 
 def format_table(rows: list[dict]) -> str:
-    head = f"{'mesh':<16} {'V':>7}  {'stage':<34} {'ours s':>8}  {'anchor':<30} {'anchor s':>9} {'ratio':>7}  note"
+    head = (
+        f"{'mesh':<15} {'V':>7}  {'stage':<34} {'ours s':>7} {'(cpu)':>7}  {'anchor':<28} {'anchor s':>8} "
+        f"{'(cpu)':>7} {'ratio':>6}  note"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         a = f"{r['anchor_s']:.3f}" if r["anchor_s"] is not None else "-"
+        ac = f"{r['anchor_cpu_s']:.3f}" if r["anchor_cpu_s"] is not None else "-"
         q = f"{r['ratio']:.1f}x" if r["ratio"] is not None else "-"
         lines.append(
-            f"{r['mesh']:<16} {r['V']:>7}  {r['stage']:<34} {r['ours_s']:>8.3f}  {r['anchor']:<30} {a:>9} {q:>7}  "
-            f"{r['note']}"
+            f"{r['mesh']:<15} {r['V']:>7}  {r['stage']:<34} {r['ours_s']:>7.3f} {r['ours_cpu_s']:>7.3f}  "
+            f"{r['anchor']:<28} {a:>8} {ac:>7} {q:>6}  {r['note']}"
         )
     return "\n".join(lines)
 
@@ -227,7 +236,7 @@ def main() -> int:
     header = (
         "geometry_connection: frames + transport + gradient vs potpourri3d / DiffusionNet loop\n"
         f"(median of 3, 1 BLAS thread, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-        "ratio = anchor / ours; machine shared, compare ratios)\n"
+        "ratio = anchor / ours (wall); (cpu) = process CPU time; machine shared, compare ratios)\n"
     )
     print()
     print(header + table)
