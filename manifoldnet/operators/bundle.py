@@ -7,15 +7,14 @@ served from the cache can never be corrupted by a caller.
 On disk (:meth:`OperatorBundle.save` / :meth:`OperatorBundle.load`): one uncompressed ``.npz`` read with
 ``allow_pickle=False``. Dense fields are stored under their names, a sparse CSR matrix ``X`` as ``X.data``,
 ``X.indices``, ``X.indptr``, ``X.shape``; ``__spec__`` holds the spec's canonical JSON and ``__version__`` the
-operator code version (both as uint8 bytes), ``__checksum__`` the SHA-256 of every other entry (name, dtype,
-shape, bytes), so a truncated or altered file is detected on load (:class:`CorruptBundleError`).
+operator code version (both as uint8 bytes), ``__checksum__`` a hash of every other entry (name, dtype,
+shape, bytes), so a truncated or altered file is detected on load (:class:`CorruptBundleError`); see
+:mod:`manifoldnet.operators.storage` (aligned members, read in place with one system call).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import zipfile
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -23,6 +22,7 @@ import scipy.sparse as sp
 
 from ..errors import MeshError
 from .spec import OPERATOR_VERSION, OperatorSpec
+from .storage import StorageError, read_arrays, write_arrays
 
 __all__ = ["ARRAY_FIELDS", "SPARSE_FIELDS", "CorruptBundleError", "OperatorBundle"]
 
@@ -178,63 +178,46 @@ class OperatorBundle:
         return out
 
     def save(self, path_or_file) -> None:
-        """Write to ``path_or_file`` (a path or a binary file object) as an uncompressed ``.npz`` (no pickle).
+        """Write to ``path_or_file`` (a path or a binary, seekable file object) as a verified ``.npz``.
 
         Not atomic by itself: :class:`~manifoldnet.operators.OperatorCache` writes to a temporary file and renames.
         """
-        entries = self._entries()
-        entries["__checksum__"] = np.frombuffer(_checksum(entries).encode(), dtype=np.uint8)
         if isinstance(path_or_file, (str, os.PathLike)):
             with open(path_or_file, "wb") as fh:
-                np.savez(fh, **entries)
+                write_arrays(fh, self._entries())
         else:
-            np.savez(path_or_file, **entries)
+            write_arrays(path_or_file, self._entries())
 
     @classmethod
     def load(cls, path, expect_version: str | None = OPERATOR_VERSION) -> OperatorBundle:
         """Read a bundle written by :meth:`save`; arrays are read-only.
 
         Raises :class:`CorruptBundleError` if the file is truncated, altered, not a bundle, or (unless
-        ``expect_version=None``) was written by another operator code version.
+        ``expect_version=None``) was written by another operator code version; FileNotFoundError if absent.
         """
         try:
-            with np.load(path, allow_pickle=False) as z:
-                entries = {name: z[name] for name in z.files}
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
-            raise CorruptBundleError(
-                f"{path}: unreadable operator bundle ({type(exc).__name__}: {exc})"
-            ) from exc
-        stored = entries.pop("__checksum__", None)
-        if stored is None or "__spec__" not in entries:
-            raise CorruptBundleError(f"{path}: not an operator bundle (no checksum or spec entry)")
-        if bytes(stored).decode(errors="replace") != _checksum(entries):
-            raise CorruptBundleError(f"{path}: checksum mismatch (the file was altered or partly written)")
+            entries = read_arrays(path)
+        except StorageError as exc:
+            raise CorruptBundleError(f"{path}: unreadable operator bundle ({exc})") from exc
+        if "__spec__" not in entries or "__version__" not in entries or "verts" not in entries:
+            raise CorruptBundleError(f"{path}: not an operator bundle (no spec, version or verts entry)")
         version = bytes(entries.pop("__version__")).decode()
         if expect_version is not None and version != expect_version:
             raise CorruptBundleError(
                 f"{path}: written by operator version {version}, expected {expect_version}"
             )
-        spec = OperatorSpec.from_json(bytes(entries.pop("__spec__")).decode())
+        try:
+            spec = OperatorSpec.from_json(bytes(entries.pop("__spec__")).decode())
+        except ValueError as exc:
+            raise CorruptBundleError(f"{path}: invalid spec ({exc})") from exc
         kw: dict = {}
         for name in SPARSE_FIELDS:
             if f"{name}.data" in entries:
                 shape = tuple(int(s) for s in entries[f"{name}.shape"])
-                kw[name] = sp.csr_matrix(
-                    (entries[f"{name}.data"], entries[f"{name}.indices"], entries[f"{name}.indptr"]),
-                    shape=shape,
-                )
+                m = sp.csr_matrix(shape, dtype=entries[f"{name}.data"].dtype)
+                m.data, m.indices, m.indptr = (entries[f"{name}.{p}"] for p in ("data", "indices", "indptr"))
+                kw[name] = m
         for name in ARRAY_FIELDS:
             if name in entries:
                 kw[name] = entries[name]
-        if "verts" not in kw:
-            raise CorruptBundleError(f"{path}: operator bundle without verts")
         return cls(spec=spec, version=version, **kw)
-
-
-def _checksum(entries: dict[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(entries):
-        a = np.ascontiguousarray(entries[name])
-        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
-        h.update(a.reshape(-1).view(np.uint8))
-    return h.hexdigest()

@@ -36,11 +36,10 @@ def as_mesh_or_points(mesh_or_points) -> Mesh | np.ndarray:
 def _cast(a, dtype):
     if a is None:
         return None
-    if sp.issparse(a):
+    if sp.issparse(a):  # index arrays keep scipy's choice (int32 below 2^31 entries: half the bytes on disk)
         a = sp.csr_matrix(a)
-        return sp.csr_matrix(
-            (a.data.astype(dtype), a.indices.astype(np.int64), a.indptr.astype(np.int64)), shape=a.shape
-        )
+        a.sort_indices()
+        return sp.csr_matrix((a.data.astype(dtype), a.indices, a.indptr), shape=a.shape)
     a = np.asarray(a)
     if a.dtype.kind == "f":
         return np.ascontiguousarray(a, dtype=dtype)

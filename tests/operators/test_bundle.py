@@ -197,3 +197,25 @@ def test_torch_side_matches_scipy(bundle64):
     t32 = t.to(dtype=torch.float32)
     assert t32.laplacian.values().dtype == torch.float32 and t32.edge_index.dtype == torch.long
     assert bundle64.to().mass.dtype == torch.float64  # default: the bundle's storage dtype
+
+
+@pytest.mark.parametrize("algorithm", ["sha256", "xxh3_128"])
+def test_checksum_algorithms(bundle64, tmp_path, monkeypatch, algorithm):
+    from manifoldnet.operators import storage
+
+    if algorithm == "xxh3_128":
+        pytest.importorskip("xxhash")
+    monkeypatch.setattr(storage, "_default_algorithm", lambda: algorithm)
+    path = tmp_path / "b.npz"
+    bundle64.save(path)
+    with np.load(path) as z:
+        assert bytes(z["__checksum__"]).decode().startswith(algorithm + ":")
+        entries = {k: z[k] for k in z.files}
+    c = OperatorBundle.load(path)
+    assert_array_equal(c.laplacian.data, bundle64.laplacian.data)
+    # array data is 64-byte aligned in the file, so loading views it in place
+    assert c.frames.ctypes.data % 64 == 0 and c.laplacian.indices.ctypes.data % 64 == 0
+    entries["__checksum__"] = np.frombuffer(b"md4:0123", dtype=np.uint8)
+    np.savez(path, **entries)
+    with pytest.raises(CorruptBundleError, match="unknown checksum algorithm"):
+        OperatorBundle.load(path)
