@@ -22,6 +22,8 @@ _LAZY = {
     "load_points": "manifoldnet.io",
     "from_trimesh": "manifoldnet.io",
     "to_trimesh": "manifoldnet.io",
+    "from_pyvista": "manifoldnet.io",
+    "MeshIOWarning": "manifoldnet.io",
     "geometry": "manifoldnet.geometry",
     "operators": "manifoldnet.operators",
     "shapes": "manifoldnet.shapes",
