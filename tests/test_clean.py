@@ -153,3 +153,13 @@ def test_report_dict_and_readonly_maps():
     d = rep.as_dict()
     assert "vert_map" not in d and d["changes"] == [] and d["n_faces_after"] == 160
     assert not rep.vert_map.flags.writeable and not rep.face_map.flags.writeable
+
+
+def test_package_level_clean_is_callable():
+    import manifoldnet
+    import manifoldnet.clean as clean_module  # binds the submodule to manifoldnet.clean
+
+    m = shapes.icosphere(1)
+    out, rep = manifoldnet.clean(m)
+    assert isinstance(out, Mesh) and not rep.changed
+    assert clean_module.clean is clean and manifoldnet.CleanReport is type(rep)
