@@ -106,7 +106,7 @@ def test_face_labels_with_legend(torus):
 def test_isolines_of_height_are_latitude_circles(sphere):
     s = scene()
     s.add_mesh(sphere, sphere.verts[:, 2], cmap="coolwarm", scalar_bar=False)
-    actor = s.add_isolines(sphere, sphere.verts[:, 2], n=5)
+    actor = s.add_isolines(sphere, sphere.verts[:, 2], n=5, lift=0)
     lines = actor.mapper.dataset
     # contour points of z = level lie at that height: 5 distinct heights evenly inside (-1, 1)
     heights = np.unique(np.round(np.asarray(lines.points)[:, 2], 6))

@@ -138,8 +138,10 @@ def test_map_from_pairs_transfer_and_euclidean_error():
     tc = np.eye(3)
     out = correspondence.transfer_colors(tc, m)
     assert_allclose(out[0], tc[1]) and assert_allclose(out[1], colors.IGNORE_COLOR)
+    assert correspondence.map_from_pairs([0, 0], [1, 2], 4, 3)[0] == 2  # last partner wins (FAUST's T(A) = B)
+    assert correspondence.map_from_pairs([0, 0], [1, 2], 4, 3, on_conflict="first")[0] == 1
     with pytest.raises(MeshError, match="source vertex 0 is matched to two"):
-        correspondence.map_from_pairs([0, 0], [1, 2], 4, 3)
+        correspondence.map_from_pairs([0, 0], [1, 2], 4, 3, on_conflict="error")
     with pytest.raises(MeshError, match="target id 5 in pair 1"):
         correspondence.map_from_pairs([0, 1], [1, 5], 4, 3)
     with pytest.raises(MeshError, match="entry 1 is 3"):

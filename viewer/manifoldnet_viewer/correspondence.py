@@ -44,10 +44,16 @@ def check_vertex_map(vertex_map, n_src: int, n_tgt: int, what: str = "vertex map
     return m
 
 
-def map_from_pairs(src_ids, tgt_ids, n_src: int, n_tgt: int) -> np.ndarray:
+def map_from_pairs(src_ids, tgt_ids, n_src: int, n_tgt: int, on_conflict: str = "last") -> np.ndarray:
     """A vertex map (n_src,) from matched pairs ``src_ids[k] <-> tgt_ids[k]`` (e.g. two FAUST ``.vts``
-    files, after subtracting 1); unmatched source vertices get -1. A source vertex matched to two
-    different targets raises :class:`MeshError`."""
+    files, 0-based); unmatched source vertices get -1.
+
+    A source vertex listed in several pairs (FAUST's remeshed ``.vts`` files have some) keeps its
+    ``"last"`` partner (as ``T(vtsA) = vtsB`` in the dataset's own code), its ``"first"``, or raises
+    (``"error"``).
+    """
+    if on_conflict not in ("last", "first", "error"):
+        raise MeshError(f"on_conflict must be 'last', 'first' or 'error', got {on_conflict!r}")
     s = np.asarray(src_ids, dtype=np.int64).ravel()
     t = np.asarray(tgt_ids, dtype=np.int64).ravel()
     if s.shape != t.shape:
@@ -58,11 +64,15 @@ def map_from_pairs(src_ids, tgt_ids, n_src: int, n_tgt: int) -> np.ndarray:
             k = int(np.flatnonzero(bad)[0])
             raise MeshError(f"{side} id {ids[k]} in pair {k} out of range for {n} vertices")
     m = np.full(n_src, -1, dtype=np.int64)
-    m[s] = t
-    conflict = m[s] != t
-    if conflict.any():
-        k = int(np.flatnonzero(conflict)[0])
-        raise MeshError(f"source vertex {s[k]} is matched to two target vertices ({m[s[k]]} and {t[k]})")
+    if on_conflict == "first":
+        m[s[::-1]] = t[::-1]
+    else:
+        m[s] = t  # numpy fancy assignment: the last occurrence wins
+    if on_conflict == "error":
+        conflict = m[s] != t
+        if conflict.any():
+            k = int(np.flatnonzero(conflict)[0])
+            raise MeshError(f"source vertex {s[k]} is matched to two target vertices ({m[s[k]]} and {t[k]})")
     return m
 
 

@@ -123,7 +123,7 @@ class Scene:
         return {
             "title": t + " " * (self._bars - 1),
             "vertical": True,
-            "position_x": 0.84,
+            "position_x": 0.82,
             "position_y": 0.1,
             "height": 0.75,
             "width": 0.07,
@@ -225,10 +225,10 @@ class Scene:
             if entries:
                 self.plotter.add_legend(
                     entries,
-                    bcolor="white",
-                    border=True,
-                    size=(0.3, 0.06 * len(entries)),
-                    loc="upper left",
+                    bcolor=None,
+                    border=False,
+                    size=(0.2, min(0.04 * len(entries), 0.6)),
+                    loc="lower left",
                     face="rectangle",
                 )
         return actor
@@ -339,8 +339,22 @@ class Scene:
         return i
 
     # ------------------------------------------------------------------ overlays
-    def add_isolines(self, mesh, values, *, n: int = 10, levels=None, color="black", line_width: float = 2.0):
-        """Isolines of a per-vertex field ``values`` (V,): ``n`` levels evenly inside its range, or ``levels``."""
+    def add_isolines(
+        self,
+        mesh,
+        values,
+        *,
+        n: int = 10,
+        levels=None,
+        color="black",
+        line_width: float = 2.5,
+        lift: float = 2e-3,
+    ):
+        """Isolines of a per-vertex field ``values`` (V,): ``n`` levels evenly inside its range, or ``levels``.
+
+        The lines are drawn ``lift`` times the bounding-box diagonal above the surface (along the
+        interpolated vertex normals) so that the surface does not hide them.
+        """
         mesh = as_mesh(mesh)
         a, _where = _split_values(mesh, values, "vertex", "isoline values")
         a = np.asarray(a, dtype=np.float64)
@@ -349,10 +363,17 @@ class Scene:
             if finite.size == 0 or finite.max() <= finite.min():
                 return None
             levels = np.linspace(finite.min(), finite.max(), int(n) + 2)[1:-1]
-        poly = to_pyvista(mesh, point_data={"iso": np.where(np.isfinite(a), a, np.nanmax(finite) + 1.0)})
+        fill = np.nanmax(finite) + 1.0 if finite.size else 0.0
+        data = {"iso": np.where(np.isfinite(a), a, fill)}
+        if lift:
+            data["normal"] = features.vertex_normals(mesh)
+        poly = to_pyvista(mesh, point_data=data)
         lines = poly.contour(isosurfaces=list(np.asarray(levels, dtype=np.float64)), scalars="iso")
         if lines.n_points == 0:
             return None
+        if lift:
+            diag = float(np.linalg.norm(np.ptp(mesh.verts, axis=0)))
+            lines.points = np.asarray(lines.points) + lift * diag * np.asarray(lines.point_data["normal"])
         return self.plotter.add_mesh(
             lines, color=color, line_width=line_width, show_scalar_bar=False, lighting=False
         )
@@ -383,7 +404,7 @@ class Scene:
             distance = np.where(distance < 0, 0.0, distance)
         elif (src < 0).any() or (src >= mesh.n_verts).any():
             raise MeshError(f"source vertices {src.tolist()} out of range for {mesh.n_verts} vertices")
-        self.add_mesh(mesh, distance, per="vertex", cmap=cmap, title="geodesic distance")
+        self.add_mesh(mesh, distance, per="vertex", cmap=cmap, title="distance")
         self.add_isolines(mesh, distance, n=n_isolines)
         self.add_points(mesh.verts[src], color=source_color, size=12)
         return distance
