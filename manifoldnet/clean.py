@@ -145,23 +145,15 @@ def clean(
     _check_left(faces, "welding")
     m = Mesh(verts, faces)
 
-    n_deg = 0
-    if drop_degenerate and m.zero_area_faces.size:
-        n_deg = int(m.zero_area_faces.size)
-        keep = np.ones(m.n_faces, dtype=bool)
-        keep[m.zero_area_faces] = False
-        changes.append(f"dropped {n_deg} zero-area faces (first: old face {int(fmap[~keep][0])})")
-        faces, fmap = faces[keep], fmap[keep]
+    n_deg = int(m.zero_area_faces.size) if drop_degenerate else 0
+    if n_deg:
+        faces, fmap = _drop_faces(faces, fmap, m.zero_area_faces, "zero-area", changes)
         _check_left(faces, "dropping zero-area faces")
         m = Mesh(verts, faces)
 
-    n_dup = 0
-    if drop_duplicates and m.duplicate_faces.size:
-        n_dup = int(m.duplicate_faces.size)
-        keep = np.ones(m.n_faces, dtype=bool)
-        keep[m.duplicate_faces] = False
-        changes.append(f"dropped {n_dup} duplicate faces (first: old face {int(fmap[~keep][0])})")
-        faces, fmap = faces[keep], fmap[keep]
+    n_dup = int(m.duplicate_faces.size) if drop_duplicates else 0
+    if n_dup:
+        faces, fmap = _drop_faces(faces, fmap, m.duplicate_faces, "duplicate", changes)
         m = Mesh(verts, faces)
 
     n_unref = 0
@@ -204,6 +196,14 @@ def clean(
         notes=tuple(notes),
     )
     return m, report
+
+
+def _drop_faces(faces: np.ndarray, fmap: np.ndarray, drop: np.ndarray, what: str, changes: list[str]):
+    """Remove faces ``drop`` from ``faces`` and the face map, recording the change in words."""
+    keep = np.ones(len(faces), dtype=bool)
+    keep[drop] = False
+    changes.append(f"dropped {drop.size} {what} faces (first: old face {int(fmap[drop[0]])})")
+    return faces[keep], fmap[keep]
 
 
 def _check_left(faces: np.ndarray, step: str) -> None:
