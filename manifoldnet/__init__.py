@@ -26,6 +26,11 @@ _LAZY = {
     "MeshIOWarning": "manifoldnet.io",
     "geometry": "manifoldnet.geometry",
     "operators": "manifoldnet.operators",
+    "data": "manifoldnet.data",
+    "compute_operators": "manifoldnet.operators",
+    "OperatorBundle": "manifoldnet.operators",
+    "OperatorSpec": "manifoldnet.operators",
+    "OperatorCache": "manifoldnet.operators",
     "shapes": "manifoldnet.shapes",
 }
 
