@@ -50,6 +50,8 @@ def _cast(a, dtype):
 
 def descriptors_from_eigenbasis(spec: OperatorSpec, evals, evecs):
     """(hks, wks) as asked for by ``spec`` (None where not asked), cast to ``spec.dtype``."""
+    if not (spec.needs("hks") or spec.needs("wks")):
+        return None, None
     from ..geometry.descriptors import heat_kernel_signature, wave_kernel_signature
 
     ev = np.asarray(evals, dtype=np.float64)
