@@ -54,17 +54,21 @@ def hks_bunny(out: Path, size) -> str:
 
 def eig10_sphere(out: Path, size) -> str:
     mesh = shapes.icosphere(4)
+    # eigenfunction 10 lies in the 7-dimensional l = 3 eigenspace (indices 9..15): compute it once and
+    # use the same array for the colour and the nodal lines
+    phi = mv.resolve_field("eig:10", mesh).values
+    lim = float(np.abs(phi).max())
     scene = mv.build_scene(
         mesh,
-        scalars="eig:10",
+        scalars=phi,
         cmap="RdBu_r",
+        clim=(-lim, lim),
         window_size=size,
         off_screen=True,
         title="eigenfunction 10",
         camera="iso",
         zoom=1.2,
     )
-    phi = mv.resolve_field("eig:10", mesh).values
     scene.add_isolines(mesh, phi, levels=[0.0], line_width=3)  # nodal lines
     scene.screenshot(out)
     return f"{mesh.n_verts} vertices"

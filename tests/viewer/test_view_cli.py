@@ -125,3 +125,47 @@ def test_web_app_builds_when_extra_installed(files):
     server = build_app(scene.plotter, name="manifoldnet-view-test")
     assert server is not None and server.ui is not None
     scene.plotter.close()
+
+
+def test_view_reads_a_saved_bundle(files, tmp_path, capsys):
+    from manifoldnet.operators import compute_operators
+
+    d, m = files
+    bundle = compute_operators(m, fields=["frames"], gauge="world")
+    bundle.save(tmp_path / "ops.npz")
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    common = ["--window", "160", "160", "--max-arrows", "60"]
+    assert (
+        main(
+            [
+                "view",
+                str(d / "sphere.off"),
+                "--bundle",
+                str(tmp_path / "ops.npz"),
+                "--frames",
+                "--screenshot",
+                str(a),
+                *common,
+            ]
+        )
+        == 0
+    )
+    assert main(["view", str(d / "sphere.off"), "--frames", "world", "--screenshot", str(b), *common]) == 0
+    # the bundle's (world-gauge) frames are the ones drawn
+    np.testing.assert_array_equal(_png(a, (160, 160)), _png(b, (160, 160)))
+    small = shapes.icosphere(1)
+    save_mesh(tmp_path / "small.off", small)
+    assert (
+        main(
+            [
+                "view",
+                str(tmp_path / "small.off"),
+                "--bundle",
+                str(tmp_path / "ops.npz"),
+                "--screenshot",
+                str(a),
+            ]
+        )
+        == 2
+    )
+    assert f"{m.n_verts} vertices, the mesh {small.n_verts}" in capsys.readouterr().err
