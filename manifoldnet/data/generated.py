@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from pathlib import Path
 
 import numpy as np
 from scipy.spatial import ConvexHull, cKDTree
@@ -51,6 +52,7 @@ __all__ = [
     "generated_benchmark",
     "part_labels",
     "rest_pose",
+    "write_benchmark",
 ]
 
 FAMILIES = {"body": 5, "star": 6, "torus": 4}  # family -> number of parts
@@ -343,6 +345,12 @@ class GeneratedShape:
     def n_parts(self) -> int:
         return FAMILIES[self.family]
 
+    def template_to_vertex(self) -> np.ndarray:
+        """(T,) int64: for every template vertex, this shape's vertex nearest to it on the rest shape
+        (the FAUST ``.vts`` direction: entry k is the same point on every shape of the family)."""
+        tree = cKDTree(embed(self.family, self.params))
+        return tree.query(family_template(self.family).mesh.verts)[1].astype(np.int64)
+
 
 def generate_shape(family: str, seed: int, n_verts: int = 800, name: str | None = None) -> GeneratedShape:
     """One shape of ``family``: random pose and triangulation with about ``n_verts`` vertices from ``seed``."""
@@ -415,6 +423,29 @@ class GeneratedBenchmark:
             for i, it in enumerate(self.items)
             if (split is None or it[4] == split) and (family is None or it[0] == family)
         ]
+
+
+def write_benchmark(bench: GeneratedBenchmark, folder) -> Path:
+    """Write ``bench`` as files a :class:`~manifoldnet.data.datasets.FolderDataset` reads (like faust_5k / rna).
+
+    ``off/<name>.off``, ``labels/<name>.txt`` (global part labels, one per vertex), ``corres/<name>.vts``
+    (1-based, :meth:`GeneratedShape.template_to_vertex`), ``params/<name>.npy``, ``train.txt`` and ``test.txt``.
+    Read it back with ``FolderDataset(folder / "off", labels_dir=folder / "labels", corres_dir=folder / "corres")``.
+    """
+    from ..io import save_mesh
+
+    root = Path(folder)
+    for sub in ("off", "labels", "corres", "params"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for s in bench:
+        save_mesh(root / "off" / f"{s.name}.off", s.mesh)
+        np.savetxt(root / "labels" / f"{s.name}.txt", s.global_labels, fmt="%d")
+        np.savetxt(root / "corres" / f"{s.name}.vts", s.template_to_vertex() + 1, fmt="%d")
+        np.save(root / "params" / f"{s.name}.npy", s.params)
+    for split in ("train", "test"):
+        names = [bench.items[i][3] for i in bench.indices(split)]
+        (root / f"{split}.txt").write_text("".join(n + "\n" for n in names))
+    return root
 
 
 def generated_benchmark(n_per_family: int = 100, seed: int = 0, **kwargs) -> GeneratedBenchmark:

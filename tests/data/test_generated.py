@@ -118,3 +118,24 @@ def test_bad_arguments():
         g.generate_shape("body", 0, n_verts=10)
     with pytest.raises(MeshError, match="n_verts"):
         g.GeneratedBenchmark(n_per_family=2, n_verts=(300, 200))
+
+
+def test_written_benchmark_reads_back_like_faust(tmp_path):
+    from manifoldnet.data.datasets import FolderDataset
+
+    bench = g.generated_benchmark(n_per_family=2, seed=1, n_verts=(150, 170), families=("body", "torus"))
+    root = g.write_benchmark(bench, tmp_path)
+    ds = FolderDataset(root / "off", labels_dir=root / "labels", corres_dir=root / "corres")
+    assert len(ds) == 4 and (root / "train.txt").read_text().split() == [
+        bench[i].name for i in bench.indices("train")
+    ]
+    for s in bench:
+        item = ds[ds.names.index(s.name)]
+        assert_array_equal(item.labels, s.global_labels)
+        assert_array_equal(item.corres, s.template_to_vertex())
+        assert_allclose(item.mesh.verts, s.mesh.verts, rtol=0, atol=0)
+        # the .vts direction: template vertex k -> a vertex whose own template match is close to k
+        t = g.family_template(s.family)
+        back = s.corres[item.corres]
+        d = np.linalg.norm(t.mesh.verts[back] - t.mesh.verts, axis=1)
+        assert np.median(d) < t.mesh.edge_lengths.mean()
