@@ -219,3 +219,15 @@ def test_checksum_algorithms(bundle64, tmp_path, monkeypatch, algorithm):
     np.savez(path, **entries)
     with pytest.raises(CorruptBundleError, match="unknown checksum algorithm"):
         OperatorBundle.load(path)
+
+
+def test_patches_field_equals_geodesic_patches(sphere):
+    from manifoldnet.geometry.patches import geodesic_patches
+
+    b = compute_operators(sphere, fields=("patches",), patch_k=6, dtype="float64", gauge="world")
+    p = geodesic_patches(sphere, k=6, frames="world")
+    assert_array_equal(b.patch_index, p.edge_index)
+    assert_allclose(b.patch_r, p.r)
+    assert_allclose(np.angle(np.exp(1j * (b.patch_theta - p.theta))), 0, atol=1e-10)
+    assert_allclose(np.angle(np.exp(1j * (b.patch_rho - p.transport))), 0, atol=1e-10)
+    assert np.bincount(b.patch_index[0], minlength=sphere.n_verts).min() == 6
