@@ -137,7 +137,7 @@ class OperatorCache:
         return final
 
     def get(self, mesh_or_points, spec: OperatorSpec | None = None, **params) -> OperatorBundle:
-        """The cached bundle, or compute it, store it and return it."""
+        """The cached bundle, or compute it, store it and return it (a failed store is logged, not raised)."""
         spec = OperatorSpec.make(spec, **params)
         geom = as_mesh_or_points(mesh_or_points)
         key = cache_key(geom, spec)
@@ -145,7 +145,15 @@ class OperatorCache:
         if hit is not None:
             return hit
         bundle = compute_operators(geom, spec=spec)
-        self.store(bundle, key)
+        try:
+            self.store(bundle, key)
+        except OSError as exc:  # a full or read-only disk must not lose the computed bundle
+            log.warning(
+                "could not store cache entry %s in %s (%s); returning the bundle uncached",
+                key,
+                self.root,
+                exc,
+            )
         return bundle
 
     def contains(self, mesh_or_points, spec: OperatorSpec | None = None, **params) -> bool:

@@ -165,6 +165,17 @@ def test_store_failure_leaves_no_temporary_file(mesh, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_get_survives_a_failed_store(mesh, tmp_path, monkeypatch, caplog):
+    def boom(self, fh):
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(OperatorBundle, "save", boom)
+    with caplog.at_level(logging.WARNING, logger="manifoldnet.operators.cache"):
+        b = OperatorCache(tmp_path).get(mesh, fields=("mass",))
+    assert b.mass is not None and "could not store" in caplog.text
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_default_root_is_cache_root(monkeypatch, tmp_path):
     monkeypatch.setenv("MANIFOLDNET_CACHE", str(tmp_path / "here"))
     assert OperatorCache().root == tmp_path / "here"
