@@ -69,21 +69,30 @@ def ours_pipeline(mesh: Mesh, gauge: str = "intrinsic"):
 
 
 # ----------------------------------------------------------------------------------- anchors
-def split_nonmanifold_vertices(mesh: Mesh) -> Mesh:
-    """A copy in which every fan of a non-manifold vertex but the first gets its own vertex (for
-    anchors that refuse non-manifold vertices). Vectorized over corners."""
+def anchor_copy(mesh: Mesh) -> tuple[Mesh, str]:
+    """A copy the anchors accept (potpourri3d asserts on non-manifold and unreferenced vertices): every fan
+    of a non-manifold vertex but the first gets its own vertex, unreferenced vertices are dropped.
+    Vectorized over corners. Returns (mesh, note)."""
     fans = vertex_fans(mesh)
     cv = mesh.faces.reshape(-1)
     root = fans.fan_root
     extra = root != fans.reference[cv]
-    if not extra.any():
-        return mesh
-    new_roots, inv = np.unique(root[extra], return_inverse=True)
-    new_v = mesh.n_verts + np.arange(len(new_roots))
-    faces = cv.copy()
-    faces[extra] = new_v[inv]
-    verts = np.vstack([mesh.verts, mesh.verts[cv[new_roots]]])
-    return Mesh(verts, faces.reshape(-1, 3))
+    notes = []
+    verts, faces = mesh.verts, cv.copy()
+    if extra.any():
+        new_roots, inv = np.unique(root[extra], return_inverse=True)
+        faces[extra] = mesh.n_verts + inv
+        verts = np.vstack([verts, mesh.verts[cv[new_roots]]])
+        notes.append(f"{mesh.nonmanifold_verts.size} non-manifold vertices split")
+    used = np.zeros(len(verts), dtype=bool)
+    used[faces] = True
+    if not used.all():
+        remap = np.cumsum(used) - 1
+        faces, verts = remap[faces], verts[used]
+        notes.append(f"{int((~used).sum())} unreferenced vertices dropped")
+    if not notes:
+        return mesh, ""
+    return Mesh(verts, faces.reshape(-1, 3)), "pp3d on a copy: " + ", ".join(notes)
 
 
 def pp3d_connection(mesh: Mesh):
@@ -152,10 +161,7 @@ def connection_rows(mesh: Mesh, name: str, repeats: int = 3, loop_anchor: bool =
         )
 
     with threadpool_limits(1):
-        anchor_mesh, note = mesh, ""
-        if mesh.nonmanifold_verts.size or not mesh.is_edge_manifold:
-            anchor_mesh = split_nonmanifold_vertices(mesh)
-            note = f"pp3d on a copy with {mesh.nonmanifold_verts.size} non-manifold vertices split"
+        anchor_mesh, note = anchor_copy(mesh)
         try:
             t_pp = _time(lambda: pp3d_connection(anchor_mesh), repeats)
         except RuntimeError as exc:
