@@ -1,8 +1,9 @@
 """Vertex fans: the cyclic order of corners around every vertex, and the intrinsic polar angles it gives.
 
 The combinatorial and intrinsic backbone of the log map, the discrete Levi-Civita connection and the
-vertex gradients (:mod:`.logmap`, :mod:`.transport`, :mod:`.gradient`). Built fully vectorized: twins by
-sorting directed-edge keys, fans by pointer jumping (``O(H log deg)``), no per-vertex Python loop.
+vertex gradients (:mod:`.logmap`, :mod:`.transport`, :mod:`.gradient`). Built fully vectorized: directed
+edges by an O(E) counting sort, twins through that table, fans by pointer jumping (``O(H log deg)``);
+no per-vertex Python loop.
 
 Conventions
 -----------
@@ -63,7 +64,8 @@ class VertexFans:
     defect : (V,) float64, ``2 pi - Theta_v`` at regular vertices, 0 elsewhere.
     edge_index : (2, 2E) int64, directed edges sorted by (i, j).
     edge_reverse : (2E,) int64, position of (j, i) for each (i, j).
-    edge_theta : (2E,) float64 in [0, 2 pi), polar angle of j around i in i's intrinsic gauge.
+    edge_theta : (2E,) float64, polar angle of j around i in i's intrinsic gauge: in [0, 2 pi) at
+        regular vertices, in [0, total angle of i's fans] elsewhere (see :mod:`.logmap` for the wrapped one).
     """
 
     twin: np.ndarray
@@ -114,8 +116,11 @@ def halfedge_directed_edges(mesh: Mesh) -> np.ndarray:
 
 
 def edges_csr(edge_index: np.ndarray, values: np.ndarray, diag: np.ndarray) -> sp.csr_matrix:
-    """(V, V) CSR with ``values`` on the sorted directed edges and ``diag`` on the diagonal, assembled in
-    O(V + E) with sorted indices (no COO sort): the diagonal is slotted in before each row's larger targets.
+    """(V, V) CSR with ``values`` on the directed edges and ``diag`` on the diagonal, assembled in O(V + E)
+    with sorted indices (no COO sort): the diagonal is slotted in before each row's larger targets.
+
+    edge_index : (2, P) int64 sorted by (i, j), without repeats or self-loops (as :func:`directed_edges`);
+    values : (P,); diag : (V,).
     """
     V = len(diag)
     src, dst = edge_index

@@ -253,3 +253,18 @@ def test_bad_gauge_arguments_raise():
         one_ring_logmap(mesh, "nope")
     with pytest.raises(MeshError, match="dtype"):
         gauge_offsets(mesh, np.array(["a"] * mesh.n_verts))
+
+
+def test_tiny_and_degenerate_meshes():
+    tri = Mesh([[0, 0, 0], [1, 0, 0], [0, 1, 0]], [[0, 1, 2]])
+    ei, r, theta = two_ring_logmap(tri)
+    assert ei.shape == (2, 0) and r.size == 0 and theta.size == 0  # no vertex at distance 2
+    _, _, th1 = one_ring_logmap(tri)
+    assert_allclose(
+        np.sort(th1), [0, 0, 0, np.pi / 4, np.pi / 4, np.pi / 2], atol=1e-15
+    )  # boundary: no rescale
+    line = Mesh([[0, 0, 0], [1, 0, 0], [2, 0, 0], [3, 0, 0]], [[0, 1, 2], [1, 2, 3]])  # only zero-area faces
+    for gauge in ("intrinsic", "world"):
+        ei, r, theta = one_ring_logmap(line, gauge)
+        assert np.isfinite(theta).all() and np.isfinite(r).all()
+        assert np.isfinite(two_ring_logmap(line, gauge)[2]).all()
