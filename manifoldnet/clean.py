@@ -47,9 +47,13 @@ def weld_vertices(verts: np.ndarray, tol: float = 0.0) -> tuple[np.ndarray, np.n
     n = len(v)
     if n == 0:
         return v.reshape(0, 3), np.zeros(0, dtype=np.int64)
-    if tol == 0.0:
-        _, first, inv = np.unique(v, axis=0, return_index=True, return_inverse=True)
-        rep = first[inv.reshape(-1)]  # lowest old index with the same coordinates
+    if tol == 0.0:  # sort rows (stable: the lowest index leads each run of equal rows)
+        order = np.lexsort((v[:, 2], v[:, 1], v[:, 0]))
+        sv = v[order]
+        new_run = np.r_[True, (sv[1:] != sv[:-1]).any(axis=1)]
+        lead = order[np.flatnonzero(new_run)]
+        rep = np.empty(n, dtype=np.int64)
+        rep[order] = lead[np.cumsum(new_run) - 1]  # lowest old index with the same coordinates
     else:
         import scipy.sparse as sp
         from scipy.sparse.csgraph import connected_components
