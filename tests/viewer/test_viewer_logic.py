@@ -38,8 +38,10 @@ def test_label_colors_ignore_and_range():
     assert_allclose(c[0], colors.categorical_colors(10)[0])
     with pytest.raises(MeshError, match="label 12 at element 1"):
         colors.label_colors(np.array([0, 12]), n_classes=10)
-    with pytest.raises(MeshError, match="element 1"):
+    with pytest.raises(MeshError, match="entry 1 is 1.5"):
         colors.label_colors(np.array([0.0, 1.5]))
+    with pytest.raises(MeshError, match="entry 0 is nan"):
+        colors.label_colors(np.array([np.nan, 1.0]))
 
 
 def test_xyz_colors_normalized_and_flat_axis():

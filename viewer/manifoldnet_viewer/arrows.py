@@ -23,8 +23,8 @@ class ArrowsMixin:
     """The arrow-drawing methods of :class:`~manifoldnet_viewer.scene.Scene`."""
 
     def arrow_length(self, mesh: Mesh, n_arrows: int) -> float:
-        """Default arrow length: the the typical spacing ``sqrt(area / n_arrows)`` between arrows."""
-        return 1.0 * float(np.sqrt(mesh.total_area / max(n_arrows, 1)))
+        """Default arrow length: the typical spacing ``sqrt(area / n_arrows)`` between arrows."""
+        return float(np.sqrt(mesh.total_area / max(n_arrows, 1)))
 
     def add_vectors(
         self,

@@ -12,6 +12,8 @@ import numpy as np
 
 from manifoldnet import MeshError
 
+from ._checks import as_integers
+
 __all__ = [
     "IGNORE_COLOR",
     "categorical_colors",
@@ -84,14 +86,7 @@ def label_colors(labels, n_classes: int | None = None, palette: np.ndarray | Non
     lab = np.asarray(labels)
     if lab.ndim != 1:
         raise MeshError(f"labels must be a 1-D integer array, got shape {lab.shape}")
-    if lab.dtype.kind == "f":
-        if not np.all(np.isfinite(lab)) or not np.all(lab == np.round(lab)):
-            bad = int(np.flatnonzero(~np.isfinite(lab) | (lab != np.round(lab)))[0])
-            raise MeshError(f"labels must be integers; element {bad} is {lab[bad]!r}")
-        lab = lab.astype(np.int64)
-    elif lab.dtype.kind not in "iub":
-        raise MeshError(f"labels must be integers, got dtype {lab.dtype}")
-    lab = lab.astype(np.int64)
+    lab = as_integers(lab, "labels")
     top = int(lab.max()) + 1 if lab.size else 0
     n = top if n_classes is None else int(n_classes)
     if top > n:

@@ -13,6 +13,7 @@ import numpy as np
 
 from manifoldnet import Mesh, MeshError
 
+from ._checks import as_integers
 from .colors import IGNORE_COLOR, xyz_colors
 from .convert import as_mesh
 
@@ -27,14 +28,7 @@ __all__ = [
 
 def check_vertex_map(vertex_map, n_src: int, n_tgt: int, what: str = "vertex map") -> np.ndarray:
     """Validate ``vertex_map`` (n_src,) with entries in ``[-1, n_tgt)``; returns it as int64."""
-    m = np.asarray(vertex_map)
-    if m.dtype.kind == "f":
-        if not np.all(m == np.round(m)):
-            bad = int(np.flatnonzero(m != np.round(m))[0])
-            raise MeshError(f"{what} must hold integers; entry {bad} is {m[bad]!r}")
-    elif m.dtype.kind not in "iu":
-        raise MeshError(f"{what} must be an integer array, got dtype {m.dtype}")
-    m = m.astype(np.int64)
+    m = as_integers(vertex_map, what)
     if m.shape != (n_src,):
         raise MeshError(f"{what} has shape {m.shape}, expected ({n_src},) (one entry per source vertex)")
     bad = (m < -1) | (m >= n_tgt)

@@ -17,6 +17,7 @@ import numpy as np
 from manifoldnet import Mesh, MeshError
 
 from . import features
+from ._checks import as_integers
 
 __all__ = [
     "Field",
@@ -72,17 +73,6 @@ def load_array(path) -> np.ndarray:
     return arr
 
 
-def _integers(arr: np.ndarray, what: str) -> np.ndarray:
-    if arr.dtype.kind == "f":
-        finite = np.isfinite(arr)
-        if not finite.all() or not np.all(arr == np.round(arr)):
-            bad = int(np.flatnonzero(~finite | (arr != np.round(arr)))[0])
-            raise MeshError(f"{what} must hold integers; entry {bad} is {arr.ravel()[bad]!r}")
-    elif arr.dtype.kind not in "biu":
-        raise MeshError(f"{what} must hold integers, got dtype {arr.dtype}")
-    return arr.astype(np.int64)
-
-
 def load_labels(path, mesh: Mesh, offset: int = 0) -> np.ndarray:
     """Integer labels (V,) or (F,) from ``path``, plus ``offset`` (e.g. +1 for RNA's -1..258 ->
     0..259). Negative labels mean "unlabelled"."""
@@ -96,7 +86,7 @@ def load_labels(path, mesh: Mesh, offset: int = 0) -> np.ndarray:
             f"{path} has {arr.shape[0]} labels, but the mesh has {mesh.n_verts} vertices "
             f"and {mesh.n_faces} faces"
         )
-    return _integers(arr, f"labels in {path}") + int(offset)
+    return as_integers(arr, f"labels in {path}") + int(offset)
 
 
 def load_vertex_map(path, n_src: int | None = None, one_based: bool | None = None) -> np.ndarray:
@@ -107,7 +97,7 @@ def load_vertex_map(path, n_src: int | None = None, one_based: bool | None = Non
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise MeshError(f"{path}: a vertex map is one integer per row, got shape {arr.shape}")
-    m = _integers(arr, f"vertex map {path}")
+    m = as_integers(arr, f"vertex map {path}")
     if one_based is None:
         one_based = Path(str(path)).suffix.lower() == ".vts"
     if one_based:
@@ -151,7 +141,7 @@ def load_predictions(path, mesh: Mesh) -> Predictions:
             scores, labels = arr.astype(np.float64), arr.argmax(axis=1)
         else:
             scores, labels = None, arr.reshape(-1)
-    labels = _integers(np.asarray(labels).reshape(-1), f"predictions in {path}")
+    labels = as_integers(np.asarray(labels).reshape(-1), f"predictions in {path}")
     if labels.shape[0] not in (mesh.n_verts, mesh.n_faces):
         raise MeshError(
             f"{path} has {labels.shape[0]} predictions, but the mesh has {mesh.n_verts} vertices "
