@@ -206,3 +206,21 @@ def test_edges_csr_is_a_valid_sorted_csr():
     B.has_sorted_indices = False
     B.sort_indices()
     assert (B.indices == A.indices).all() and (B.data == A.data).all()
+
+
+@pytest.mark.parametrize("method", ["faces", "lsq"])
+def test_gradients_transport_consistently_between_neighbours(method):
+    # gradient at j transported to i matches the gradient at i up to O(h): the vertex-gradient gauge and
+    # the connection's gauge agree (an offset between them would not converge)
+    from manifoldnet.geometry.transport import edge_transport
+
+    errs = []
+    for sub in (3, 4):
+        mesh = shapes.icosphere(sub)
+        u = mesh.verts @ np.array([0.3, -0.5, 0.8])
+        for gauge in ("world", "intrinsic"):
+            ei, rho = edge_transport(mesh, gauge)
+            z = vertex_gradient(mesh, gauge, method=method) @ u
+            errs.append(np.abs(z[ei[0]] - np.exp(1j * rho) * z[ei[1]]).max() / np.abs(z).max())
+    assert max(errs[:2]) < 0.2
+    assert 1.7 < errs[0] / errs[2] < 2.3 and 1.7 < errs[1] / errs[3] < 2.3
