@@ -99,12 +99,21 @@ def _lap_robust(mesh):
 
 
 # ============================================================================ spectra, descriptors (owner B)
+_EIG_MEMO: dict = {}
+
+
 def _eig(mesh):
+    """(L, M, evals, evecs), memoized for the last mesh (hks / wks reuse the eigenbasis entry's work)."""
     from ..geometry.laplacian import laplacian
     from ..geometry.spectral import eigenbasis
 
+    hit = _EIG_MEMO.get("mesh")
+    if hit is not None and hit[0] is mesh:
+        return hit[1]
+    _EIG_MEMO.clear()
     L, M = laplacian(mesh)
     evals, evecs = eigenbasis(L, M, min(K_EIG, mesh.n_verts - 1))
+    _EIG_MEMO["mesh"] = (mesh, (L, M, evals, evecs))
     return L, M, evals, evecs
 
 
