@@ -224,3 +224,13 @@ def test_gradients_transport_consistently_between_neighbours(method):
             errs.append(np.abs(z[ei[0]] - np.exp(1j * rho) * z[ei[1]]).max() / np.abs(z).max())
     assert max(errs[:2]) < 0.2
     assert 1.7 < errs[0] / errs[2] < 2.3 and 1.7 < errs[1] / errs[3] < 2.3
+
+
+@pytest.mark.parametrize("method", ["faces", "lsq"])
+def test_vertex_gradient_scales_inversely_with_coordinates(method):
+    mesh = shapes.noisy_sphere(2, 0.2, seed=11)
+    u = np.random.default_rng(3).normal(size=mesh.n_verts)
+    ref = vertex_gradient(mesh, method=method) @ u
+    for s in (1e-8, 1e8):
+        got = vertex_gradient(Mesh(mesh.verts * s, mesh.faces), method=method) @ u
+        assert_allclose(got * s, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
