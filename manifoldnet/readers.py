@@ -124,16 +124,18 @@ def read_obj(data: bytes) -> RawMesh:
     return RawMesh(verts, sizes, flat, n_lines=n_lines)
 
 
-_OBJ_V3 = re.compile(r"^[ \t]*v[ \t]+(\S+)[ \t]+(\S+)[ \t]+(\S+)[ \t]*\r?$", re.MULTILINE)
-_OBJ_F3 = re.compile(r"^[ \t]*f[ \t]+(\S+)[ \t]+(\S+)[ \t]+(\S+)[ \t]*\r?$", re.MULTILINE)
+_OBJ_OTHER = re.compile(r"^[ \t]|^[vf]\t|^[lp][ \t]", re.MULTILINE)  # indented, tab-separated, lines/points
+_OBJ_NOT3 = re.compile(r"^[vf] (?![ \t]*\S+[ \t]+\S+[ \t]+\S+[ \t]*\r?$)", re.MULTILINE)  # not 3 tokens
+_OBJ_V = re.compile(r"^v (.*)$", re.MULTILINE)
+_OBJ_F = re.compile(r"^f (.*)$", re.MULTILINE)
 
 
-def _fast_numbers(tokens: list[tuple[str, ...]], n: int, dtype) -> np.ndarray | None:
+def _fast_numbers(rows: list[str], n: int, dtype) -> np.ndarray | None:
     """Parse whitespace-separated numbers in C; None unless exactly ``n`` clean values come out."""
     import warnings
 
-    text = " ".join(" ".join(t) for t in tokens)
-    if dtype is np.int64:
+    text = " ".join(rows)
+    if dtype is np.int64 and "/" in text:
         text = re.sub(r"/\S*", "", text)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -145,19 +147,16 @@ def _fast_numbers(tokens: list[tuple[str, ...]], n: int, dtype) -> np.ndarray | 
 
 
 def _obj_fast(text: str) -> RawMesh | None:
-    """The common case in C speed: every ``v`` line has 3 numbers, every ``f`` a positive-index triangle."""
-    vs, fs = _OBJ_V3.findall(text), _OBJ_F3.findall(text)
-    if len(vs) != len(re.findall(r"^[ \t]*v[ \t]", text, re.MULTILINE)):
+    """The common case in C speed: lines start in column 0, every ``v`` line holds 3 numbers and every
+    ``f`` line a positive-index triangle; anything else returns None (the general parser takes over)."""
+    if _OBJ_OTHER.search(text) or _OBJ_NOT3.search(text):
         return None
-    if len(fs) != len(re.findall(r"^[ \t]*f[ \t]", text, re.MULTILINE)) or re.search(
-        r"^[ \t]*[lp][ \t]", text, re.MULTILINE
-    ):
-        return None
-    v = _fast_numbers(vs, 3 * len(vs), np.float64)
-    f = _fast_numbers(fs, 3 * len(fs), np.int64)
+    vrows, frows = _OBJ_V.findall(text), _OBJ_F.findall(text)
+    v = _fast_numbers(vrows, 3 * len(vrows), np.float64)
+    f = _fast_numbers(frows, 3 * len(frows), np.int64)
     if v is None or f is None or (f.size and f.min() < 1):
         return None
-    return RawMesh(v.reshape(-1, 3), np.full(len(fs), 3, dtype=np.int64), f - 1)
+    return RawMesh(v.reshape(-1, 3), np.full(len(frows), 3, dtype=np.int64), f - 1)
 
 
 # --------------------------------------------------------------------------------------------- OFF
