@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import MeshError
 from ..mesh import Mesh
@@ -55,12 +56,47 @@ class GeodesicPatches:
         return np.bincount(self.edge_index[0], minlength=self.n_verts)
 
 
-def _best_per_key(key: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """Indices of the smallest ``score`` of each distinct ``key`` (ties: first)."""
-    o = np.lexsort((score, key))
-    ks = key[o]
-    first = np.r_[True, ks[1:] != ks[:-1]]
-    return o[first]
+def _row_sorted(ptr: np.ndarray, cols: np.ndarray, n_cols: int) -> np.ndarray:
+    """Permutation sorting each CSR row segment ``ptr[i]:ptr[i+1]`` by ``cols`` (rows stay in place).
+
+    scipy's per-row sort: O(n log(row length)), far cheaper than a global lexsort of (row, col).
+    """
+    n = len(cols)
+    A = sp.csr_matrix((np.arange(n, dtype=np.int64), cols, ptr), shape=(len(ptr) - 1, n_cols))
+    A.has_sorted_indices = False
+    A.sort_indices()
+    return A.data
+
+
+def _row_sorted_by_value(ptr: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Like :func:`_row_sorted` for non-negative float64 ``values`` (their IEEE bit patterns, read as int64,
+    sort in the same order)."""
+    return _row_sorted(ptr, np.ascontiguousarray(values, dtype=np.float64).view(np.int64), 2**62)
+
+
+def _kth_smallest(values: np.ndarray, ptr: np.ndarray, k: int) -> np.ndarray:
+    """(rows,) the k-th smallest of the non-negative ``values`` in each CSR row (inf where fewer)."""
+    o = _row_sorted_by_value(ptr, values)
+    cnt = np.diff(ptr)
+    out = np.full(len(cnt), np.inf)
+    has = cnt >= k
+    out[has] = values[o[ptr[:-1][has] + k - 1]]
+    return out
+
+
+def _merge_rows(
+    ptr_a: np.ndarray, rows_b: np.ndarray, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions of a row-sorted block A (row pointer ``ptr_a``) and a row-sorted block B (row ids
+    ``rows_b``) in their row-sorted union (A's entries first within each row); and the union's pointer."""
+    ca = np.diff(ptr_a)
+    cb = np.bincount(rows_b, minlength=n_rows)
+    ptr = np.r_[0, np.cumsum(ca + cb)]
+    rows_a = np.repeat(np.arange(n_rows), ca)
+    pos_a = ptr[rows_a] + (np.arange(len(rows_a)) - ptr_a[rows_a])
+    ptr_b = np.r_[0, np.cumsum(cb)]
+    pos_b = ptr[rows_b] + ca[rows_b] + (np.arange(len(rows_b)) - ptr_b[rows_b])
+    return pos_a, pos_b, ptr
 
 
 def geodesic_patches(
@@ -101,51 +137,94 @@ def geodesic_patches(
     deg = np.diff(indptr)
 
     erho = np.exp(1j * rho)
-    I, J, Z, R = src.copy(), dst.copy(), log1.copy(), erho.copy()  # R: unit complex exp(1j R_ij)
-    keys = np.sort(I * V + J)
-    front = np.arange(len(I))
-    count = np.bincount(I, minlength=V)
-    was_short = count < (k if k is not None else 0)
-    for _ in range(max_rounds):
+    # state, sorted by centre (CSR rows): neighbour J, position Z, transport R = exp(1j R_ij), round added
+    ptr = indptr.copy()
+    J, Z, R = dst.copy(), log1.copy(), erho.copy()
+    A = r1.copy()
+    rnd = np.zeros(len(J), dtype=np.int64)
+    was_short = np.zeros(V, dtype=bool) if k is None else np.diff(ptr) < k
+    for t in range(1, max_rounds + 1):
+        counts = np.diff(ptr)
+        I = np.repeat(np.arange(V), counts)
+        front = np.flatnonzero(rnd == t - 1)
         if radius is not None:
-            front = front[np.abs(Z[front]) <= radius]
+            front = front[A[front] <= radius]
         else:
-            short = count < k
-            front = front[(short | was_short)[I[front]]]
+            short = counts < k
+            grow = short | was_short
+            last = ~short & was_short  # one more ring once k is reached, from entries nearer than the k-th
+            if last.any():
+                kth = _kth_smallest(A, ptr, k)
+                front = front[grow[I[front]] & (~last[I[front]] | (A[front] < kth[I[front]]))]
+            else:
+                front = front[grow[I[front]]]
             was_short = short
         if front.size == 0:
             break
-        # join: frontier entry (i, j) x out-edges (j, m)
+        # join: frontier entry (i, j) x out-edges (j, m); candidates stay sorted by centre i
         cnt = deg[J[front]]
         e = np.repeat(front, cnt)
         base = np.repeat(np.cumsum(cnt) - cnt, cnt)
         d = indptr[J[e]] + (np.arange(len(e)) - base)
         ci, cm = I[e], dst[d]
-        ck = ci * V + cm
-        pos = np.searchsorted(keys, ck)
-        present = keys[np.minimum(pos, len(keys) - 1)] == ck
-        new = (cm != ci) & ~present
-        if not new.any():
-            break
-        e, d, ci, cm, ck = e[new], d[new], ci[new], cm[new], ck[new]
+        ok = cm != ci
+        e, d, ci, cm = e[ok], d[ok], ci[ok], cm[ok]
         cz = Z[e] + R[e] * log1[d]
-        cr = R[e] * erho[d]
-        best = _best_per_key(ck, np.abs(cz))
-        ni, nm, nz, nr, nk = ci[best], cm[best], cz[best], cr[best], ck[best]
-        start = len(I)
-        I, J = np.concatenate([I, ni]), np.concatenate([J, nm])
-        Z, R = np.concatenate([Z, nz]), np.concatenate([R, nr])
-        keys = np.sort(np.concatenate([keys, nk]))
-        count += np.bincount(ni, minlength=V)
-        front = np.arange(start, len(I))
-    r = np.abs(Z)
+        # group present entries and candidates by (i, m): drop pairs already present, keep the nearest
+        # a neighbour m of a ring-(t-1) entry is at most two rings back, so only entries added in the last two
+        # rounds (and, with a radius, the unexpanded ones beyond it) can already hold (i, m)
+        near = rnd >= t - 2
+        if radius is not None:
+            near |= A > radius
+        sub = np.flatnonzero(near)
+        ptr_s = np.r_[0, np.cumsum(np.bincount(I[sub], minlength=V))]
+        pos_a, pos_b, ptr_c = _merge_rows(ptr_s, ci, V)
+        n_c = len(pos_a) + len(pos_b)
+        cols = np.empty(n_c, dtype=np.int64)
+        code = np.empty(n_c, dtype=np.int64)
+        cols[pos_a], cols[pos_b] = J[sub], cm
+        code[pos_a], code[pos_b] = -1, np.arange(len(cm))
+        o = _row_sorted(ptr_c, cols, V)
+        cols, code = cols[o], code[o]
+        rows = np.repeat(np.arange(V), np.diff(ptr_c))
+        first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
+        starts = np.flatnonzero(first)
+        gid = np.cumsum(first) - 1
+        present = np.maximum.reduceat((code < 0).astype(np.int8), starts).astype(bool)
+        score = np.where(code >= 0, np.abs(cz[np.maximum(code, 0)]), np.inf)
+        gmin = np.minimum.reduceat(score, starts)
+        cand = np.flatnonzero((code >= 0) & ~present[gid] & (score == gmin[gid]))
+        if cand.size == 0:
+            break
+        cand = cand[np.r_[True, gid[cand][1:] != gid[cand][:-1]]]
+        c = code[cand]  # new pairs, sorted by (i, m)
+        pos_old, pos_new, ptr = _merge_rows(ptr, ci[c], V)
+        n = len(pos_old) + len(pos_new)
+
+        def put(old, new, dtype):
+            out = np.empty(n, dtype=dtype)
+            out[pos_old], out[pos_new] = old, new
+            return out
+
+        J = put(J, cm[c], np.int64)
+        Z = put(Z, cz[c], np.complex128)
+        R = put(R, R[e[c]] * erho[d[c]], np.complex128)
+        A = put(A, np.abs(cz[c]), np.float64)
+        rnd = put(rnd, np.full(len(c), t), np.int64)
+    counts = np.diff(ptr)
+    I = np.repeat(np.arange(V), counts)
     if radius is not None:
-        keep = np.flatnonzero(r <= radius)
+        keep = A <= radius
     else:
-        o = np.lexsort((r, I))
-        rank = np.arange(len(o)) - np.searchsorted(I[o], I[o])
-        keep = o[rank < k]
-    o = keep[np.lexsort((J[keep], I[keep]))]
+        o = _row_sorted_by_value(ptr, A)
+        nth = np.empty(len(A), dtype=np.int64)
+        nth[o] = np.arange(len(A)) - ptr[I[o]]
+        keep = nth < k
+    ptr_k = np.r_[0, np.cumsum(np.bincount(I[keep], minlength=V))]
+    sel = np.flatnonzero(keep)
+    o = sel[_row_sorted(ptr_k, J[sel], V)]
     theta = np.mod(np.angle(Z[o]), _TWO_PI)
     transport = np.angle(R[o])
-    return GeodesicPatches(np.stack([I[o], J[o]]), r[o], theta, transport, V)
+    r = A[o]
+    I, J = I[o], J[o]
+    return GeodesicPatches(np.stack([I, J]), r, theta, transport, V)
