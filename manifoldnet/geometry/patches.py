@@ -84,6 +84,12 @@ def _kth_smallest(values: np.ndarray, ptr: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _interleave(old: np.ndarray, new: np.ndarray, pos_old: np.ndarray, pos_new: np.ndarray) -> np.ndarray:
+    out = np.empty(len(old) + len(new), dtype=old.dtype)
+    out[pos_old], out[pos_new] = old, new
+    return out
+
+
 def _merge_rows(
     ptr_a: np.ndarray, rows_b: np.ndarray, n_rows: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -199,18 +205,11 @@ def geodesic_patches(
         cand = cand[np.r_[True, gid[cand][1:] != gid[cand][:-1]]]
         c = code[cand]  # new pairs, sorted by (i, m)
         pos_old, pos_new, ptr = _merge_rows(ptr, ci[c], V)
-        n = len(pos_old) + len(pos_new)
-
-        def put(old, new, dtype):
-            out = np.empty(n, dtype=dtype)
-            out[pos_old], out[pos_new] = old, new
-            return out
-
-        J = put(J, cm[c], np.int64)
-        Z = put(Z, cz[c], np.complex128)
-        R = put(R, R[e[c]] * erho[d[c]], np.complex128)
-        A = put(A, np.abs(cz[c]), np.float64)
-        rnd = put(rnd, np.full(len(c), t), np.int64)
+        J = _interleave(J, cm[c], pos_old, pos_new)
+        Z = _interleave(Z, cz[c], pos_old, pos_new)
+        R = _interleave(R, R[e[c]] * erho[d[c]], pos_old, pos_new)
+        A = _interleave(A, np.abs(cz[c]), pos_old, pos_new)
+        rnd = _interleave(rnd, np.full(len(c), t), pos_old, pos_new)
     counts = np.diff(ptr)
     I = np.repeat(np.arange(V), counts)
     if radius is not None:

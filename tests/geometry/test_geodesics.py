@@ -249,6 +249,7 @@ def sweep(folder, method, timeout=120):
         try:
             r = subprocess.run(
                 [sys.executable, "-c", _SWEEP, str(p), method],
+                check=False,
                 capture_output=True,
                 text=True,
                 timeout=timeout,
