@@ -272,3 +272,29 @@ def sweep(folder, method, timeout=120):
 def test_sweep_heat(folder):
     bad, n_ok = sweep(folder, "heat")
     assert bad == [] and n_ok >= 5
+
+
+def test_cli_geodesic(tmp_path):
+    from manifoldnet.cli import main
+    from manifoldnet.io import save_mesh
+
+    m = shapes.icosphere(2)
+    path = save_mesh(tmp_path / "ico.off", m)
+    out = tmp_path / "d.npy"
+    assert main(["geodesic", str(path), "--source", "0", "--source", "5", "-o", str(out)]) == 0
+    assert_allclose(np.load(out), HeatMethodSolver(m).distance([0, 5]), rtol=1e-12)
+    assert main(["geodesic", str(path), "--source", "0", "--method", "exact", "-o", str(out)]) == 0
+    assert np.load(out).shape == (m.n_verts,)
+    assert main(["geodesic", str(path), "--source", str(m.n_verts), "-o", str(out)]) == 2  # MeshError -> 2
+
+
+def test_public_names_and_no_torch_in_geometry():
+    code = (
+        "import sys, manifoldnet.geometry as g\n"
+        "for n in ['HeatMethodSolver','geodesic_distance','all_pairs_distances','exact_geodesic_distance',"
+        "'VectorHeatSolver','vector_heat_transport','vector_heat_logmap','geodesic_patches','GeodesicPatches']:\n"
+        "    getattr(g, n)\n"
+        "print('torch' in sys.modules)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert r.stdout.strip() == "False"
