@@ -76,7 +76,7 @@ def per_source(meshes):
     )
     emit(
         f"{'mesh':<22}{'V':>8}{'setup ours':>12}{'setup pp':>10}{'ms/src pp':>11}{'ms/src ours':>13}"
-        f"{'ms/src batch64':>16}{'pp/ours':>9}{'pp/batch':>10}"
+        f"{'ms/src batch64':>16}{'ms/src superlu':>16}{'pp/ours':>9}{'pp/batch':>10}{'pp/superlu':>12}"
     )
     for name, m in meshes:
         V, F = vf(m)
@@ -85,14 +85,18 @@ def per_source(meshes):
         src = np.linspace(0, m.n_verts - 1, 16).astype(int)
         t1, _ = best(lambda pp=pp, src=src: [pp.compute_distance(int(s)) for s in src])
         t2, _ = best(lambda us=us, src=src: [us.distance(int(s)) for s in src])
+        lu = HeatMethodSolver(m, boundary="neumann", backend="superlu")
+        t4, _ = best(lambda lu=lu, src=src: [lu.distance(int(s)) for s in src])
         b = np.linspace(0, m.n_verts - 1, 64).astype(int)
         t3, _ = best(lambda us=us, b=b: us.distances(b), 2)
-        a, c, d = 1e3 * t1 / 16, 1e3 * t2 / 16, 1e3 * t3 / 64
+        a, c, d, e = 1e3 * t1 / 16, 1e3 * t2 / 16, 1e3 * t3 / 64, 1e3 * t4 / 16
         emit(
-            f"{name:<22}{m.n_verts:>8}{t_us:>11.2f}s{t_pp:>9.2f}s{a:>11.2f}{c:>13.2f}{d:>16.2f}"
-            f"{a / c:>9.2f}{a / d:>10.2f}"
+            f"{name:<22}{m.n_verts:>8}{t_us:>11.2f}s{t_pp:>9.2f}s{a:>11.2f}{c:>13.2f}{d:>16.2f}{e:>16.2f}"
+            f"{a / c:>9.2f}{a / d:>10.2f}{a / e:>12.2f}"
         )
-    emit(f"(solver backend: {us._heat_neumann.backend})")
+    emit(
+        f"(ours: backend {us._heat_neumann.backend!r} (cholespy/CHOLMOD when installed); superlu: scipy only)"
+    )
 
 
 def all_pairs():
