@@ -8,10 +8,13 @@ Gauge conversion. potpourri3d measures tangent angles intrinsically (rescaled co
 reference half-edge at each vertex, whose direction is its tangent basis X (``get_tangent_frames()``).
 We find, per vertex, the neighbour j whose projected direction is that X (angle 0 in potpourri3d's frame)
 and read its angle ``delta_v = theta_vj`` in our gauge from the one-ring log map; then
-``z_ours = exp(1j delta_v) z_pp``: exact at interior vertices (both sides rescale corner angles to sum to
-2 pi). At boundary vertices potpourri3d's angles follow another convention (our boundary angles are not
-rescaled); there the converted angles are off by up to about ``(pi - Theta_v) / 2`` (3 degrees on a
-60-gon disk) -- use interior vertices where angles matter.
+``z_ours = exp(1j delta_v) z_pp`` at interior vertices (both sides rescale corner angles to sum to 2 pi).
+At a boundary vertex geometry-central rescales the fan's angles to sum to pi (the outside of the fan gets
+the other pi) while ours are unscaled: there the angle ``psi`` from the reference edge maps piecewise
+linearly, ``psi * Theta / pi`` inside the fan and ``Theta + (psi - pi) (2 pi - Theta) / pi`` outside.
+This inverts geometry-central's vertex tangent space exactly; what remains at boundary vertices is that
+potpourri3d's connection itself uses the rescaled fans, so a vector transported across a flat disk arrives
+at a boundary vertex turned by up to 1.6 degrees (60-gon disk; 3 degrees without the piecewise map).
 
 Input rules. potpourri3d's vector heat solver asserts (aborts the process) on non-manifold or unoriented
 input and on unreferenced vertices, so :func:`check_vector_heat_input` rejects those first with a
@@ -33,6 +36,8 @@ import numpy as np
 from ..errors import MeshError
 from ..mesh import Mesh
 from .geodesics import _check_mesh, validate_sources
+
+_TWO_PI = 2.0 * np.pi
 
 __all__ = ["VectorHeatSolver", "check_vector_heat_input", "vector_heat_logmap", "vector_heat_transport"]
 
@@ -95,14 +100,28 @@ class VectorHeatSolver:
         self.gauge_shift = np.zeros(V)
         self.gauge_shift[i[pick]] = theta[pick]
         """(V,) ``delta_v``: our angle of potpourri3d's X axis (``z_ours = exp(1j delta) z_pp``)."""
+        # boundary vertices: geometry-central maps the fan (angle sum Theta, ours unscaled) to [0, pi] and the
+        # outside to [pi, 2 pi]; interior vertices: no change (this piecewise map is the identity when Theta=pi)
+        from .elements import vertex_angle_sums
+
+        self._theta = np.full(V, np.pi)
+        if mesh.boundary_edges.size:
+            b = np.unique(mesh.edges[mesh.boundary_edges])
+            self._theta[b] = np.clip(vertex_angle_sums(mesh)[b], 1e-9, _TWO_PI - 1e-9)
         self._comp = np.asarray(mesh.vertex_components)
         self._heat = None
 
     def _to_ours(self, zp: np.ndarray, at: np.ndarray | slice = slice(None)) -> np.ndarray:
-        return zp * np.exp(1j * self.gauge_shift[at])
+        psi = np.mod(np.angle(zp), _TWO_PI)
+        th = self._theta[at]
+        rel = np.where(psi <= np.pi, psi * th / np.pi, th + (psi - np.pi) * (_TWO_PI - th) / np.pi)
+        return np.abs(zp) * np.exp(1j * (rel + self.gauge_shift[at]))
 
     def _to_pp(self, z: np.ndarray, at: np.ndarray) -> np.ndarray:
-        return z * np.exp(-1j * self.gauge_shift[at])
+        phi = np.mod(np.angle(z) - self.gauge_shift[at], _TWO_PI)
+        th = self._theta[at]
+        psi = np.where(phi <= th, phi * np.pi / th, np.pi + (phi - th) * np.pi / (_TWO_PI - th))
+        return np.abs(z) * np.exp(1j * psi)
 
     def _reached(self, src: np.ndarray) -> np.ndarray:
         return np.isin(self._comp, self._comp[src])
