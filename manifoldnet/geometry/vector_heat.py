@@ -14,8 +14,8 @@ the other pi) while ours are unscaled: there the angle ``psi`` from the referenc
 linearly, ``psi * Theta / pi`` inside the fan and ``Theta + (psi - pi) (2 pi - Theta) / pi`` outside.
 This inverts geometry-central's vertex tangent space exactly; what remains at boundary vertices is that
 potpourri3d's connection itself uses the rescaled fans, so a vector transported across a flat disk arrives
-at a boundary vertex turned by about 1 degree (median; up to 3 degrees where the vector runs along the
-boundary, 60-gon disk; without the piecewise map the median is 3 degrees).
+at a boundary vertex turned by about 1.5 degrees (median; up to 3 degrees where it runs along the
+boundary; 60-gon disk).
 
 Input rules. potpourri3d's vector heat solver asserts (aborts the process) on non-manifold or unoriented
 input and on unreferenced vertices, so :func:`check_vector_heat_input` rejects those first with a

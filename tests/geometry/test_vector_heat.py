@@ -32,7 +32,7 @@ def test_transport_gauge_covariance_and_flat_identity():
     w = VectorHeatSolver(m, frames="world").transport([c], np.array([1 + 0j]))
     np.testing.assert_allclose(w[~isb], 1.0, atol=1e-3)  # flat: the vector stays put (interior vertices)
     assert np.abs(np.angle(w[isb])).max() < 0.06  # boundary: potpourri3d rescales the fans, < 3.5 deg
-    assert np.median(np.abs(np.angle(w[isb]))) < 0.02
+    assert np.median(np.abs(np.angle(w[isb]))) < 0.035
     # gauge covariance: the intrinsic gauge is the world gauge rotated by g (z_world = exp(1j g) z_intr)
     g = gauge_offsets(m, "world")
     z0 = np.exp(1j * 0.3)
