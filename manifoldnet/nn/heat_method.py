@@ -3,8 +3,10 @@
 :class:`TorchHeatMethod` takes the operators of a :class:`~manifoldnet.geometry.geodesics.HeatMethodSolver`
 (built once in scipy: intrinsic Delaunay triangulation, heat operator, grounded Laplacian, gradient) and
 solves both linear systems for a whole batch of sources with Jacobi-preconditioned conjugate gradients on
-torch sparse CSR matrices. float64 by default: equal to the scipy path to 1e-5 relative with the default
-tolerance. Never hard-codes a device: the sources' device is used (or ``device=``).
+torch sparse CSR matrices, in float64 (output in any dtype): equal to the scipy path to 1e-5 relative with the default
+tolerance. With the optional ``cholespy`` package the systems are instead factorized once (CHOLMOD) and
+solved on the device (its CUDA solves included). Never hard-codes a device: the sources' device is used (or
+``device=``).
 
 Conventions
 -----------
@@ -36,6 +38,16 @@ def _to_torch_csr(A: sp.spmatrix, device, dtype) -> torch.Tensor:
             size=A.shape,
             check_invariants=True,
         ).to(device=device, dtype=dtype)
+
+
+def _cholmod(A: sp.spmatrix, device):
+    """A cholespy factorization of SPD ``A`` whose solves run on ``device`` (tensors there)."""
+    from cholespy import CholeskySolverD, MatrixType
+
+    A = sp.coo_matrix(A)
+    idx = lambda a: torch.as_tensor(np.asarray(a, dtype=np.int32), device=device)
+    data = torch.as_tensor(np.asarray(A.data, dtype=np.float64), device=device)
+    return CholeskySolverD(A.shape[0], idx(A.row), idx(A.col), data, MatrixType.COO)
 
 
 def conjugate_gradient(
@@ -76,16 +88,38 @@ class TorchHeatMethod:
     ----------
     solver : a HeatMethodSolver (its triangulation, time, boundary condition and components are used), or a
         Mesh (a solver is built with ``solver_kwargs``).
-    dtype : torch.float64 (default; float32 reaches about 1e-4 relative).
+    dtype : dtype of the returned distances; the solves always run in float64 (the Poisson step is too
+        ill-conditioned for float32 conjugate gradients).
     rtol : CG tolerance.
+    backend : ``"cg"`` (Jacobi-preconditioned conjugate gradients, any device), ``"cholmod"`` (prefactored:
+        the optional ``cholespy`` package factorizes once with CHOLMOD and solves on the CPU or on CUDA,
+        float64) or ``"auto"`` (cholmod when cholespy is installed, else cg).
     """
 
-    def __init__(self, solver, dtype=torch.float64, rtol: float = 1e-12, **solver_kwargs):
+    def __init__(
+        self, solver, dtype=torch.float64, rtol: float = 1e-12, backend: str = "auto", **solver_kwargs
+    ):
+        if backend not in ("auto", "cg", "cholmod"):
+            raise MeshError(f"unknown backend {backend!r}; expected 'auto', 'cg' or 'cholmod'")
         if not isinstance(solver, HeatMethodSolver):
             solver = HeatMethodSolver(solver, **solver_kwargs)
         self.solver = solver
-        self.dtype = dtype
+        self.out_dtype = dtype
+        self.dtype = torch.float64
         self.rtol = rtol
+        if backend != "cg":
+            try:
+                import cholespy  # noqa: F401
+
+                ok = True
+            except ImportError:
+                ok = False
+            if backend == "cholmod" and not ok:
+                raise MeshError(
+                    "backend='cholmod' needs the optional package cholespy and dtype=torch.float64"
+                )
+            backend = "cholmod" if ok else "cg"
+        self.backend = backend
         self._dev: dict = {}
 
     def _ops(self, device):
@@ -100,7 +134,10 @@ class TorchHeatMethod:
             for name in ("_A_ref", "_A_int", "_L_keep"):
                 A = getattr(s, name, None)
                 if A is not None and A.shape[0]:
-                    ops[name] = (_to_torch_csr(A, device, self.dtype), t(A.diagonal()).to(self.dtype))
+                    if self.backend == "cholmod":
+                        ops[name] = _cholmod(A, device)
+                    else:
+                        ops[name] = (_to_torch_csr(A, device, self.dtype), t(A.diagonal()).to(self.dtype))
             if getattr(s, "_A_IB", None) is not None:
                 ops["A_IB"] = _to_torch_csr(s._A_IB, device, self.dtype)
             for name in ("_ref", "_int", "_bnd", "_keep", "_comp"):
@@ -111,6 +148,14 @@ class TorchHeatMethod:
         return self._dev[key]
 
     def _cg(self, ops, name, B):
+        if self.backend == "cholmod":
+            X = torch.empty_like(B)
+            for a in range(0, B.shape[1], 128):  # cholespy solves at most 128 right-hand sides at once
+                b = B[:, a : a + 128].contiguous()
+                x = torch.empty_like(b)
+                ops[name].solve(b, x)
+                X[:, a : a + 128] = x
+            return X
         A, diag = ops[name]
         return conjugate_gradient(A, B, diag, self.rtol)
 
@@ -178,7 +223,7 @@ class TorchHeatMethod:
             d[unref] = inf
             hit = unref[vt]
             d[vt[hit], ct[hit]] = 0.0
-        return d.T.contiguous()
+        return d.T.contiguous().to(self.out_dtype)
 
     def distance(self, sources, device=None) -> torch.Tensor:
         """(V,) distance to the nearest of ``sources``."""

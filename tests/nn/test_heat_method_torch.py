@@ -11,6 +11,7 @@ from manifoldnet.geometry.geodesics import HeatMethodSolver
 from manifoldnet.nn.heat_method import TorchHeatMethod
 
 
+@pytest.mark.parametrize("backend", ["cg", "auto"])
 @pytest.mark.parametrize(
     "mesh, boundary",
     [
@@ -19,9 +20,9 @@ from manifoldnet.nn.heat_method import TorchHeatMethod
         (shapes.two_spheres(2), "dirichlet"),
     ],
 )
-def test_torch_equals_scipy(mesh, boundary):
+def test_torch_equals_scipy(mesh, boundary, backend):
     s = HeatMethodSolver(mesh, boundary=boundary)
-    th = TorchHeatMethod(s)
+    th = TorchHeatMethod(s, backend=backend)
     src = torch.tensor([0, 5, 17])
     d = th.distances(src)
     assert d.device == src.device and d.dtype == torch.float64
@@ -36,3 +37,13 @@ def test_torch_validation():
     th = TorchHeatMethod(shapes.icosphere(1))
     with pytest.raises(MeshError, match="sources_list"):
         th.distances(torch.tensor([1000]))
+    with pytest.raises(MeshError, match="backend"):
+        TorchHeatMethod(shapes.icosphere(1), backend="magic")
+
+
+def test_float32_close():
+    m = shapes.icosphere(3)
+    s = HeatMethodSolver(m)
+    d = TorchHeatMethod(s, dtype=torch.float32, rtol=1e-6).distance(torch.tensor([3]))
+    assert d.dtype == torch.float32
+    np.testing.assert_allclose(d.numpy(), s.distance(3), rtol=1e-3, atol=1e-4)
