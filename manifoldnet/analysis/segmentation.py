@@ -174,6 +174,8 @@ def spectral_clustering(
     smoothing: float = 0.02,
     n_init: int = 8,
     seed: int = 0,
+    features=None,
+    feature_weight: float = 1.0,
     L=None,
     M=None,
     evals=None,
@@ -184,6 +186,9 @@ def spectral_clustering(
     n_dims : eigenfunctions in the embedding (default ``n_clusters``). smoothing : smoothing length as a
     fraction of ``sqrt(area)``; ``tau = (smoothing * sqrt(area))^2`` (0 disables). L, M, evals, evecs :
     precomputed operators (default: cotan Laplacian, lumped mass, ``n_dims + 1`` eigenpairs).
+    features : optional (V, C) per-vertex features (e.g. log HKS) appended to the embedding: each block
+    (embedding, features) is centred and scaled to unit total RMS (area-weighted), the features then
+    multiplied by ``feature_weight``.
     """
     if not isinstance(mesh, Mesh):
         raise MeshError(f"expected a manifoldnet.Mesh, got {type(mesh).__name__}")
@@ -202,6 +207,20 @@ def spectral_clustering(
         evals, evecs = eigenbasis(L, M, min(n_dims + 1, mesh.n_verts))
     Y = spectral_embedding(evals, evecs, n_dims, kind=kind, normalize_rows=normalize_rows)
     m = np.asarray(M.diagonal()) if sp.issparse(M) else np.asarray(M).reshape(-1)
+    if features is not None:
+        Fe = np.asarray(features, dtype=np.float64)
+        Fe = Fe[:, None] if Fe.ndim == 1 else Fe
+        if Fe.shape[0] != mesh.n_verts or Fe.ndim != 2 or not np.isfinite(Fe).all():
+            raise MeshError(f"features must be finite (V, C) with V = {mesh.n_verts}, got shape {Fe.shape}")
+        if not (np.isfinite(feature_weight) and feature_weight >= 0):
+            raise MeshError(f"feature_weight must be finite and >= 0, got {feature_weight}")
+
+        def unit(X):
+            X = X - (m @ X) / m.sum()
+            rms = np.sqrt((m @ (X**2)).sum() / m.sum())
+            return X / rms if rms > 0 else X
+
+        Y = np.concatenate([unit(Y), feature_weight * unit(Fe)], axis=1)
     raw, _, inertia = kmeans(Y, n_clusters, weights=m, n_init=n_init, seed=seed)
     area = float(m.sum())
     tau = (smoothing * np.sqrt(area)) ** 2

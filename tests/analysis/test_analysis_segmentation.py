@@ -49,6 +49,18 @@ def test_three_lobes():
     assert label_accuracy(seg.labels, gt) > 0.95
 
 
+def test_features_join_the_embedding():
+    # a round sphere has no preferred split; a feature that marks a cap decides it
+    mesh = shapes.icosphere(3)
+    cap = (mesh.verts[:, 2] > 0.5).astype(np.int64)
+    seg = spectral_clustering(mesh, 2, features=cap.astype(float), feature_weight=5.0, smoothing=0.0)
+    assert label_accuracy(seg.labels, cap) > 0.98
+    with pytest.raises(MeshError, match="features must be"):
+        spectral_clustering(mesh, 2, features=np.ones(3))
+    with pytest.raises(MeshError, match="feature_weight"):
+        spectral_clustering(mesh, 2, features=cap.astype(float), feature_weight=-1.0)
+
+
 def test_kmeans_recovers_separated_blobs_and_weights():
     rng = np.random.default_rng(0)
     centres = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]])
