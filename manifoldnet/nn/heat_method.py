@@ -183,20 +183,16 @@ class TorchHeatMethod:
         verts = np.concatenate(sets)
         rhs = torch.zeros((V, S), dtype=self.dtype, device=device)
         rhs[torch.as_tensor(verts, device=device), torch.as_tensor(cols, device=device)] = 1.0
-        # heat
-        parts = []
-        if s._heat_neumann is not None:
-            un = torch.zeros_like(rhs)
-            un[ops["_ref"]] = self._cg(ops, "_A_ref", rhs[ops["_ref"]])
-            parts.append(un)
+        # heat (same boundary handling as HeatMethodSolver._heat)
+        u = torch.zeros_like(rhs)
+        u[ops["_ref"]] = self._cg(ops, "_A_ref", rhs[ops["_ref"]])
         if s.boundary != "neumann" and s._has_boundary:
             ud = torch.zeros_like(rhs)
-            ud[ops["_bnd"]] = rhs[ops["_bnd"]]
+            bnd = ops["_bnd"]
+            ud[bnd] = torch.where(rhs[bnd] != 0, u[bnd], 0.0)
             if "_A_int" in ops:
-                b = rhs[ops["_int"]] - ops["A_IB"] @ rhs[ops["_bnd"]]
-                ud[ops["_int"]] = self._cg(ops, "_A_int", b)
-            parts.append(ud)
-        u = sum(parts) / len(parts)
+                ud[ops["_int"]] = self._cg(ops, "_A_int", rhs[ops["_int"]] - ops["A_IB"] @ ud[bnd])
+            u = ud if s.boundary == "dirichlet" else 0.5 * (u + ud)
         # normalized gradient, divergence, Poisson
         g = (ops["G"] @ u).reshape(-1, 2, S)
         norm = torch.linalg.vector_norm(g, dim=1, keepdim=True)

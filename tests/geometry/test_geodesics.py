@@ -12,7 +12,13 @@ import pytest
 from numpy.testing import assert_allclose
 
 from manifoldnet import Mesh, MeshError, shapes
-from manifoldnet.geometry.geodesics import HeatMethodSolver, SPDFactor, all_pairs_distances, geodesic_distance
+from manifoldnet.geometry.geodesics import (
+    BOUNDARY_CONDITIONS,
+    HeatMethodSolver,
+    SPDFactor,
+    all_pairs_distances,
+    geodesic_distance,
+)
 from manifoldnet.geometry.intrinsic_delaunay import intrinsic_delaunay_cover
 
 
@@ -120,6 +126,21 @@ def test_flat_disk_boundary_conditions(boundary):
     exact = np.linalg.norm(v - v[c], axis=1)
     assert np.isfinite(d).all()
     assert np.mean(np.abs(d - exact)) < 0.03
+
+
+def test_boundary_source_average_is_accurate():
+    m = shapes.flat_disk(20)
+    v = np.asarray(m.verts)
+    b = int(np.argmax(v[:, 0]))  # on the boundary
+    exact = np.linalg.norm(v - v[b], axis=1)
+    err = {
+        bc: np.mean(np.abs(HeatMethodSolver(m, boundary=bc).distance(b) - exact))
+        for bc in BOUNDARY_CONDITIONS
+    }
+    assert err["average"] < 0.015 and err["neumann"] < 0.015
+    assert (
+        err["dirichlet"] > err["average"]
+    )  # pure Dirichlet bends isolines along the boundary (Crane et al.)
 
 
 def test_boundary_conditions_coincide_on_closed_mesh():

@@ -47,3 +47,13 @@ def test_float32_close():
     d = TorchHeatMethod(s, dtype=torch.float32, rtol=1e-6).distance(torch.tensor([3]))
     assert d.dtype == torch.float32
     np.testing.assert_allclose(d.numpy(), s.distance(3), rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("boundary", ["average", "dirichlet"])
+def test_torch_boundary_source(boundary):
+    m = shapes.flat_disk(8)
+    b = int(m.edges[m.boundary_edges[0], 0])
+    s = HeatMethodSolver(m, boundary=boundary)
+    np.testing.assert_allclose(
+        TorchHeatMethod(s, backend="cg").distance([b]).numpy(), s.distance(b), rtol=1e-5, atol=1e-7
+    )
