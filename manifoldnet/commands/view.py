@@ -60,6 +60,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     o.add_argument(
         "--bundle", metavar="FILE", help="a saved OperatorBundle (its eigenpairs, HKS, frames are used)"
     )
+    o.add_argument(
+        "--cache",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="keep the eigenpairs for hks/eig in the operator cache (default folder: "
+        "$MANIFOLDNET_CACHE or ~/.cache/manifoldnet), so the next view is instant",
+    )
     o.add_argument("--label-offset", type=int, default=0, help="added to labels (RNA: 1)")
     o.add_argument(
         "--truth", nargs="+", metavar="MAP", help="ground-truth map (MAP | SRC.vts TGT.vts): error view"
@@ -163,6 +171,14 @@ def _run(args) -> int:
     bundle = load_bundle(args.bundle) if args.bundle else None
     if bundle is not None and bundle.n_verts != mesh.n_verts:
         raise MeshError(f"bundle {args.bundle} has {bundle.n_verts} vertices, the mesh {mesh.n_verts}")
+    if bundle is None and args.cache is not None:
+        from manifoldnet_viewer.inputs import needed_eigenpairs
+
+        k = needed_eigenpairs(args.scalar or args.channels, mesh.n_verts)
+        if k:
+            from manifoldnet.operators import OperatorCache
+
+            bundle = OperatorCache(args.cache or None).get(mesh, fields=("eigenbasis",), k=k)
     geodesic = [int(s) for s in args.geodesic.split(",")] if args.geodesic else None
     scene = build_scene(
         mesh,

@@ -169,3 +169,37 @@ def test_view_reads_a_saved_bundle(files, tmp_path, capsys):
         == 2
     )
     assert f"{m.n_verts} vertices, the mesh {small.n_verts}" in capsys.readouterr().err
+
+
+def test_view_cache_keeps_eigenpairs(files, tmp_path):
+    pytest.importorskip("manifoldnet.geometry.spectral")
+    d, _ = files
+    cache = tmp_path / "cache"
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    base = [
+        "view",
+        str(d / "sphere.off"),
+        "--scalar",
+        "eig:3",
+        "--cache",
+        str(cache),
+        "--window",
+        "120",
+        "120",
+    ]
+    assert main([*base, "--screenshot", str(a)]) == 0
+    entries = list(cache.glob("*.npz"))
+    assert len(entries) == 1 and entries[0].name.endswith("-k4.npz")
+    assert main([*base, "--screenshot", str(b)]) == 0  # served from the cache entry
+    assert list(cache.glob("*.npz")) == entries
+    np.testing.assert_array_equal(_png(a, (120, 120)), _png(b, (120, 120)))
+
+
+def test_needed_eigenpairs():
+    from manifoldnet_viewer.inputs import needed_eigenpairs
+
+    assert needed_eigenpairs("eig:3", 100) == 4
+    assert needed_eigenpairs("eig:2-9", 100) == 10
+    assert needed_eigenpairs("eig", 100) == 16
+    assert needed_eigenpairs("hks:2", 100) == 99 and needed_eigenpairs("hks", 5000) == 128
+    assert needed_eigenpairs("gauss", 100) == 0 and needed_eigenpairs("x.npy", 100) == 0

@@ -26,6 +26,7 @@ __all__ = [
     "load_labels",
     "load_predictions",
     "load_vertex_map",
+    "needed_eigenpairs",
     "resolve_field",
 ]
 
@@ -222,6 +223,19 @@ def resolve_field(
     if idx.size == 1:
         return Field(ev[:, 0], f"eigenfunction {lo}")
     return Field(ev, "eigenfunction", tuple(f"eigenfunction {t}" for t in idx))
+
+
+def needed_eigenpairs(spec, n_verts: int, *, k_hks: int = 128, n_eig: int = 16) -> int:
+    """How many eigenpairs :func:`resolve_field` needs for ``spec`` (0 for files, arrays, curvature)."""
+    if not isinstance(spec, (str, Path)):
+        return 0
+    m = _SPEC.match(str(spec))
+    if m is None or m.group(1) in ("gauss", "mean"):
+        return 0
+    if m.group(1) == "hks":
+        return int(min(k_hks, n_verts - 1))
+    i, j = m.group(2), m.group(3)
+    return (n_eig if i is None else int(j if j is not None else i)) + (0 if i is None else 1)
 
 
 def _field_from_array(arr: np.ndarray, mesh: Mesh, title: str) -> Field:
