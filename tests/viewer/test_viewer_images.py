@@ -195,3 +195,19 @@ def test_screenshot_api_writes_png(tmp_path, sphere):
     assert_allclose(np.asarray(Image.open(out).convert("RGB")), img)
     with pytest.raises(MeshError, match="one surface colouring at a time"):
         mv.build_scene(sphere, scalars=sphere.verts[:, 0], labels=np.zeros(sphere.n_verts, int))
+
+
+def test_picking_through_the_vtk_picker(sphere):
+    """The interactive path: a VTK point pick at the window centre reaches Scene.pick, which reports the
+    vertex facing the camera (looking down -z: the vertex of largest z)."""
+    s = scene(window=(200, 200))
+    s.add_mesh(sphere, sphere.verts[:, 0], title="x")
+    reports = []
+    shown = s.pick
+    s.pick = lambda point: reports.append(shown(point))
+    s.camera("xy").enable_picking()
+    s.plotter.render()
+    s.plotter.iren.picker.Pick(100, 100, 0, s.plotter.renderer)
+    top = int(np.argmax(sphere.verts[:, 2]))
+    assert len(reports) == 1 and reports[0].startswith(f"vertex {top} ")
+    s.plotter.close()
