@@ -122,7 +122,7 @@ def run(args) -> int:
 
     try:
         return _run(args)
-    except ViewerDependencyError as exc:
+    except (ViewerDependencyError, RuntimeError) as exc:
         print(f"manifoldnet view: error: {exc}", file=sys.stderr)
         return 2
 

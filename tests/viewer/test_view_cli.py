@@ -203,3 +203,13 @@ def test_needed_eigenpairs():
     assert needed_eigenpairs("eig", 100) == 16
     assert needed_eigenpairs("hks:2", 100) == 99 and needed_eigenpairs("hks", 5000) == 128
     assert needed_eigenpairs("gauss", 100) == 0 and needed_eigenpairs("x.npy", 100) == 0
+
+
+def test_view_without_display_says_what_to_do(files, monkeypatch, capsys):
+    d, _ = files
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["view", str(d / "sphere.off"), "--window", "100", "100"]) == 2
+    err = capsys.readouterr().err
+    assert "no display" in err and "--screenshot" in err and "--web" in err

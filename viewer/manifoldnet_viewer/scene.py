@@ -12,7 +12,7 @@ import numpy as np
 from manifoldnet import Mesh, MeshError
 
 from . import features
-from ._pv import require_pyvista, require_web
+from ._pv import headless, require_pyvista, require_web
 from .arrows import ArrowsMixin
 from .colors import categorical_colors, label_colors, scalar_range
 from .convert import as_mesh, to_pyvista
@@ -486,6 +486,12 @@ class Scene(ArrowsMixin):
         needs ``pip install 'manifoldnet[web]'``). Picking a point shows the nearest vertex's values."""
         if backend not in (None, "trame"):
             raise MeshError(f"unknown backend {backend!r}: use None (a window) or 'trame' (browser)")
+        if backend is None and headless():
+            self.plotter.close()
+            raise RuntimeError(
+                "no display ($DISPLAY is not set): render to a file with screenshot(...) / "
+                "--screenshot PNG, or use the browser view (backend='trame', --web)"
+            )
         if picking and self._pick_target is not None:
             self.enable_picking()
         if backend == "trame":
