@@ -211,3 +211,19 @@ def test_picking_through_the_vtk_picker(sphere):
     top = int(np.argmax(sphere.verts[:, 2]))
     assert len(reports) == 1 and reports[0].startswith(f"vertex {top} ")
     s.plotter.close()
+
+
+@pytest.mark.parametrize("scale", [1e-8, 1e8])
+def test_extreme_scales_render_like_the_unit_mesh(sphere, scale):
+    """Arrow lengths, isoline lift and camera follow the mesh size: a scaled mesh looks the same."""
+    field = np.cross(sphere.verts, [0.31, 0.17, 0.93])
+
+    def render(m, s):
+        sc = scene()
+        sc.add_mesh(m, m.verts[:, 2] / s, scalar_bar=False)
+        sc.add_isolines(m, m.verts[:, 2], n=5)
+        sc.add_vectors(m, field * s, max_arrows=100)
+        return sc.camera("iso").screenshot()
+
+    big = render(sphere.with_verts(sphere.verts * scale), scale)
+    assert pv.compare_images(big, render(sphere, 1.0)) < 0.2 * TOLERANCE
