@@ -63,7 +63,9 @@ def main() -> str:
         rows.append(
             f"{rel:32s} {m.n_verts:7d} {m.n_faces:7d} {t_ours:8.3f} {t_tm:10.3f} {t_ours / t_tm:6.2f}"
         )
-    rows.append("(STL: ours includes the exact weld to a connected mesh; trimesh process=False keeps the soup)")
+    rows.append(
+        "(STL: ours includes the exact weld to a connected mesh; trimesh process=False keeps the soup)"
+    )
     rows.append("")
     rows.append(f"{'round trip icosphere(6)':32s} {'save s':>8s} {'load s':>8s}")
     mesh = shapes.icosphere(6)
