@@ -212,6 +212,13 @@ def test_ply_tristrips(tmp_path):
         ("ply\nformat weird 1.0\nend_header\n", r"unknown format 'weird'"),
         ("ply\nformat ascii 1.0\nelement vertex 1\nproperty flt x\nend_header\n", r"malformed property line"),
         ("ply\nformat ascii 1.0\nelement face 0\nend_header\n", r"no 'vertex' element"),
+        ("ply\nformat ascii 1.0\nproperty float x\nend_header\n", r"property before any element"),
+        ("ply\nformat ascii 1.0\nelement vertex x\nend_header\n", r"malformed element line"),
+        (
+            "ply\nformat ascii 1.0\nelement vertex 1\nproperty list uchar big idx\nend_header\n",
+            r"unknown list type",
+        ),
+        ("ply\nformat ascii 1.0\nbogus line\nend_header\n", r"unknown line 'bogus line'"),
         (
             "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nend_header\n0 0\n1 0\n0 1\n",
             r"no property 'z'",
@@ -354,6 +361,12 @@ def test_points(tmp_path):
         load_points(_write(tmp_path, "n.xyz", "1 2 3\n1 nan 3\n"))
     with pytest.raises(MeshError, match="unknown mesh format '.xyz'"):
         load_mesh(tmp_path / "p.xyz")
+    np.save(tmp_path / "b.npy", np.zeros((4, 2)))
+    with pytest.raises(MeshError, match=r"expected an \(N, >=3\) numeric array, got \(4, 2\)"):
+        load_points(tmp_path / "b.npy")
+    np.save(tmp_path / "o.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(MeshError, match="not a numeric .npy array"):
+        load_points(tmp_path / "o.npy")
 
 
 # ------------------------------------------------------------------------------------ conversions
