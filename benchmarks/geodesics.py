@@ -32,7 +32,7 @@ import potpourri3d as pp3d
 from threadpoolctl import threadpool_limits
 
 from manifoldnet import shapes
-from manifoldnet.clean import clean
+from manifoldnet.repair import clean
 from manifoldnet.geometry.exact_geodesics import exact_geodesic_distance
 from manifoldnet.geometry.geodesics import HeatMethodSolver, all_pairs_distances
 from manifoldnet.geometry.patches import geodesic_patches

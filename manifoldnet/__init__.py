@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (imported lazily on first attribute access)
 _LAZY = {
-    "clean": "manifoldnet.clean",
-    "CleanReport": "manifoldnet.clean",
+    "clean": "manifoldnet.repair",
+    "CleanReport": "manifoldnet.repair",
     "load_mesh": "manifoldnet.io",
     "save_mesh": "manifoldnet.io",
     "load_points": "manifoldnet.io",
@@ -34,6 +34,8 @@ _LAZY = {
     "shapes": "manifoldnet.shapes",
 }
 
+_SUBPACKAGES = {"geometry", "operators", "data", "shapes"}
+
 __all__ = ["Mesh", "MeshError", "MeshReport", *_LAZY]
 
 
@@ -42,6 +44,6 @@ def __getattr__(name: str):
     if mod is None:
         raise AttributeError(f"module 'manifoldnet' has no attribute {name!r}")
     module = importlib.import_module(mod)
-    value = module if mod.endswith("." + name) else getattr(module, name)
+    value = module if name in _SUBPACKAGES else getattr(module, name)
     globals()[name] = value
     return value

@@ -123,7 +123,7 @@ def load_mesh(path: str | os.PathLike) -> Mesh:
     else:
         faces = triangulate_polygons(verts, raw.poly_sizes, raw.poly_flat, where=where)
     if suffix == ".stl":
-        from .clean import weld_vertices
+        from .repair import weld_vertices
 
         n_before = len(verts)
         verts, old_to_new = weld_vertices(verts, tol=0.0)
@@ -151,7 +151,7 @@ def load_points(path: str | os.PathLike) -> np.ndarray:
         raw, suffix = _read_raw(path)
         pts = raw.verts
         if suffix == ".stl":
-            from .clean import weld_vertices
+            from .repair import weld_vertices
 
             pts = weld_vertices(pts, tol=0.0)[0]
     if len(pts) == 0:

@@ -613,7 +613,7 @@ def _check_clean(mesh, out):
 
 @register("clean", check=_check_clean)
 def _clean(mesh):
-    from ..clean import clean
+    from ..repair import clean
 
     return clean(mesh)
 

@@ -65,7 +65,7 @@ def test_sphere_radius_close_to_great_circle():
 def test_bunny_agrees_with_vector_heat_logmap():
     from conftest import shared_data
 
-    from manifoldnet.clean import clean
+    from manifoldnet.repair import clean
     from manifoldnet.geometry.vector_heat import VectorHeatSolver
     from manifoldnet.io import load_mesh
 

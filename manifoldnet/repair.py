@@ -15,8 +15,6 @@ majority orientation wins (:attr:`Mesh.faces_to_flip`).
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -213,14 +211,3 @@ def _drop_faces(faces: np.ndarray, fmap: np.ndarray, drop: np.ndarray, what: str
 def _check_left(faces: np.ndarray, step: str) -> None:
     if len(faces) == 0:
         raise MeshError(f"clean: no face is left after {step}")
-
-
-class _CallableModule(types.ModuleType):
-    """``manifoldnet.clean`` is both this module and the function: importing the submodule binds the module
-    to the package attribute ``clean``, so the module forwards calls to :func:`clean`."""
-
-    def __call__(self, *args, **kwargs):
-        return clean(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
