@@ -169,7 +169,7 @@ def directed_edges(mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
     reverse : (2E,) int64, position of (j, i).
     """
     ei, rev, _ = _directed(mesh)
-    return ei, rev
+    return ei.copy(), rev.copy()  # writable copies (the cached arrays are read-only)
 
 
 def _edge_lookup(edge_index: np.ndarray, n_verts: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:

@@ -146,7 +146,7 @@ def one_ring_logmap(mesh: Mesh, frames=None) -> tuple[np.ndarray, np.ndarray, np
     theta : (2E,) float64 in [0, 2 pi), polar angle of j in i's gauge.
     """
     fans, r, theta = _one_ring(mesh, gauge_offsets(mesh, frames))
-    return np.asarray(fans.edge_index), r, theta
+    return fans.edge_index.copy(), r, theta  # a writable copy: the cached array is read-only
 
 
 def two_ring_logmap(

@@ -61,7 +61,7 @@ def edge_transport(mesh: Mesh, frames=None) -> tuple[np.ndarray, np.ndarray]:
     """
     fans, _, theta = _one_ring(mesh, gauge_offsets(mesh, frames))
     rho = _wrap(theta - theta[fans.edge_reverse] + np.pi)
-    return np.asarray(fans.edge_index), rho
+    return fans.edge_index.copy(), rho
 
 
 def connection_face_curvature(mesh: Mesh) -> np.ndarray:

@@ -268,3 +268,16 @@ def test_tiny_and_degenerate_meshes():
         ei, r, theta = one_ring_logmap(line, gauge)
         assert np.isfinite(theta).all() and np.isfinite(r).all()
         assert np.isfinite(two_ring_logmap(line, gauge)[2]).all()
+
+
+def test_cached_fans_are_read_only_and_outputs_writable():
+    mesh = shapes.icosphere(1)
+    fans = vertex_fans(mesh)
+    assert vertex_fans(mesh) is fans  # cached per mesh object
+    with pytest.raises(ValueError):
+        fans.edge_theta[0] = 1.0
+    ei, r, theta = one_ring_logmap(mesh)
+    ei2, rev = directed_edges(mesh)
+    assert ei.flags.writeable and ei2.flags.writeable and rev.flags.writeable and theta.flags.writeable
+    ei[0, 0] = -5  # a caller's edit never reaches the cache
+    assert vertex_fans(mesh).edge_index[0, 0] == 0
