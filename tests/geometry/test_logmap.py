@@ -276,7 +276,7 @@ def test_cached_fans_are_read_only_and_outputs_writable():
     assert vertex_fans(mesh) is fans  # cached per mesh object
     with pytest.raises(ValueError):
         fans.edge_theta[0] = 1.0
-    ei, r, theta = one_ring_logmap(mesh)
+    ei, _, theta = one_ring_logmap(mesh)
     ei2, rev = directed_edges(mesh)
     assert ei.flags.writeable and ei2.flags.writeable and rev.flags.writeable and theta.flags.writeable
     ei[0, 0] = -5  # a caller's edit never reaches the cache
