@@ -39,6 +39,7 @@ from ..mesh import Mesh
 from .geodesics import _check_mesh, validate_sources
 
 _TWO_PI = 2.0 * np.pi
+LOGMAP_STRATEGIES = ("AffineLocal", "AffineAdaptive", "VectorHeat")
 
 __all__ = ["VectorHeatSolver", "check_vector_heat_input", "vector_heat_logmap", "vector_heat_transport"]
 
@@ -151,20 +152,26 @@ class VectorHeatSolver:
         w[~self._reached(src)] = 0.0
         return w
 
-    def logmap(self, source: int, check: str = "raise", tol: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+    def logmap(
+        self, source: int, check: str = "raise", tol: float = 0.15, strategy: str = "AffineLocal"
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Log map of vertex ``source``: ``(r (V,), theta (V,))``, polar coordinates in ``source``'s gauge.
 
         ``r`` is inf (and theta 0) on components the source cannot reach. ``check``: compare ``r`` with the
         heat-method distance (module docstring); ``tol`` bounds the 90th percentile of the relative
-        difference.
+        difference. ``strategy``: potpourri3d's log-map strategy, one of :data:`LOGMAP_STRATEGIES`
+        (``"AffineAdaptive"`` is far more robust on folded triangles -- 17% instead of 69% error on a folded
+        sphere -- but about 50x slower).
         """
+        if strategy not in LOGMAP_STRATEGIES:
+            raise MeshError(f"unknown log-map strategy {strategy!r}; expected one of {LOGMAP_STRATEGIES}")
         if check not in ("raise", "warn", "off"):
             raise MeshError(f"check must be 'raise', 'warn' or 'off', got {check!r}")
         src = validate_sources(source, self.mesh.n_verts, "source")
         if src.size != 1:
             raise MeshError("logmap takes one source vertex")
         s = int(src[0])
-        lm = self._pp.compute_log_map(s)
+        lm = self._pp.compute_log_map(s, strategy)
         z = self._to_ours(lm[:, 0] + 1j * lm[:, 1], np.full(len(lm), s))
         r, theta = np.abs(z), np.mod(np.angle(z), 2 * np.pi)
         far = ~self._reached(src)
@@ -176,7 +183,8 @@ class VectorHeatSolver:
             if err > tol:
                 msg = (
                     f"log map of vertex {s} disagrees with the heat-method distance: 90th percentile relative "
-                    f"difference {err:.2f} > tol {tol} (folded or degenerate triangles?)"
+                    f"difference {err:.2f} > tol {tol} (folded or degenerate triangles? try "
+                    f"strategy='AffineAdaptive', or check='warn' / 'off')"
                 )
                 if check == "raise":
                     raise MeshError(msg)
@@ -205,7 +213,7 @@ def vector_heat_transport(mesh: Mesh, sources, vectors, frames=None) -> np.ndarr
 
 
 def vector_heat_logmap(
-    mesh: Mesh, source: int, frames=None, check: str = "raise"
+    mesh: Mesh, source: int, frames=None, check: str = "raise", strategy: str = "AffineLocal"
 ) -> tuple[np.ndarray, np.ndarray]:
     """One-off :meth:`VectorHeatSolver.logmap`."""
-    return VectorHeatSolver(mesh, frames).logmap(source, check=check)
+    return VectorHeatSolver(mesh, frames).logmap(source, check=check, strategy=strategy)

@@ -86,3 +86,28 @@ def test_unreached_component_gets_inf_and_zero():
     assert np.isinf(r[comp != comp[0]]).all() and np.isfinite(r[comp == comp[0]]).all()
     w = s.transport([0], np.array([1 + 0j]))
     assert (w[comp != comp[0]] == 0).all()
+
+
+def _folded_sphere():
+    """icosphere(3) with 80 vertices pushed 2.5 edge lengths sideways: folded, overlapping triangles."""
+    rng = np.random.default_rng(0)
+    m = shapes.icosphere(3)
+    v = np.asarray(m.verts).copy()
+    idx = rng.choice(m.n_verts, 80, replace=False)
+    t = rng.normal(size=(idx.size, 3))
+    t -= np.einsum("ij,ij->i", t, v[idx])[:, None] * v[idx]
+    v[idx] += 2.5 * m.edge_lengths.mean() * t / np.linalg.norm(t, axis=1, keepdims=True)
+    return Mesh(v, m.faces)
+
+
+def test_quality_check_catches_folded_mesh():
+    s = VectorHeatSolver(_folded_sphere())
+    with pytest.raises(MeshError, match="disagrees with the heat-method distance"):
+        s.logmap(0)
+    with pytest.warns(RuntimeWarning, match="disagrees"):
+        s.logmap(0, check="warn")
+    r, _ = s.logmap(0, check="off")
+    r2, _ = s.logmap(0, check="off", strategy="AffineAdaptive")
+    assert s.logmap_error(0, r2) < s.logmap_error(0, r)
+    with pytest.raises(MeshError, match="strategy"):
+        s.logmap(0, strategy="Exact")
