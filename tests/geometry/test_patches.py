@@ -91,3 +91,15 @@ def test_validation():
         geodesic_patches(m, radius=-1)
     with pytest.raises(MeshError, match="k must"):
         geodesic_patches(m, k=0)
+
+
+@pytest.mark.parametrize("make", [shapes.two_spheres, shapes.nonmanifold_fin, shapes.bowtie])
+def test_awkward_meshes_give_finite_patches_within_components(make):
+    m = make()
+    P = geodesic_patches(m, k=8)
+    assert np.isfinite(P.r).all() and np.isfinite(P.theta).all() and np.isfinite(P.transport).all()
+    comp = np.asarray(m.vertex_components)
+    np.testing.assert_array_equal(comp[P.edge_index[0]], comp[P.edge_index[1]])
+    assert (P.edge_index[0] != P.edge_index[1]).all()
+    key = P.edge_index[0] * m.n_verts + P.edge_index[1]
+    assert (np.diff(key) > 0).all()  # sorted, no duplicate pair
