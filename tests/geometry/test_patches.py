@@ -65,9 +65,9 @@ def test_sphere_radius_close_to_great_circle():
 def test_bunny_agrees_with_vector_heat_logmap():
     from conftest import shared_data
 
-    from manifoldnet.repair import clean
     from manifoldnet.geometry.vector_heat import VectorHeatSolver
     from manifoldnet.io import load_mesh
+    from manifoldnet.repair import clean
 
     m, _ = clean(load_mesh(shared_data("classic") / "stanford-bunny.obj"))
     P = geodesic_patches(m, k=30)
