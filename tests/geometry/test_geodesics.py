@@ -20,6 +20,7 @@ from manifoldnet.geometry.geodesics import (
     geodesic_distance,
 )
 from manifoldnet.geometry.intrinsic_delaunay import intrinsic_delaunay_cover
+from manifoldnet.geometry.laplacian import laplacian
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +86,9 @@ def test_cover_laplacian_equals_robust_laplacian():
         L2, M2 = rl.mesh_laplacian(np.asarray(m.verts), np.asarray(m.faces), mollify_factor=1e-5)
         assert_allclose((0.5 * tri.cotan_laplacian()).toarray(), L2.toarray(), atol=1e-10 * abs(L2).max())
         assert_allclose(0.5 * tri.vertex_masses(), M2.diagonal(), rtol=1e-10)
+        Lb, Mb = laplacian(m, kind="robust")  # helper B's robust kind (the same construction)
+        assert_allclose((0.5 * tri.cotan_laplacian()).toarray(), Lb.toarray(), atol=1e-10 * abs(Lb).max())
+        assert_allclose(0.5 * tri.vertex_masses(), Mb.diagonal(), rtol=1e-10)
         tw = tri.twin
         np.testing.assert_array_equal(tw[tw], np.arange(tw.size))
         w = 0.5 * tri.halfedge_cotans().reshape(-1)
