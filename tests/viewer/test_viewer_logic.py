@@ -288,3 +288,9 @@ def test_split_values_rejects_wrong_size(sphere):
     tiny = Mesh(np.eye(3), [[0, 1, 2]])
     with pytest.raises(MeshError, match="expected 1"):
         _split_values(tiny, np.ones(3), "face", "s")
+
+
+def test_vertex_to_face_labels_majority():
+    faces = np.array([[0, 1, 2], [1, 2, 3], [2, 3, 4], [0, 3, 4]])
+    lab = np.array([5, 5, 7, 7, 9])
+    assert_array_equal(colors.vertex_to_face_labels(faces, lab), [5, 7, 7, 5])

@@ -19,6 +19,7 @@ __all__ = [
     "categorical_colors",
     "label_colors",
     "scalar_range",
+    "vertex_to_face_labels",
     "xyz_colors",
 ]
 
@@ -97,6 +98,14 @@ def label_colors(labels, n_classes: int | None = None, palette: np.ndarray | Non
     ok = lab >= 0
     out[ok] = pal[lab[ok]]
     return out
+
+
+def vertex_to_face_labels(faces, labels) -> np.ndarray:
+    """Per-face labels ``(F,)`` from per-vertex ``labels`` ``(V,)``: the label of at least two corners,
+    else the first corner's (so a face shows one class instead of a blend of three)."""
+    lab = as_integers(labels, "labels")
+    a, b, c = lab[np.asarray(faces)].T
+    return np.where((a == b) | (a == c), a, np.where(b == c, b, a))
 
 
 def xyz_colors(verts) -> np.ndarray:

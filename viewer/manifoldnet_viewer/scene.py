@@ -14,7 +14,7 @@ from manifoldnet import Mesh, MeshError
 from . import features
 from ._pv import headless, require_pyvista, require_web
 from .arrows import ArrowsMixin
-from .colors import categorical_colors, label_colors, scalar_range
+from .colors import categorical_colors, label_colors, scalar_range, vertex_to_face_labels
 from .convert import as_mesh, to_pyvista
 from .interaction import ChannelBrowser, format_pick, pick_info
 
@@ -198,29 +198,24 @@ class Scene(ArrowsMixin):
         names: dict | list | None = None,
         legend: bool = True,
         max_legend: int = 12,
+        sharp: bool = True,
         show_edges: bool = False,
     ):
         """Draw integer ``labels`` ((V,) or (F,); negative = unlabelled, grey) in distinct colours.
 
         The legend lists the ``max_legend`` most frequent classes (then "+ k more"), named by
-        ``names`` (a list or a dict id -> name) when given. Per-vertex labels are shown per vertex
-        (colours blend across a face whose corners disagree); pass face labels for sharp borders.
+        ``names`` (a list or a dict id -> name) when given. Per-vertex labels are drawn per face by
+        majority of its corners (``sharp``, :func:`~manifoldnet_viewer.colors.vertex_to_face_labels`), or
+        with colours blended across faces whose corners disagree (``sharp=False``).
         """
         mesh = as_mesh(mesh)
         lab, where = _split_values(mesh, labels, per, "labels")
         colors = label_colors(lab, n_classes)
-        poly = to_pyvista(mesh)
-        (poly.point_data if where == "vertex" else poly.cell_data)["label colors"] = (colors * 255).astype(
-            np.uint8
-        )
         self._remember(mesh, "label", np.asarray(lab))
-        actor = self.plotter.add_mesh(
-            poly,
-            scalars="label colors",
-            rgb=True,
-            show_edges=show_edges,
-            preference="point" if where == "vertex" else "cell",
-        )
+        if where == "vertex" and sharp:
+            colors = label_colors(vertex_to_face_labels(mesh.faces, lab), n_classes)
+            where = "face"
+        actor = self.add_colors(mesh, colors, per=where, show_edges=show_edges)
         if legend:
             entries = self.legend_entries(lab, n_classes, names, max_legend)
             if entries:
