@@ -53,7 +53,9 @@ LAPLACIAN_KINDS = ("cotan", "robust")
 
 def _check_mesh(mesh) -> Mesh:
     if not isinstance(mesh, Mesh):
-        raise MeshError(f"expected a manifoldnet.Mesh, got {type(mesh).__name__} (build one with Mesh(verts, faces))")
+        raise MeshError(
+            f"expected a manifoldnet.Mesh, got {type(mesh).__name__} (build one with Mesh(verts, faces))"
+        )
     return mesh
 
 
@@ -175,7 +177,9 @@ def robust_laplacian(mesh: Mesh, *, mollify_factor: float = 1e-5) -> tuple[sp.cs
     if not mollify_factor >= 0:
         raise MeshError(f"mollify_factor must be non-negative, got {mollify_factor}")
     try:
-        L, M = _rl.mesh_laplacian(np.asarray(mesh.verts), np.asarray(mesh.faces), mollify_factor=mollify_factor)
+        L, M = _rl.mesh_laplacian(
+            np.asarray(mesh.verts), np.asarray(mesh.faces), mollify_factor=mollify_factor
+        )
     except RuntimeError as exc:  # geometry-central assertion
         raise MeshError(f"robust_laplacian failed on {mesh!r}: {exc}") from exc
     L = sp.csr_matrix(L, dtype=np.float64)
@@ -190,7 +194,12 @@ def robust_laplacian(mesh: Mesh, *, mollify_factor: float = 1e-5) -> tuple[sp.cs
 
 
 def laplacian(
-    mesh: Mesh, kind: str = "cotan", mass: str = "lumped", *, max_cotan: float = 1e5, mollify_factor: float = 1e-5
+    mesh: Mesh,
+    kind: str = "cotan",
+    mass: str = "lumped",
+    *,
+    max_cotan: float = 1e5,
+    mollify_factor: float = 1e-5,
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """``(L, M)``: the weak PSD Laplacian and a mass matrix, both (V, V) float64 CSR.
 
@@ -251,14 +260,18 @@ def point_cloud_laplacian(
         raise MeshError(f"n_neighbors must be an integer >= 3, got {n_neighbors}")
     n_neighbors = int(n_neighbors)
     if n < n_neighbors + 1:
-        raise MeshError(f"point cloud has {n} points; n_neighbors={n_neighbors} needs at least {n_neighbors + 1}")
+        raise MeshError(
+            f"point cloud has {n} points; n_neighbors={n_neighbors} needs at least {n_neighbors + 1}"
+        )
     uniq, first, inverse = np.unique(p, axis=0, return_index=True, return_inverse=True)
     if uniq.shape[0] < n:
         dup = np.ones(n, dtype=bool)
         dup[first] = False
         i = int(np.flatnonzero(dup)[0])
         j = int(first[inverse.reshape(-1)[i]])
-        raise MeshError(f"point cloud has {n - uniq.shape[0]} duplicate points; first: point {i} repeats point {j}")
+        raise MeshError(
+            f"point cloud has {n - uniq.shape[0]} duplicate points; first: point {i} repeats point {j}"
+        )
     centred = p - p.mean(axis=0)
     sv = np.linalg.svd(centred, compute_uv=False)
     if sv[1] <= 1e-12 * sv[0]:

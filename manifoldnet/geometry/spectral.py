@@ -1,0 +1,241 @@
+"""Generalized eigenpairs ``L phi = lambda M phi`` of a Laplacian: the spectral basis.
+
+Method
+------
+Small problems (``V <= dense_max`` or ``k >= V / 2``) use dense LAPACK (``scipy.linalg.eigh``). Larger
+ones use ARPACK's shift-invert Lanczos (``scipy.sparse.linalg.eigsh``) on our own factorization: a small
+*negative* shift (Weyl's law: ``sigma = -0.01 * 4 pi k / area``) makes ``L - sigma M`` positive definite, so it
+factorizes once without pivoting in a symmetric fill-reducing order (about half the fill of the default
+``splu`` and twice faster solves); with a diagonal mass the problem is symmetrized so ARPACK does no M products;
+a Lanczos basis of ``k + max(k/3, 32)`` vectors (instead of ``2k + 1``) cuts the re-orthogonalization work,
+which dominates at k = 128. Every result is checked by its true residuals. The retry ladder: a larger shift and
+ARPACK's default basis, then dense LAPACK for moderate sizes; otherwise :class:`EigenbasisError` with the
+residuals of the best attempt.
+
+Conventions
+-----------
+Ascending eigenvalues, ``phi^T M phi = I`` (M-orthonormal), each eigenvector's sign fixed so that its
+entry of largest magnitude is positive. One zero eigenvalue per connected component. Isolated vertices (zero
+row and column in ``L``, e.g. unreferenced vertices) are left out of the problem: every eigenvector is 0 there.
+Residuals are measured as ``||L phi - lambda M phi||_{M^-1} / max(|lambda_K|, tiny)``: a bound on the
+eigenvalue error relative to the largest eigenvalue returned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ..errors import MeshError
+
+__all__ = ["EigenbasisError", "eigenbasis"]
+
+
+class EigenbasisError(MeshError):
+    """The eigensolver did not reach the requested accuracy; ``residuals`` holds the last residuals (K,)."""
+
+    def __init__(self, message: str, residuals: np.ndarray | None = None, attempts: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.residuals = residuals
+        self.attempts = attempts
+
+
+def _check_matrix(name: str, A, n: int | None = None) -> sp.csr_matrix:
+    if not sp.issparse(A):
+        raise MeshError(f"{name} must be a scipy sparse matrix, got {type(A).__name__}")
+    A = sp.csr_matrix(A, dtype=np.float64)
+    if A.shape[0] != A.shape[1]:
+        raise MeshError(f"{name} must be square, got shape {A.shape}")
+    if n is not None and A.shape[0] != n:
+        raise MeshError(f"{name} has shape {A.shape}, expected ({n}, {n}) like L")
+    if not np.isfinite(A.data).all():
+        raise MeshError(f"{name} has non-finite entries")
+    asym = abs(A - A.T)
+    if asym.nnz and asym.max() > 1e-10 * max(abs(A).max(), np.finfo(float).tiny):
+        raise MeshError(f"{name} is not symmetric (max |A - A^T| = {asym.max():.3e})")
+    return A
+
+
+def _residuals(L, M, m_inv: np.ndarray | None, evals, evecs) -> np.ndarray:
+    """(K,) ``||L phi - lambda M phi||_{M^-1}`` relative to ``max |lambda|``."""
+    R = L @ evecs - (M @ evecs) * evals
+    if m_inv is not None:
+        norms = np.sqrt(np.einsum("ij,ij,i->j", R, R, m_inv))
+    else:
+        norms = np.linalg.norm(R, axis=0) / np.sqrt(M.diagonal().mean())
+    scale = max(float(np.abs(evals).max()), np.finfo(float).tiny)
+    return norms / scale
+
+
+def _factor(A: sp.csr_matrix):
+    """LU of a symmetric positive definite matrix without pivoting, in a symmetric fill-reducing order."""
+    return spla.splu(
+        A.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+    )
+
+
+def eigenbasis(
+    L,
+    M,
+    k: int,
+    *,
+    sigma: float | None = None,
+    tol: float = 1e-10,
+    threads: int | None = None,
+    dense_max: int = 1000,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k smallest generalized eigenpairs of ``L phi = lambda M phi``.
+
+    Parameters
+    ----------
+    L : (V, V) sparse symmetric positive semi-definite (the weak Laplacian of :mod:`.laplacian`).
+    M : (V, V) sparse symmetric positive definite mass (diagonal or Galerkin).
+    k : number of eigenpairs, ``1 <= k <= V`` (isolated vertices excluded).
+    sigma : the (negative) shift; default ``-0.01 * lambda_k`` from Weyl's law (``4 pi k / area``).
+    tol : required relative residual (module docstring); checked on every result, whatever the method.
+    threads : BLAS threads while solving (threadpoolctl); ``None`` leaves the current setting.
+    dense_max : problems with at most this many (non-isolated) vertices, or ``k >= V / 2``, go dense.
+    seed : seed of ARPACK's start vector (results are deterministic for a given seed).
+
+    Returns
+    -------
+    evals : (K,) float64 ascending; evecs : (V, K) float64, M-orthonormal, 0 at isolated vertices.
+
+    Raises
+    ------
+    MeshError
+        bad inputs (not sparse, shapes, non-finite, asymmetric, k out of range, non-positive mass).
+    EigenbasisError
+        no method in the ladder reached ``tol``; ``.residuals`` and ``.attempts`` say how close each came.
+    """
+    L = _check_matrix("L", L)
+    n = L.shape[0]
+    M = _check_matrix("M", M, n)
+    if int(k) != k or k < 1:
+        raise MeshError(f"k must be a positive integer, got {k}")
+    k = int(k)
+    if not tol > 0:
+        raise MeshError(f"tol must be positive, got {tol}")
+    if sigma is not None and not sigma < 0:
+        raise MeshError(f"sigma must be negative (L - sigma M must be positive definite), got {sigma}")
+    md = M.diagonal()
+    if not (md > 0).all():
+        i = int(np.flatnonzero(~(md > 0))[0])
+        raise MeshError(f"M must have a positive diagonal; vertex {i} has mass {md[i]}")
+
+    # isolated vertices: no off-diagonal entries and a zero diagonal in L
+    L_abs = abs(L)
+    active = np.asarray(L_abs.sum(axis=1)).ravel() > 0
+    idx = np.flatnonzero(active)
+    na = idx.size
+    if k > na:
+        raise MeshError(f"k={k} exceeds the {na} non-isolated vertices (of {n}) of the problem")
+    La, Ma = (L[idx][:, idx], M[idx][:, idx]) if na < n else (L, M)
+    if abs(Ma).sum() - abs(Ma.diagonal()).sum() > 0:
+        m_inv = None  # non-diagonal (Galerkin) mass: residuals use the Euclidean norm, scaled
+    else:
+        m_inv = 1.0 / Ma.diagonal()
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        evals, evecs_a = _solve(La, Ma, k, sigma, tol, dense_max, seed, m_inv)
+    evecs = np.zeros((n, k))
+    evecs[idx] = _fix_signs(evecs_a)
+    return evals, evecs
+
+
+def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv):
+    n = L.shape[0]
+    attempts: list[str] = []
+    res_best = None
+    m_inv_eff = m_inv if m_inv is not None else np.full(n, 1.0 / M.diagonal().mean())
+
+    def accept(evals, evecs, name):
+        nonlocal res_best
+        res = _residuals(L, M, m_inv_eff, evals, evecs)
+        attempts.append(f"{name}: max residual {res.max():.2e}")
+        if res.max() <= max(tol, 1e-12):
+            return True
+        if res_best is None or res.max() < res_best.max():
+            res_best = res
+        return False
+
+    if n <= dense_max or 2 * k >= n:
+        evals, evecs = sla.eigh(L.toarray(), M.toarray(), subset_by_index=[0, k - 1])
+        if accept(evals, evecs, "dense eigh"):
+            return evals, evecs
+        raise EigenbasisError(
+            f"dense eigh did not reach tol={tol:.1e} (max residual {res_best.max():.2e})",
+            res_best,
+            tuple(attempts),
+        )
+
+    from scipy.sparse.csgraph import connected_components
+
+    n_comp = connected_components(L, directed=False)[0]
+    lam_k = _weyl_lambda(M, k, n_comp)
+    s0 = sigma if sigma is not None else -0.01 * lam_k
+    diagonal_mass = m_inv is not None
+    ladder = [(s0, min(n - 1, k + max(k // 3, 32))), (10.0 * s0, min(n - 1, max(2 * k + 1, 20)))]
+    for step, (s_try, ncv) in enumerate(ladder):
+        name = f"ARPACK shift-invert sigma={s_try:.3e} ncv={ncv}"
+        try:
+            evals, evecs = _arpack(L, M, k, s_try, ncv, tol, diagonal_mass, seed + step)
+        except (RuntimeError, spla.ArpackError, spla.ArpackNoConvergence) as exc:
+            attempts.append(f"{name}: {type(exc).__name__}: {exc}")
+            continue
+        if accept(evals, evecs, name):
+            return evals, evecs
+    if n <= 8 * dense_max:
+        evals, evecs = sla.eigh(L.toarray(), M.toarray(), subset_by_index=[0, k - 1])
+        if accept(evals, evecs, "dense eigh"):
+            return evals, evecs
+    worst = "n/a" if res_best is None else f"{res_best.max():.2e}"
+    raise EigenbasisError(
+        f"eigenbasis: no method reached tol={tol:.1e} for k={k} on V={n} (best max residual {worst}); attempts: "
+        + "; ".join(attempts),
+        res_best,
+        tuple(attempts),
+    )
+
+
+def _arpack(L, M, k, sigma, ncv, tol, diagonal_mass, seed):
+    """ARPACK shift-invert (mode 3) with our own factorization of ``L - sigma M``.
+
+    With a diagonal M the problem is symmetrized to ``M^-1/2 L M^-1/2 y = lambda y`` (no M products inside
+    ARPACK), ``phi = M^-1/2 y``.
+    """
+    n = L.shape[0]
+    lu = _factor(L - sigma * M)
+    v0 = np.random.default_rng(seed).uniform(0.5, 1.5, n)
+    # ARPACK's tol bounds the Ritz estimate relative to |mu|; tighter than our residual tol
+    arp_tol = 0.01 * tol
+    if diagonal_mass:
+        sq = np.sqrt(M.diagonal())
+        isq = 1.0 / sq
+        op = spla.LinearOperator((n, n), matvec=lambda x: sq * lu.solve(sq * x), dtype=np.float64)
+        A = sp.diags(isq) @ L @ sp.diags(isq)
+        evals, Y = spla.eigsh(A, k=k, sigma=sigma, OPinv=op, ncv=ncv, tol=arp_tol, v0=v0, which="LM")
+        evecs = Y * isq[:, None]
+    else:
+        op = spla.LinearOperator((n, n), matvec=lu.solve, dtype=np.float64)
+        evals, evecs = spla.eigsh(L, k=k, M=M, sigma=sigma, OPinv=op, ncv=ncv, tol=arp_tol, v0=v0, which="LM")
+    order = np.argsort(evals)
+    return evals[order], evecs[:, order]
+
+
+def _fix_signs(evecs: np.ndarray) -> np.ndarray:
+    idx = np.abs(evecs).argmax(axis=0)
+    s = np.sign(evecs[idx, np.arange(evecs.shape[1])])
+    s[s == 0] = 1.0
+    return evecs * s
+
+
+def _weyl_lambda(M, k: int, n_components: int) -> float:
+    """Weyl's law estimate of the k-th eigenvalue of a surface of total mass ``sum(M)``."""
+    area = float(M.sum())
+    return 4.0 * np.pi * max(k - n_components, 1) / max(area, np.finfo(float).tiny)
