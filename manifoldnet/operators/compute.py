@@ -69,7 +69,8 @@ def compute_operators(
     Parameters
     ----------
     mesh_or_points : Mesh, ``(verts, faces)``, a trimesh, or (N, 3) points (point clouds support
-        mass, laplacian, eigenbasis, hks, wks).
+        mass, laplacian, eigenbasis, hks, wks; their Laplacian and mass are
+        :func:`~manifoldnet.geometry.laplacian.point_cloud_laplacian`'s, ``spec.laplacian``/``spec.mass`` unused).
     fields : names from :data:`~manifoldnet.operators.spec.FIELDS` (overrides ``spec.fields``).
     spec : a base :class:`OperatorSpec`; ``**params`` override its parameters (``k=64, gauge="world"``).
 

@@ -231,3 +231,36 @@ def test_patches_field_equals_geodesic_patches(sphere):
     assert_allclose(np.angle(np.exp(1j * (b.patch_theta - p.theta))), 0, atol=1e-10)
     assert_allclose(np.angle(np.exp(1j * (b.patch_rho - p.transport))), 0, atol=1e-10)
     assert np.bincount(b.patch_index[0], minlength=sphere.n_verts).min() == 6
+
+
+def test_eigenbasis_and_descriptors(sphere):
+    pytest.importorskip("manifoldnet.geometry.descriptors")
+    from manifoldnet.geometry.descriptors import heat_kernel_signature, wave_kernel_signature
+
+    b = compute_operators(
+        sphere, fields=("mass", "laplacian", "eigenbasis", "hks", "wks"), k=20, n_wks=8, dtype="float64"
+    )
+    M = np.diag(b.mass)
+    assert_allclose(b.evecs.T @ M @ b.evecs, np.eye(20), atol=1e-8)
+    assert_allclose(b.laplacian @ b.evecs, M @ b.evecs * b.evals, atol=1e-8)
+    assert np.all(np.diff(b.evals) >= -1e-12) and abs(b.evals[0]) < 1e-8
+    assert b.hks.shape == (sphere.n_verts, 16) and b.wks.shape == (sphere.n_verts, 8)
+    assert_allclose(b.hks, heat_kernel_signature(b.evals, b.evecs, n_times=16))
+    assert_allclose(b.wks, wave_kernel_signature(b.evals, b.evecs, n_energies=8))
+    # truncation = a fresh build with fewer pairs (HKS recomputed, not sliced)
+    t = b.truncate(12)
+    f = compute_operators(
+        sphere, fields=("mass", "laplacian", "eigenbasis", "hks", "wks"), k=12, n_wks=8, dtype="float64"
+    )
+    assert t.spec == f.spec and t.k == 12
+    assert_allclose(t.evals, f.evals, atol=1e-8)
+    assert_allclose(t.hks, f.hks, rtol=1e-6, atol=1e-9)
+    assert_allclose(t.wks, f.wks, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="only 20"):
+        b.truncate(30)
+    # the torch side: spectral heat with t = 0 is the M-projection onto the basis (a projector: idempotent)
+    torch = pytest.importorskip("torch")
+    ops = b.to()
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(sphere.n_verts, 2)))
+    p = ops.spectral_heat(x, torch.zeros(2, dtype=torch.float64))
+    assert_allclose(ops.spectral_heat(p, torch.zeros(2, dtype=torch.float64)).numpy(), p.numpy(), atol=1e-10)
