@@ -161,10 +161,28 @@ def mass_matrix(mesh: Mesh, kind: str = "lumped") -> sp.csr_matrix:
     raise MeshError(f"unknown mass kind {kind!r}; expected one of {MASS_KINDS}")
 
 
+def _clip_roundoff(L: sp.csr_matrix) -> sp.csr_matrix:
+    """Zero the positive off-diagonals that are rounding noise (intrinsic right angles give +-1e-16) and
+    rebalance the diagonal, so the robust kind's off-diagonals are exactly non-positive and ``L @ 1 = 0``."""
+    coo = L.tocoo()
+    off = coo.row != coo.col
+    data = np.where(off & (coo.data > 0), 0.0, coo.data)
+    if np.array_equal(data, coo.data):
+        return L
+    off_sum = np.bincount(coo.row[off], weights=data[off], minlength=L.shape[0])
+    data[~off] = 0.0
+    n = L.shape[0]
+    ar = np.arange(n)
+    out = sp.csr_matrix((np.r_[data, -off_sum], (np.r_[coo.row, ar], np.r_[coo.col, ar])), shape=L.shape)
+    out.eliminate_zeros()
+    return out
+
+
 def robust_laplacian(mesh: Mesh, *, mollify_factor: float = 1e-5) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """The robust Laplacian of Sharp & Crane 2020 (intrinsic mollification, tufted cover, intrinsic Delaunay).
 
-    Works on any triangle soup; off-diagonals are non-positive. Thin wrapper over ``robust_laplacian``
+    Works on any triangle soup; off-diagonals are non-positive (rounding-level positive values, from intrinsic
+    right angles, are set to 0 and the diagonal rebalanced). Thin wrapper over ``robust_laplacian``
     returning our sign and format, with unreferenced vertices handled as in the module docstring.
 
     Returns
@@ -182,7 +200,7 @@ def robust_laplacian(mesh: Mesh, *, mollify_factor: float = 1e-5) -> tuple[sp.cs
         )
     except RuntimeError as exc:  # geometry-central assertion
         raise MeshError(f"robust_laplacian failed on {mesh!r}: {exc}") from exc
-    L = sp.csr_matrix(L, dtype=np.float64)
+    L = _clip_roundoff(sp.csr_matrix(L, dtype=np.float64))
     m = np.asarray(M.diagonal(), dtype=np.float64)
     if not mesh.referenced.all():
         keep = sp.diags(mesh.referenced.astype(np.float64))

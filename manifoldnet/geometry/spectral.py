@@ -158,7 +158,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv):
         nonlocal res_best
         res = _residuals(L, M, m_inv_eff, evals, evecs)
         attempts.append(f"{name}: max residual {res.max():.2e}")
-        if res.max() <= max(tol, 1e-12):
+        if res.max() <= tol:
             return True
         if res_best is None or res.max() < res_best.max():
             res_best = res
