@@ -213,3 +213,28 @@ def test_view_without_display_says_what_to_do(files, monkeypatch, capsys):
     assert main(["view", str(d / "sphere.off"), "--window", "100", "100"]) == 2
     err = capsys.readouterr().err
     assert "no display" in err and "--screenshot" in err and "--web" in err
+
+
+@pytest.mark.parametrize("spec", ["hks:2", "hks", "eig:1-5"])
+def test_view_spectral_features(files, tmp_path, spec):
+    pytest.importorskip("manifoldnet.geometry.spectral")
+    pytest.importorskip("manifoldnet.geometry.descriptors")
+    d, _ = files
+    out = tmp_path / "s.png"
+    assert (
+        main(
+            [
+                "view",
+                str(d / "sphere.off"),
+                "--scalar",
+                spec,
+                "--screenshot",
+                str(out),
+                "--window",
+                "120",
+                "100",
+            ]
+        )
+        == 0
+    )
+    _png(out, (120, 100))
