@@ -1,7 +1,7 @@
 """Precompute: manifoldnet's operator bundle against the DiffusionNet recipe, per mesh, in the same run.
 
-Anchor (written here, faithful to DiffusionNet's ``geometry.py``): cotangent Laplacian and lumped mass,
-``scipy.sparse.linalg.eigsh`` in shift-invert mode (``sigma=1e-8``, ``L + 1e-8 I``, up to 3 retries adding a
+Anchor (written here, faithful to DiffusionNet's ``geometry.py``): cotangent Laplacian and vertex areas from
+potpourri3d (``denom_eps=1e-10``, mass + 1e-8 * mean), ``scipy.sparse.linalg.eigsh`` in shift-invert mode (``sigma=1e-8``, ``L + 1e-8 I``, up to 3 retries adding a
 larger diagonal shift), area-weighted vertex normals, world-axis tangent frames, and the gradient operator
 built by a per-vertex least-squares loop over the outgoing edges of the Laplacian's sparsity pattern.
 
@@ -37,22 +37,13 @@ FIELDS = ("mass", "laplacian", "eigenbasis", "gradient", "hks", "normals", "fram
 
 
 # ------------------------------------------------------------------------------ the anchor (DiffusionNet)
-def dn_cotan_laplacian(verts, faces):
-    """Weak PSD cotangent Laplacian and lumped (barycentric) mass, numpy/scipy."""
-    V = verts.shape[0]
-    p = verts[faces]
-    rows, cols, vals = [], [], []
-    for k in range(3):  # the corner k is opposite the edge (k+1, k+2)
-        i, j = faces[:, (k + 1) % 3], faces[:, (k + 2) % 3]
-        u, w = p[:, (k + 1) % 3] - p[:, k], p[:, (k + 2) % 3] - p[:, k]
-        cot = np.einsum("ij,ij->i", u, w) / np.linalg.norm(np.cross(u, w), axis=1)
-        rows += [i, j]
-        cols += [j, i]
-        vals += [-0.5 * cot, -0.5 * cot]
-    L = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(V, V))
-    L = L - sp.diags(np.asarray(L.sum(axis=1)).ravel())
-    area = 0.5 * np.linalg.norm(np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), axis=1)
-    mass = np.bincount(faces.ravel(), weights=np.repeat(area / 3.0, 3), minlength=V)
+def dn_cotan_laplacian(verts, faces, eps=1e-8):
+    """DiffusionNet: ``pp3d.cotan_laplacian(denom_eps=1e-10)`` and ``pp3d.vertex_areas + eps * mean``."""
+    import potpourri3d as pp3d
+
+    L = pp3d.cotan_laplacian(verts, faces, denom_eps=1e-10)
+    mass = pp3d.vertex_areas(verts, faces)
+    mass += eps * np.mean(mass)
     return L.tocsc(), mass
 
 
@@ -153,18 +144,17 @@ def _timed(fn, *args, **kw):
     return out, time.perf_counter() - t0
 
 
-def _datasets(quick: bool):
+def _datasets(n_faust: int, n_rna: int):
     from manifoldnet.data.datasets import faust_5k, rna
 
-    faust = faust_5k(split=None)
-    r = rna(split=None)
-    n_f, n_r = (10, 3) if quick else (100, 20)
-    return [("faust_5k", faust, range(n_f)), ("rna", r, range(n_r))]
+    return [("faust_5k", faust_5k(split=None), range(n_faust)), ("rna", rna(split=None), range(n_rna))]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="10 faust_5k + 3 rna meshes")
+    ap.add_argument("--n-faust", type=int, default=None, help="faust_5k meshes (default 100, --quick 10)")
+    ap.add_argument("--n-rna", type=int, default=None, help="rna meshes (default 20, --quick 3)")
     ap.add_argument("--k", type=int, default=128)
     ap.add_argument("--out", default=None, help="also write the table to this file")
     args = ap.parse_args()
@@ -177,7 +167,9 @@ def main() -> int:
     threadpool_limits(1)
     cache = OperatorCache(tempfile.mkdtemp(prefix="mn-bench-cache-"))
     rows = []
-    for dname, ds, idx in _datasets(args.quick):
+    n_faust = args.n_faust if args.n_faust is not None else (10 if args.quick else 100)
+    n_rna = args.n_rna if args.n_rna is not None else (3 if args.quick else 20)
+    for dname, ds, idx in _datasets(n_faust, n_rna):
         t_dn, t_ours, t_hit, ratios, ev_err, nv = [], [], [], [], [], []
         failed_dn, failed_ours = [], []
         for n, i in enumerate(idx):
