@@ -1,0 +1,133 @@
+"""eigenbasis: sphere spectrum, M-orthonormality, components, dense vs sparse, isolated vertices, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from manifoldnet import Mesh, MeshError, shapes
+from manifoldnet.geometry.laplacian import laplacian
+from manifoldnet.geometry.spectral import EigenbasisError, eigenbasis
+
+
+def _residual(L, M, evals, evecs):
+    R = L @ evecs - (M @ evecs) * evals
+    return np.linalg.norm(R, axis=0).max() / (abs(L).max() * np.linalg.norm(evecs, axis=0).max())
+
+
+def test_unit_sphere_spectrum_and_orthonormality():
+    mesh = shapes.icosphere_with_verts(10_000)
+    assert mesh.n_verts >= 10_000
+    L, M = laplacian(mesh)
+    evals, evecs = eigenbasis(L, M, 36, threads=1)
+    expected = np.concatenate([np.full(2 * l + 1, l * (l + 1.0)) for l in range(6)])  # noqa: E741
+    assert abs(evals[0]) < 1e-8
+    assert_allclose(evals[1:], expected[1:], rtol=0.01)
+    # multiplicities: each l-cluster is tight compared with the gaps between clusters
+    for l in range(1, 6):  # noqa: E741
+        cluster = evals[l * l : (l + 1) ** 2]
+        assert cluster.max() - cluster.min() < 1e-3 * l * (l + 1)
+    assert_allclose(evecs.T @ (M @ evecs), np.eye(36), atol=1e-8)
+    assert (np.diff(evals) >= -1e-12).all()
+    assert _residual(L, M, evals, evecs) < 1e-9
+
+
+def test_two_disjoint_spheres_give_two_zero_eigenvalues():
+    mesh = shapes.two_spheres(3)
+    L, M = laplacian(mesh)
+    evals, evecs = eigenbasis(L, M, 10, dense_max=0)  # force the sparse path
+    assert_allclose(evals[:2], 0.0, atol=1e-8 * evals[-1])
+    assert evals[2] > 0.1
+    # the null space is spanned by the two component indicators
+    labels = mesh.vertex_components
+    for c in np.unique(labels):
+        ind = (labels == c).astype(float)
+        proj = evecs[:, :2] @ (evecs[:, :2].T @ (M @ ind))
+        assert_allclose(proj, ind, atol=1e-8)
+
+
+@pytest.mark.parametrize("mass", ["lumped", "galerkin"])
+def test_dense_fallback_agrees_with_sparse(mass):
+    mesh = shapes.noisy_sphere(3, noise=0.05, seed=2)  # broken symmetry: distinct eigenvalues
+    L, M = laplacian(mesh, mass=mass)
+    k = 20
+    ev_s, vec_s = eigenbasis(L, M, k, dense_max=0)
+    ev_d, vec_d = eigenbasis(L, M, k, dense_max=10**6)
+    assert_allclose(ev_s, ev_d, rtol=1e-9, atol=1e-9 * ev_d[-1])
+    overlap = np.abs(np.diag(vec_s.T @ (M @ vec_d)))
+    assert_allclose(overlap, 1.0, atol=1e-6)
+    assert_allclose(vec_s, vec_d, atol=1e-5)  # same sign convention
+    for vec in (vec_s, vec_d):
+        assert_allclose(vec.T @ (M @ vec), np.eye(k), atol=1e-8)
+
+
+def test_isolated_vertices_do_not_use_eigenpairs():
+    base = shapes.noisy_sphere(2, noise=0.05, seed=3)
+    verts = np.vstack([base.verts[:10], [[5.0, 5, 5]], base.verts[10:], [[6.0, 0, 0]]])
+    faces = np.where(base.faces >= 10, base.faces + 1, base.faces)
+    mesh = Mesh(verts, faces)
+    assert mesh.unreferenced_verts.tolist() == [10, mesh.n_verts - 1]
+    for dense_max in (0, 10**6):
+        evals, evecs = eigenbasis(*laplacian(mesh), 12, dense_max=dense_max)
+        ev0, _ = eigenbasis(*laplacian(base), 12, dense_max=dense_max)
+        assert_allclose(evals, ev0, rtol=1e-8, atol=1e-10)
+        assert (evecs[mesh.unreferenced_verts] == 0).all()
+        assert np.isfinite(evecs).all()
+
+
+def test_invariance_and_scale():
+    mesh = shapes.noisy_sphere(2, noise=0.05, seed=6)
+    ev, _ = eigenbasis(*laplacian(mesh), 15, dense_max=0)
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    perm = rng.permutation(mesh.n_verts)
+    moved = Mesh((mesh.verts @ q.T + 3.0)[perm], np.argsort(perm)[mesh.faces])
+    ev2, _ = eigenbasis(*laplacian(moved), 15, dense_max=0)
+    assert_allclose(ev2, ev, rtol=1e-9, atol=1e-10)
+    for s in (1e-8, 1e8):
+        evs, vecs = eigenbasis(*laplacian(mesh.with_verts(mesh.verts * s)), 15, dense_max=0)
+        assert np.isfinite(vecs).all()
+        assert_allclose(evs * s**2, ev, rtol=1e-7, atol=1e-9)
+
+
+def test_threads_parameter_gives_the_same_result():
+    L, M = laplacian(shapes.icosphere(3))
+    a = eigenbasis(L, M, 10, threads=1, dense_max=0)
+    b = eigenbasis(L, M, 10, threads=2, dense_max=0)
+    assert_allclose(a[0], b[0], rtol=1e-10, atol=1e-12)
+
+
+def test_failure_raises_with_diagnostics():
+    L, M = laplacian(shapes.icosphere(2))
+    with pytest.raises(EigenbasisError, match="residual") as info:
+        eigenbasis(L, M, 8, tol=1e-30, dense_max=0)
+    err = info.value
+    assert isinstance(err, MeshError)
+    assert err.residuals.shape == (8,) and np.isfinite(err.residuals).all()
+    assert len(err.attempts) >= 2
+
+
+def test_bad_input():
+    L, M = laplacian(shapes.icosphere(1))
+    with pytest.raises(MeshError, match="sparse"):
+        eigenbasis(L.toarray(), M, 3)
+    with pytest.raises(MeshError, match="k must"):
+        eigenbasis(L, M, 0)
+    with pytest.raises(MeshError, match="exceeds"):
+        eigenbasis(L, M, L.shape[0] + 1)
+    with pytest.raises(MeshError, match="symmetric"):
+        eigenbasis(L + sp.random(42, 42, density=0.1, random_state=0), M, 3)
+    with pytest.raises(MeshError, match="vertex 5"):
+        m = M.diagonal().copy()
+        m[5] = 0.0
+        eigenbasis(L, sp.diags(m), 3)
+    with pytest.raises(MeshError, match="sigma"):
+        eigenbasis(L, M, 3, sigma=0.5)
+    with pytest.raises(MeshError, match="shape"):
+        eigenbasis(L, M[:10, :10], 3)
+    bad = L.copy()
+    bad.data[0] = np.nan
+    with pytest.raises(MeshError, match="non-finite"):
+        eigenbasis(bad, M, 3)
