@@ -22,11 +22,11 @@ def test_unit_sphere_spectrum_and_orthonormality():
     assert mesh.n_verts >= 10_000
     L, M = laplacian(mesh)
     evals, evecs = eigenbasis(L, M, 36, threads=1)
-    expected = np.concatenate([np.full(2 * l + 1, l * (l + 1.0)) for l in range(6)])  # noqa: E741
+    expected = np.concatenate([np.full(2 * l + 1, l * (l + 1.0)) for l in range(6)])
     assert abs(evals[0]) < 1e-8
     assert_allclose(evals[1:], expected[1:], rtol=0.01)
     # multiplicities: each l-cluster is tight compared with the gaps between clusters
-    for l in range(1, 6):  # noqa: E741
+    for l in range(1, 6):
         cluster = evals[l * l : (l + 1) ** 2]
         assert cluster.max() - cluster.min() < 1e-3 * l * (l + 1)
     assert_allclose(evecs.T @ (M @ evecs), np.eye(36), atol=1e-8)
