@@ -47,6 +47,7 @@ def _png(path, size):
         ["--labels", "{d}/labels.txt", "--predictions", "{d}/pred.txt"],
         ["--vectors", "{d}/vec.npy", "--max-arrows", "50"],
         ["--geodesic", "0,40", "--isolines", "8"],
+        ["--frames", "--transport", "7", "--max-arrows", "40"],
         [
             "--correspondence",
             "{d}/turned.off",
@@ -59,7 +60,7 @@ def _png(path, size):
             "euclidean",
         ],
     ],
-    ids=["scalar", "channels", "labels", "predictions", "vectors", "geodesic", "correspondence"],
+    ids=["scalar", "channels", "labels", "predictions", "vectors", "geodesic", "transport", "correspondence"],
 )
 def test_view_modes_write_png(files, tmp_path, extra, capsys):
     d, _ = files

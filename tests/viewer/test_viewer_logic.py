@@ -294,3 +294,12 @@ def test_vertex_to_face_labels_majority():
     faces = np.array([[0, 1, 2], [1, 2, 3], [2, 3, 4], [0, 3, 4]])
     lab = np.array([5, 5, 7, 7, 9])
     assert_array_equal(colors.vertex_to_face_labels(faces, lab), [5, 7, 7, 5])
+
+
+def test_transported_field_keeps_the_source_vector(sphere):
+    z = features.transported_field(sphere, 5, 0.6 + 0.8j)
+    assert z.shape == (sphere.n_verts,)
+    assert_allclose(z[5], 0.6 + 0.8j, atol=1e-8)
+    assert_allclose(np.abs(z), 1.0, atol=0.05)  # transport preserves length (up to discretization)
+    with pytest.raises(MeshError, match="source vertex 999"):
+        features.transported_field(sphere, 999)
