@@ -13,6 +13,8 @@ Families (``FAMILIES``):
   5 parts along the spine.
 - ``"star"``: a sphere with five limbs of different lengths (radial bumps); poses curl each limb about its
   base. 6 parts (body + one per limb).
+- ``"blob"``: an ellipsoid-like body with six bumps of different sizes; poses twist it about a tilted axis.
+  6 parts (the Voronoi regions of the bump directions on the parameter sphere).
 - ``"torus"``: a ring whose thickness varies asymmetrically around it; poses are out-of-plane waves of the
   core circle. Triangulations are jittered grids of different resolutions. 4 parts around the ring.
 
@@ -55,7 +57,7 @@ __all__ = [
     "write_benchmark",
 ]
 
-FAMILIES = {"body": 5, "star": 6, "torus": 4}  # family -> number of parts
+FAMILIES = {"body": 5, "star": 6, "blob": 6, "torus": 4}  # family -> number of parts
 LABEL_OFFSETS = dict(zip(FAMILIES, np.cumsum([0, *FAMILIES.values()])[:-1].tolist()))
 N_CLASSES = int(sum(FAMILIES.values()))
 TEMPLATE_VERTS = 1000
@@ -166,6 +168,39 @@ def _star_labels(u: np.ndarray) -> np.ndarray:
     return np.where(inside.any(1), np.argmin(g, 1) + 1, 0).astype(np.int64)
 
 
+# ------------------------------------------------------------------------------------------------ blob
+_BLOB_DIRS = _unit(
+    [
+        [1.0, 0.2, 0.1],
+        [-0.3, 1.0, 0.2],
+        [-1.0, -0.4, 0.3],
+        [0.2, -1.0, -0.2],
+        [0.3, 0.3, 1.0],
+        [-0.2, 0.1, -1.0],
+    ]
+)
+_BLOB_AMP = np.array([0.45, 0.3, 0.25, 0.38, 0.2, 0.33])
+_BLOB_WIDTH = np.array([0.55, 0.45, 0.6, 0.5, 0.4, 0.65])
+
+
+def _blob_embed(u: np.ndarray, pose: np.ndarray) -> np.ndarray:
+    """pose = (twist, lean): a twist about z (radians per unit height) and a rotation of the twist axis."""
+    ang = np.arccos(np.clip(u @ _BLOB_DIRS.T, -1.0, 1.0))
+    radius = 1.0 + np.exp(-((ang / _BLOB_WIDTH) ** 2)) @ _BLOB_AMP
+    p = u * radius[:, None] * np.array([1.0, 0.85, 1.15])
+    c, s = np.cos(pose[1]), np.sin(pose[1])
+    tilt = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    q = p @ tilt  # twist about the tilted axis tilt^T z
+    t = pose[0] * q[:, 2]
+    ct, st = np.cos(t), np.sin(t)
+    q = np.stack([ct * q[:, 0] - st * q[:, 1], st * q[:, 0] + ct * q[:, 1], q[:, 2]], 1)
+    return q @ tilt.T
+
+
+def _blob_labels(u: np.ndarray) -> np.ndarray:
+    return np.argmax(u @ _BLOB_DIRS.T, axis=1).astype(np.int64)
+
+
 # ----------------------------------------------------------------------------------------------- torus
 def _torus_embed(uv: np.ndarray, pose: np.ndarray) -> np.ndarray:
     """pose = (amplitude, frequency 2 or 3, phase): out-of-plane wave z = A sin(2 pi m u + phase)."""
@@ -182,9 +217,9 @@ def _torus_labels(uv: np.ndarray) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------------------------- dispatch
-_EMBED = {"body": _body_embed, "star": _star_embed, "torus": _torus_embed}
-_LABELS = {"body": _body_labels, "star": _star_labels, "torus": _torus_labels}
-_REST = {"body": np.zeros(3), "star": np.zeros(5), "torus": np.array([0.0, 2.0, 0.0])}
+_EMBED = {"body": _body_embed, "star": _star_embed, "blob": _blob_embed, "torus": _torus_embed}
+_LABELS = {"body": _body_labels, "star": _star_labels, "blob": _blob_labels, "torus": _torus_labels}
+_REST = {"body": np.zeros(3), "star": np.zeros(5), "blob": np.zeros(2), "torus": np.array([0.0, 2.0, 0.0])}
 
 
 def _check_family(family: str) -> None:
@@ -215,6 +250,8 @@ def random_pose(family: str, rng: np.random.Generator) -> np.ndarray:
         return np.array([rng.uniform(-0.6, 0.6), rng.uniform(-0.5, 0.5), rng.uniform(-np.pi, np.pi)])
     if family == "star":  # curl angles scaled by limb length: strain stays below ~20%
         return rng.uniform(-0.6, 0.6, 5) * _STAR_LEN / _STAR_LEN.max()
+    if family == "blob":
+        return np.array([rng.uniform(-0.3, 0.3), rng.uniform(-0.5, 0.5)])
     return np.array([rng.uniform(0.0, 0.15), float(rng.integers(2, 4)), rng.uniform(0, 2 * np.pi)])
 
 

@@ -42,6 +42,8 @@ def test_labels_at_known_parameter_points():
     assert_array_equal(g.part_labels("star", g._STAR_DIRS), [1, 2, 3, 4, 5])
     opposite = -g._STAR_DIRS.sum(0) / np.linalg.norm(g._STAR_DIRS.sum(0))
     assert_array_equal(g.part_labels("star", opposite[None]), [0])
+    # blob: each bump direction is its own part
+    assert_array_equal(g.part_labels("blob", g._BLOB_DIRS), np.arange(6))
     # torus: quarters of the ring
     uv = np.array([[0.1, 0.5], [0.3, 0.0], [0.6, 0.9], [0.9, 0.2]])
     assert_array_equal(g.part_labels("torus", uv), [0, 1, 2, 3])
@@ -99,15 +101,16 @@ def test_triangulations_differ_and_generation_is_deterministic(shapes_by_family)
 
 def test_benchmark_sequence_and_splits():
     bench = g.generated_benchmark(n_per_family=5, seed=3, n_verts=(200, 260))
-    assert len(bench) == 15
+    n = 5 * len(g.FAMILIES)
+    assert len(bench) == n
     train, test = bench.indices("train"), bench.indices("test")
-    assert len(train) == 12 and len(test) == 3 and not set(train) & set(test)
+    assert len(train) == 4 * len(g.FAMILIES) and len(test) == len(g.FAMILIES) and not set(train) & set(test)
     assert bench.indices(family="star") == [5, 6, 7, 8, 9]
     s = bench[6]
     assert s.family == "star" and 200 <= s.mesh.n_verts <= 260 and s is bench[6]
-    assert bench[-1].name == bench[14].name
+    assert bench[-1].name == bench[n - 1].name
     with pytest.raises(IndexError):
-        bench[15]
+        bench[n]
     assert g.N_CLASSES == sum(g.FAMILIES.values())
 
 
