@@ -239,3 +239,26 @@ def test_view_spectral_features(files, tmp_path, spec):
         == 0
     )
     _png(out, (120, 100))
+
+
+def test_view_curvature_spec(files, tmp_path):
+    pytest.importorskip("manifoldnet.geometry.curvature")
+    d, _ = files
+    out = tmp_path / "k.png"
+    assert (
+        main(
+            [
+                "view",
+                str(d / "sphere.off"),
+                "--scalar",
+                "gauss",
+                "--screenshot",
+                str(out),
+                "--window",
+                "120",
+                "100",
+            ]
+        )
+        == 0
+    )
+    _png(out, (120, 100))

@@ -202,7 +202,10 @@ def resolve_field(
     if kind in ("gauss", "mean"):
         if i is not None:
             raise MeshError(f"feature {text!r}: {kind} takes no index")
-        from manifoldnet.geometry import curvature
+        try:
+            from manifoldnet.geometry import curvature
+        except ImportError as exc:
+            raise MeshError(f"feature {text!r} needs manifoldnet.geometry.curvature ({exc})") from exc
 
         fn = curvature.gaussian_curvature if kind == "gauss" else curvature.mean_curvature
         return Field(np.asarray(fn(mesh), dtype=np.float64), f"{kind} curvature")
