@@ -416,7 +416,7 @@ class GeneratedBenchmark:
 
     def __init__(
         self,
-        n_per_family: int = 100,
+        n_per_family: int = 75,
         seed: int = 0,
         families=tuple(FAMILIES),
         n_verts=(500, 1200),
@@ -485,6 +485,6 @@ def write_benchmark(bench: GeneratedBenchmark, folder) -> Path:
     return root
 
 
-def generated_benchmark(n_per_family: int = 100, seed: int = 0, **kwargs) -> GeneratedBenchmark:
+def generated_benchmark(n_per_family: int = 75, seed: int = 0, **kwargs) -> GeneratedBenchmark:
     """The default generated benchmark (see :class:`GeneratedBenchmark`)."""
     return GeneratedBenchmark(n_per_family=n_per_family, seed=seed, **kwargs)
