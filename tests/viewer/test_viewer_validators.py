@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from manifoldnet_viewer import colors, correspondence, features, inputs, interaction
 
 from manifoldnet import MeshError, shapes
-from manifoldnet_viewer import colors, correspondence, features, inputs, interaction
 
 mv = pytest.importorskip("manifoldnet_viewer")
 pytest.importorskip("pyvista")
