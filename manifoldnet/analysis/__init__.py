@@ -37,6 +37,7 @@ _LAZY: dict[str, str] = {
     "p2p_to_fmap": "functional_maps",
     "zoomout": "functional_maps",
     "nearest_rows": "functional_maps",
+    "orientation_score": "functional_maps",
     # direction fields and transport
     "n_connection_laplacian": "direction_fields",
     "smoothest_direction_field": "direction_fields",

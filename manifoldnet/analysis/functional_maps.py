@@ -44,6 +44,7 @@ __all__ = [
     "multiplication_operators",
     "nearest_rows",
     "orientation_operators",
+    "orientation_score",
     "p2p_to_fmap",
     "spectral_shape",
     "zoomout",
@@ -402,3 +403,38 @@ def zoomout(
         ks, kd = min(ks + step, kfs), min(kd + step, kfd)
         C = p2p_to_fmap(p2p, src, dst, ks, kd)
     return C, fmap_to_p2p(C, src, dst, adjoint=adjoint)
+
+
+def orientation_score(p2p: np.ndarray, src: SpectralShape | Mesh, dst: SpectralShape | Mesh) -> float:
+    """How orientation-preserving a point map is, in [-1, 1], without any ground truth.
+
+    Every face of ``dst`` (counter-clockwise about its outward normal) is carried by ``p2p`` (V_dst,) onto
+    three vertices of ``src``; the sign of the image triangle's normal against ``src``'s vertex normals there
+    says whether it kept its orientation. Returns the area-weighted mean sign over faces whose image is a
+    proper triangle: near +1 for an orientation-preserving map (both meshes outward-oriented), near -1 for a
+    mirror map, in between for a map that flips some regions. Useful to choose between candidate maps.
+    """
+    from ..geometry.frames import vertex_normals
+
+    sm = src.mesh if isinstance(src, SpectralShape) else src
+    dm = dst.mesh if isinstance(dst, SpectralShape) else dst
+    if not isinstance(sm, Mesh) or not isinstance(dm, Mesh):
+        raise MeshError("orientation_score needs the meshes (SpectralShape.mesh or Mesh)")
+    p = np.asarray(p2p)
+    if p.shape != (dm.n_verts,) or p.dtype.kind not in "iu":
+        raise MeshError(
+            f"p2p must be an integer array of shape (V_dst,) = ({dm.n_verts},), got {p.dtype} {p.shape}"
+        )
+    if p.size and (p.min() < 0 or p.max() >= sm.n_verts):
+        i = int(np.flatnonzero((p < 0) | (p >= sm.n_verts))[0])
+        raise MeshError(f"p2p[{i}] = {p[i]} is not a vertex of src ({sm.n_verts} vertices)")
+    img = p[dm.faces]  # (F, 3) src vertices
+    P = sm.verts[img]
+    n = np.cross(P[:, 1] - P[:, 0], P[:, 2] - P[:, 0])
+    ref = vertex_normals(sm)[img].sum(axis=1)
+    sign = np.sign(np.einsum("ij,ij->i", n, ref))
+    proper = (img[:, 0] != img[:, 1]) & (img[:, 1] != img[:, 2]) & (img[:, 2] != img[:, 0]) & (sign != 0)
+    w = dm.face_areas * proper
+    if w.sum() <= 0:
+        raise MeshError("no face of dst maps to a proper triangle: the map collapses everything")
+    return float((w * sign).sum() / w.sum())

@@ -15,6 +15,7 @@ from manifoldnet.analysis import (
     geodesic_errors,
     nearest_rows,
     orientation_operators,
+    orientation_score,
     p2p_to_fmap,
     spectral_shape,
     zoomout,
@@ -114,6 +115,20 @@ def test_orientation_term_tells_left_from_right(orientation):
         solver, p2p, mirror if orientation == "direct" else np.arange(mesh.n_verts), s.area
     )
     assert err < 0.02 < other.mean(), (err, other.mean())
+
+
+def test_orientation_score_identity_and_mirror():
+    mesh = bumpy(shapes.icosphere(3), MIRROR)
+    assert_allclose(orientation_score(np.arange(mesh.n_verts), mesh, mesh), 1.0)
+    mirror = cKDTree(mesh.verts).query(mesh.verts * [-1.0, 1.0, 1.0])[1]
+    assert orientation_score(mirror, mesh, mesh) < -0.95
+    # half mirrored, half identity: in between
+    half = np.where(mesh.verts[:, 1] > 0, mirror, np.arange(mesh.n_verts))
+    assert -0.5 < orientation_score(half, mesh, mesh) < 0.5
+    with pytest.raises(MeshError, match="p2p"):
+        orientation_score(np.zeros(3, dtype=int), mesh, mesh)
+    with pytest.raises(MeshError, match="proper triangle"):
+        orientation_score(np.zeros(mesh.n_verts, dtype=int), mesh, mesh)
 
 
 def test_nearest_rows_matches_brute_force():
