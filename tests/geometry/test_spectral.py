@@ -131,3 +131,24 @@ def test_bad_input():
     bad.data[0] = np.nan
     with pytest.raises(MeshError, match="non-finite"):
         eigenbasis(bad, M, 3)
+
+
+def test_inertia_count_matches_dense_spectrum():
+    from scipy.linalg import eigh
+
+    from manifoldnet.geometry.spectral import _count_below
+
+    L, M = laplacian(shapes.noisy_sphere(2, noise=0.05, seed=1))
+    ev = eigh(L.toarray(), M.toarray(), eigvals_only=True)
+    for tau in (0.5, 3.0, 10.0, 25.0):
+        assert _count_below(L, M, tau) == int((ev < tau).sum())
+
+
+def test_high_multiplicity_beyond_the_block_size_is_not_missed():
+    # two identical spheres: every eigenvalue at least doubled (l = 1: six-fold) while the block has 1 column
+    mesh = shapes.two_spheres(3)
+    L, M = laplacian(mesh)
+    ev, vec = eigenbasis(L, M, 16, block=1, dense_max=0)
+    ev_d, _ = eigenbasis(L, M, 16, dense_max=10**6)
+    assert_allclose(ev, ev_d, rtol=1e-8, atol=1e-10)
+    assert_allclose(vec.T @ (M @ vec), np.eye(16), atol=1e-8)
