@@ -124,8 +124,11 @@ def mass_matrix(mesh: Mesh, kind: str = "lumped") -> sp.csr_matrix:
         :data:`MASS_FLOOR` given to vertices of zero mass, e.g. unreferenced ones).
     """
     mesh = _check_mesh(mesh)
+    return _mass_from_lengths(mesh, kind, halfedge_lengths(mesh))
+
+
+def _mass_from_lengths(mesh: Mesh, kind: str, lengths: np.ndarray) -> sp.csr_matrix:
     n, faces = mesh.n_verts, mesh.faces
-    lengths = halfedge_lengths(mesh)
     area = face_areas_from_lengths(lengths)
     if kind == "lumped":
         m = np.bincount(faces.reshape(-1), weights=np.repeat(area / 3.0, 3), minlength=n)
@@ -230,7 +233,12 @@ def laplacian(
         the intrinsic Delaunay triangulation; the other kinds are computed on the input triangles.
     """
     if kind == "cotan":
-        return cotan_laplacian(mesh, max_cotan=max_cotan), mass_matrix(mesh, mass)
+        mesh = _check_mesh(mesh)
+        if not max_cotan > 0:
+            raise MeshError(f"max_cotan must be positive, got {max_cotan}")
+        lengths = halfedge_lengths(mesh)  # shared by L and M
+        L = _assemble_symmetric(mesh.faces, 0.5 * _scaled_cotans(lengths, max_cotan), mesh.n_verts)
+        return L, _mass_from_lengths(mesh, mass, lengths)
     if kind == "robust":
         if mass not in MASS_KINDS:
             raise MeshError(f"unknown mass kind {mass!r}; expected one of {MASS_KINDS}")
