@@ -21,7 +21,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 from scipy.spatial import cKDTree
 
-from manifoldnet.analysis import fmap_from_descriptors, fmap_to_p2p, geodesic_errors, spectral_shape, zoomout
+from manifoldnet.analysis import (
+    fmap_from_descriptors,
+    fmap_to_p2p,
+    geodesic_errors,
+    orientation_score,
+    spectral_shape,
+    zoomout,
+)
 from manifoldnet.geometry.descriptors import wave_kernel_signature
 from manifoldnet.geometry.geodesics import HeatMethodSolver
 
@@ -55,10 +62,19 @@ def main(argv=None) -> int:
     T = spectral_shape(target, k=args.k)
     ds = wave_kernel_signature(S.evals, S.evecs, n_energies=30)
     dt = wave_kernel_signature(T.evals, T.evecs, n_energies=30)
-    C = fmap_from_descriptors(T, S, dt, ds, k=args.k_init, w_lap=0.1, w_orient=0.3)
-    p2p_init = fmap_to_p2p(C, T, S)  # (V_source,) vertex of the target for every source vertex
-    C_zo, p2p = zoomout(C, T, S, args.k)
-    print(f"initial functional map {C.shape}, after ZoomOut {C_zo.shape}")
+    # two candidates, with and without the orientation term; keep the refined map that best preserves
+    # orientation (computed from the meshes alone: no ground truth involved)
+    candidates = {}
+    for w_orient in (0.3, 0.0):
+        C = fmap_from_descriptors(T, S, dt, ds, k=args.k_init, w_lap=0.1, w_orient=w_orient)
+        p2p_init = fmap_to_p2p(C, T, S)  # (V_source,) vertex of the target for every source vertex
+        C_zo, p2p = zoomout(C, T, S, args.k)
+        score = orientation_score(p2p, T, S)
+        candidates[w_orient] = (score, p2p_init, p2p)
+        print(f"w_orient = {w_orient}: map {C.shape} -> ZoomOut {C_zo.shape}, orientation score {score:+.3f}")
+    best = max(candidates, key=lambda w: candidates[w][0])
+    _, p2p_init, p2p = candidates[best]
+    print(f"kept the map with w_orient = {best}")
     error = None
     if gt is not None:
         solver = HeatMethodSolver(target)

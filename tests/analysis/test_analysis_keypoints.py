@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from manifoldnet import MeshError, shapes
-from manifoldnet.analysis import local_maxima, maxima_persistence, persistent_maxima
+from manifoldnet.analysis import hks_keypoints, local_maxima, maxima_persistence, persistent_maxima
 
 
 def _reference(mesh, f):
@@ -102,6 +102,21 @@ def test_keypoints_on_an_adjacency_and_components():
     m2, p2, _ = maxima_persistence(sp.csr_matrix(two.adjacency), f)
     assert_array_equal(m, m2)
     assert_allclose(pers, p2)
+
+
+def test_hks_keypoints_are_the_limb_tips():
+    pytest.importorskip("manifoldnet.geometry.descriptors")
+    from manifoldnet.data.generated import generate_shape
+
+    shape = generate_shape("star", 1, 800)  # a body (part 0) with five limbs (parts 1..5)
+    kp, hks = hks_keypoints(shape.mesh, n=8)
+    assert hks.shape == (shape.mesh.n_verts,)
+    # exactly one keypoint per limb, none on the body; each at its limb's farthest point from the centre
+    assert sorted(shape.labels[kp.vertices].tolist()) == [1, 2, 3, 4, 5]
+    r = np.linalg.norm(shape.mesh.verts - shape.mesh.verts.mean(axis=0), axis=1)
+    for v in kp.vertices:
+        limb = shape.labels == shape.labels[v]
+        assert r[v] > np.quantile(r[limb], 0.95)
 
 
 def test_keypoint_validators():
