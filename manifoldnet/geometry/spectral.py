@@ -195,7 +195,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify):
         b = min(b, max(1, n // 4))
         name = f"block Lanczos sigma={s0:.3e} block={b}"
         try:
-            out = _block_lanczos(Ls, M, k, s0s, b, tol, rng)
+            out = _block_lanczos(Ls, M, k, s0s, b, tol, rng, m_inv_eff)
         except RuntimeError as exc:  # factorization failed
             attempts.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
@@ -243,13 +243,14 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify):
     )
 
 
-def _block_lanczos(L, M, k, sigma, b, tol, rng, max_dim=None):
+def _block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, max_dim=None):
     """Block Lanczos on ``A = (L - sigma M)^-1 M`` (self-adjoint in the M inner product), no restarts.
 
     Each new block is M-orthogonalized against the last two blocks (the three-term recurrence) and then once
     more against the whole basis (full re-orthogonalization, two matrix-matrix products). The projection
     ``T = Q^T M A Q`` comes from those coefficients; convergence is judged by the Lanczos residual estimates
-    ``||B_last s_i|| / |mu_i|`` and the result is refined by a final Rayleigh-Ritz step on ``(L, M)``.
+    ``||B_last s_i|| / |mu_i|``; the result is refined by a final Rayleigh-Ritz step on ``(L, M)`` and returned
+    once its true residuals meet ``tol`` (else the basis grows on with a stricter estimate threshold).
 
     Returns ``(evals (k,), evecs (V, k), next Ritz value)`` or ``None`` when the basis limit is reached.
     """
@@ -264,6 +265,7 @@ def _block_lanczos(L, M, k, sigma, b, tol, rng, max_dim=None):
     g, U = np.linalg.eigh(W.T @ MW)
     W, MW = W @ (U / np.sqrt(g)), MW @ (U / np.sqrt(g))
     m, check_at = 0, min(max_dim, int(2.5 * k))
+    est_factor = 0.1
     while True:
         w = W.shape[1]
         Q[:, m : m + w], MQ[:, m : m + w] = W, MW
@@ -290,11 +292,14 @@ def _block_lanczos(L, M, k, sigma, b, tol, rng, max_dim=None):
         order = np.argsort(-mu)[: k + 1]
         mu, S = mu[order], S[:, order]
         est = np.linalg.norm(B @ S[start:m, :k], axis=0) / np.abs(mu[:k])
-        if est.max() < 1e-2 * tol and len(mu) > k:
+        if est.max() < est_factor * tol and len(mu) > k:
             phi = Q[:, :m] @ S[:, :k]
             H, G = phi.T @ (L @ phi), phi.T @ (M @ phi)
             evals, Y = sla.eigh(0.5 * (H + H.T), 0.5 * (G + G.T))
-            return evals, phi @ Y, sigma + 1.0 / mu[k]
+            phi = phi @ Y
+            if _residuals(L, M, m_inv, evals, phi).max() <= tol:
+                return evals, phi, sigma + 1.0 / mu[k]
+            est_factor *= 0.01  # the estimate was optimistic: go on with a stricter one
         if exhausted:
             return None
         check_at = m + 2 * b
