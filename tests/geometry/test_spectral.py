@@ -152,3 +152,27 @@ def test_high_multiplicity_beyond_the_block_size_is_not_missed():
     ev_d, _ = eigenbasis(L, M, 16, dense_max=10**6)
     assert_allclose(ev, ev_d, rtol=1e-8, atol=1e-10)
     assert_allclose(vec.T @ (M @ vec), np.eye(16), atol=1e-8)
+
+
+@pytest.mark.slow
+def test_rna_meshes_with_unreferenced_vertices():
+    from conftest import shared_data
+
+    from manifoldnet.io import load_mesh
+
+    root = shared_data("rna")
+    done = 0
+    for path in sorted(root.rglob("*.off")):
+        mesh = load_mesh(path)
+        if mesh.unreferenced_verts.size == 0:
+            continue
+        for kind in ("cotan", "robust"):
+            L, M = laplacian(mesh, kind)
+            evals, evecs = eigenbasis(L, M, 128, threads=1)
+            assert (evecs[mesh.unreferenced_verts] == 0).all(), path.name
+            assert_allclose(evecs.T @ (M @ evecs), np.eye(128), atol=1e-8, err_msg=path.name)
+            assert int((evals < 1e-8 * evals[-1]).sum()) == mesh.n_components, path.name
+        done += 1
+        if done == 3:
+            break
+    assert done == 3
