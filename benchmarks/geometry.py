@@ -149,23 +149,6 @@ def eigen_rows(mesh: Mesh, name: str, k: int = 128) -> list[dict]:
     ]
 
 
-def format_table(rows: list[dict]) -> str:
-    head = (
-        f"{'mesh':<15} {'V':>7}  {'stage':<20} {'ours s':>7} {'(cpu)':>7}  {'anchor':<28} {'anchor s':>8} "
-        f"{'(cpu)':>7} {'ratio':>6}  note"
-    )
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        a = f"{r['anchor_s']:.3f}" if r["anchor_s"] is not None else "-"
-        ac = f"{r['anchor_cpu_s']:.3f}" if r["anchor_cpu_s"] is not None else "-"
-        q = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
-        lines.append(
-            f"{r['mesh']:<15} {r['V']:>7}  {r['stage']:<20} {r['ours_s']:>7.3f} {r['ours_cpu_s']:>7.3f}  "
-            f"{r['anchor']:<28} {a:>8} {ac:>7} {q:>6}  {r['note']}"
-        )
-    return "\n".join(lines)
-
-
 def _meshes(quick: bool):
     from manifoldnet import shapes
     from manifoldnet.io import load_mesh
@@ -193,13 +176,12 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--save", action="store_true", help="save the table even with --quick")
     args = ap.parse_args(argv)
-    connection_rows = None
-    if not args.quick:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        try:
-            from geometry_connection import connection_rows
-        except ImportError as exc:
-            print(f"no frames/transport/gradient rows: {exc}", file=sys.stderr)
+    # the connection benchmark (owner: connection) provides the table format and the frames/transport rows
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from geometry_connection import connection_rows, format_table
+
+    if args.quick:
+        connection_rows = None
     rows = []
     for name, mesh in _meshes(args.quick):
         new = laplacian_rows(mesh, name, args.repeats)
