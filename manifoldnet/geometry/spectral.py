@@ -307,13 +307,16 @@ def _block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, max_dim=None):
 
 def _count_below(L, M, tau: float) -> int | None:
     """Number of eigenvalues of ``L phi = lambda M phi`` below ``tau`` (Sylvester's inertia of ``L - tau M``),
-    or ``None`` when the factorization pivoted off the diagonal (inertia not readable)."""
-    lu = spla.splu(
-        (L - tau * M).tocsc(),
-        permc_spec="MMD_AT_PLUS_A",
-        diag_pivot_thresh=0.0,
-        options={"SymmetricMode": True},
-    )
+    or ``None`` when the factorization pivoted off the diagonal or hit a zero pivot (inertia not readable)."""
+    try:
+        lu = spla.splu(
+            (L - tau * M).tocsc(),
+            permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=0.0,
+            options={"SymmetricMode": True},
+        )
+    except RuntimeError:  # an exactly zero pivot: tau is (numerically) an eigenvalue
+        return None
     if not np.array_equal(lu.perm_r, lu.perm_c):
         return None
     return int((lu.U.diagonal() < 0).sum())
