@@ -50,7 +50,20 @@ def test_unknown_bundled_name():
 
 
 def test_demo_command(tmp_path, capsys):
-    assert cli.main(["demo", "--out", str(tmp_path)]) == 0
+    import re
+
+    assert cli.main(["demo", "--out", str(tmp_path), "--per-family", "2", "--k", "16"]) == 0
     out = capsys.readouterr().out
     assert f"generated {len(BUNDLED)} meshes" in out and "all facts match" in out
-    assert "genus2" in out and sorted(p.stem for p in tmp_path.glob("*.obj")) == sorted(BUNDLED)
+    assert "genus2" in out and sorted(p.stem for p in (tmp_path / "meshes").glob("*.obj")) == sorted(BUNDLED)
+    # every generated shape got a bundle, stored in the cache
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 8
+    heat, exact = (float(x) for x in re.findall(r"mean relative error ([0-9.]+)%", out))
+    assert heat < 1.0 and exact < 0.1
+    before, after = (float(x) for x in re.findall(r"mean geodesic error ([0-9.]+) x", out))
+    assert after < before and after < 0.05
+    assert sorted(p.name for p in (tmp_path / "pictures").glob("*.png")) == [
+        "hks.png",
+        "labels.png",
+        "torus_geodesic.png",
+    ]
