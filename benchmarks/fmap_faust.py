@@ -145,10 +145,10 @@ def main(argv=None) -> int:
     lines = [
         "",
         f"FAUST_r (faust_5k) test-split pairs from test_pairs.txt: {len(rows)} pairs, 5000 ground-truth points each",
-        "mean geodesic error / sqrt(area) x 100 (lower is better); 'flipped' = pair error > 15",
+        "mean geodesic error / sqrt(area) x 100 (lower is better); 'failed' = pairs with error > 15 (flipped or otherwise wrong)",
         f"config: {cfg}, ZoomOut step {args.step}",
         "",
-        f"{'method':48s} {'mean':>7s} {'median':>7s} {'max':>7s} {'flipped':>8s}",
+        f"{'method':48s} {'mean':>7s} {'median':>7s} {'max':>7s} {'failed':>8s}",
     ]
     labels = {
         ("none", "init"): "WKS, no orientation term: initial map (k=20)",
