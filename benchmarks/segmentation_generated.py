@@ -2,7 +2,7 @@
 
     flock /tmp/mn-bench.lock .venv/bin/python benchmarks/segmentation_generated.py [--n 10]
 
-For each family (body: 5 parts, star: 6, torus: 4) the first ``--n`` shapes of the default generated
+For each family of ``manifoldnet.data.generated.FAMILIES`` the first ``--n`` shapes of the default generated
 benchmark are clustered into as many parts as the family has; accuracy = area-weighted fraction of the
 surface whose cluster, matched one-to-one to parts (Hungarian), is its part. Rows: the commute-time
 embedding alone, and with log-HKS (8 scales) as extra features; "majority" is the area of the largest part

@@ -26,7 +26,7 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--parts", type=int, default=None, help="number of clusters (default: the shape's parts, or 4)"
     )
-    ap.add_argument("--family", default="star", help="generated family: body, star or torus")
+    ap.add_argument("--family", default="star", help="generated family (manifoldnet.data.generated.FAMILIES)")
     ap.add_argument("--n-verts", type=int, default=2000, help="size of the generated shape")
     ap.add_argument("--out", default="out/examples/segmentation.png", help="picture (PNG); '' for none")
     args = ap.parse_args(argv)

@@ -38,6 +38,18 @@ def test_dumbbell_two_parts():
     assert_array_equal(spectral_clustering(mesh, 2).labels, seg.labels)
 
 
+def test_generated_blob_parts():
+    """The generated benchmark's "blob" family (six bumps on a body): its parts are geometric, and
+    clustering finds them (about 92% over the first shapes; see benchmarks/segmentation_generated.py)."""
+    from manifoldnet.data.generated import generate_shape
+
+    for seed in (0, 1):
+        shape = generate_shape("blob", seed, 600)
+        L, M = laplacian(shape.mesh)
+        seg = spectral_clustering(shape.mesh, shape.n_parts, n_dims=shape.n_parts + 4, L=L, M=M)
+        assert label_accuracy(seg.labels, shape.labels, M.diagonal()) > 0.85
+
+
 def test_three_lobes():
     # three bulbs along x joined by two necks
     s = shapes.icosphere(3)
