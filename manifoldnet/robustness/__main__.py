@@ -48,6 +48,10 @@ def main(argv=None) -> int:
 
         cases += file_cases(mesh_files(folders=a.data or None, max_per_folder=a.max_per_folder), root=data_root())
     cases += file_cases(a.files)
+    from .runner import import_module_or_file
+
+    for m in a.module:  # their registrations must exist before the names are resolved
+        import_module_or_file(m)
     ops = operator_names(a.operators)
     t0 = time.time()
 
