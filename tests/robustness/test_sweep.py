@@ -36,11 +36,23 @@ def test_sweep_covers_every_pathology_and_operator(sweep):
     assert len(sweep) == len(OPERATORS) * len(pathology_cases())
 
 
+# Failures found by this sweep and reported to the owners (issue 8 note), not yet fixed:
+# operator -> (pathologies, owner and story). The test fails on any other failure, and on a listed one that now
+# passes (then remove it here): the list can only shrink.
+KNOWN: dict[str, tuple[frozenset, str]] = {}
+
+
 @pytest.mark.parametrize("op", OPERATORS)
 def test_operator_survives_every_pathology(sweep, op):
     mine = [r for r in sweep if r.operator == op]
     bad = [r for r in mine if r.status in FAILURES]
-    assert not bad, "\n" + format_failures(bad)
+    known, story = KNOWN.get(op, (frozenset(), ""))
+    new = [r for r in bad if r.case not in known]
+    assert not new, "\n" + format_failures(new)
+    fixed = sorted(known - {r.case for r in bad})
+    assert not fixed, f"{op} now survives {fixed}: remove them from KNOWN"
+    if bad:
+        pytest.xfail(f"known ({story}):\n" + format_failures(bad))
 
 
 def test_invalid_meshes_are_refused_by_mesh(sweep):
