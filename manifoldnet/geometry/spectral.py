@@ -25,12 +25,16 @@ eigenvalue error relative to the largest eigenvalue returned.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import MeshError
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["EigenbasisError", "eigenbasis"]
 
@@ -99,10 +103,12 @@ def eigenbasis(
     M : (V, V) sparse symmetric positive definite mass (diagonal or Galerkin).
     k : number of eigenpairs, ``1 <= k <= V`` (isolated vertices excluded).
     sigma : the (negative) shift; default ``-0.01 * lambda_k`` from Weyl's law (``4 pi k / area``).
-    tol : required relative residual (module docstring); checked on every result, whatever the method.
+    tol : required relative residual (module docstring); checked on every result, whatever the method. Raised to
+        the rounding floor ``eps lambda_max / (2 lambda_K)`` (Gershgorin bound of ``lambda_max``) where that is
+        larger: meshes with sliver triangles next to tiny vertex areas cannot reach 1e-10.
     threads : BLAS threads while solving (threadpoolctl); ``None`` leaves the current setting.
     dense_max : problems with at most this many (non-isolated) vertices, or ``k >= V / 2``, go dense.
-    block : block size of the block Lanczos method (raised to the number of connected components + 2).
+    block : block size of the block Lanczos method (the null space, one vector per component, is locked in).
     verify : check by an inertia count (one more factorization, of ``L - tau M`` with ``tau`` in the gap after
         ``lambda_K``) that no eigenvalue was missed (a multiplicity above the block size); a failed check moves
         down the retry ladder.
@@ -184,18 +190,30 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify):
 
     from scipy.sparse.csgraph import connected_components
 
-    n_comp = connected_components(L, directed=False)[0]
+    n_comp, labels = connected_components(L, directed=False)
+    # the null space is known: one M-normalized indicator per component (locked in the block Lanczos basis)
+    null = sp.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, n_comp)).toarray()
+    null /= np.sqrt(np.einsum("ij,ij->j", null, M @ null))
     lam_k = _weyl_lambda(M, k, n_comp)
     s0 = sigma if sigma is not None else -0.01 * lam_k
+    # rounding floor: residuals cannot go below ~eps * lambda_max; on meshes with slivers (cotan weights near
+    # max_cotan) next to tiny masses lambda_max / lambda_K reaches 1e8 and a fixed 1e-10 is unattainable
+    lam_max = float(np.max(2.0 * L.diagonal() * m_inv_eff))  # Gershgorin bound (diagonal M)
+    floor = 0.5 * np.finfo(float).eps * lam_max / lam_k
+    if floor > tol:
+        msg = f"tol raised from {tol:.1e} to the rounding floor {floor:.1e} (lambda_max <= {lam_max:.2e})"
+        attempts.append(msg)
+        _log.info("eigenbasis: %s", msg)
+        tol = floor
     # everything below is solved in units of lambda_k: ARPACK's convergence test has an absolute floor
     # (eps^(2/3)) on the shift-inverted Ritz values 1 / (lambda - sigma), which must be O(1) at every scale
     Ls, s0s = L / lam_k, s0 / lam_k
     rng = np.random.default_rng(seed)
-    for b in (max(block, n_comp + 2), max(4 * block, 2 * n_comp + 4)):
-        b = min(b, max(1, n // 4))
+    for b in (block, 4 * block):
+        b = min(b, max(1, (n - n_comp) // 4))
         name = f"block Lanczos sigma={s0:.3e} block={b}"
         try:
-            out = _block_lanczos(Ls, M, k, s0s, b, tol, rng, m_inv_eff)
+            out = _block_lanczos(Ls, M, k, s0s, b, tol, rng, m_inv_eff, null if n_comp < k else None)
         except RuntimeError as exc:  # factorization failed
             attempts.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
@@ -243,7 +261,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify):
     )
 
 
-def _block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, max_dim=None):
+def _block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, null=None, max_dim=None):
     """Block Lanczos on ``A = (L - sigma M)^-1 M`` (self-adjoint in the M inner product), no restarts.
 
     Each new block is M-orthogonalized against the last two blocks (the three-term recurrence) and then once
@@ -252,19 +270,28 @@ def _block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, max_dim=None):
     ``||B_last s_i|| / |mu_i|``; the result is refined by a final Rayleigh-Ritz step on ``(L, M)`` and returned
     once its true residuals meet ``tol`` (else the basis grows on with a stricter estimate threshold).
 
+    ``null`` (V, C): M-orthonormal vectors of the null space of ``L`` (component indicators), locked in the
+    basis, so the block size need not exceed the number of components.
+
     Returns ``(evals (k,), evecs (V, k), next Ritz value)`` or ``None`` when the basis limit is reached.
     """
     n = L.shape[0]
-    max_dim = min(n - b, max_dim or (8 * k + 8 * b))
+    c = 0 if null is None else null.shape[1]
+    max_dim = min(n - b, max_dim or (8 * k + 8 * b + c))
     lu = _factor(L - sigma * M)
     Q = np.empty((n, max_dim + b), order="F")
     MQ = np.empty_like(Q)
     T = np.zeros((max_dim + b, max_dim + b))
+    if c:  # locked null space: A z = z / (-sigma); the Krylov space stays M-orthogonal to it
+        Q[:, :c], MQ[:, :c] = null, M @ null
+        T[np.arange(c), np.arange(c)] = -1.0 / sigma
     W = rng.standard_normal((n, b))
+    if c:
+        W -= Q[:, :c] @ (MQ[:, :c].T @ W)
     MW = M @ W
     g, U = np.linalg.eigh(W.T @ MW)
     W, MW = W @ (U / np.sqrt(g)), MW @ (U / np.sqrt(g))
-    m, check_at = 0, min(max_dim, int(2.5 * k))
+    m, check_at = c, min(max_dim, int(2.5 * k))
     est_factor = 0.1
     while True:
         w = W.shape[1]
@@ -297,9 +324,11 @@ def _block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, max_dim=None):
             H, G = phi.T @ (L @ phi), phi.T @ (M @ phi)
             evals, Y = sla.eigh(0.5 * (H + H.T), 0.5 * (G + G.T))
             phi = phi @ Y
-            if _residuals(L, M, m_inv, evals, phi).max() <= tol:
+            res = _residuals(L, M, m_inv, evals, phi).max()
+            if res <= tol:
                 return evals, phi, sigma + 1.0 / mu[k]
-            est_factor *= 0.01  # the estimate was optimistic: go on with a stricter one
+            # the estimate was optimistic (it misses the amplification by ||L - sigma M||): calibrate it
+            est_factor = min(0.01 * est_factor, 0.3 * est.max() / res)
         if exhausted:
             return None
         check_at = m + 2 * b
