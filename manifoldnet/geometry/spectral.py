@@ -8,7 +8,9 @@ use a block Lanczos method on the shift-inverted operator ``(L - sigma M)^-1 M``
 without pivoting in a symmetric fill-reducing order (about half the fill of the default ``splu``, and block
 solves cost a third per column of single ones). Full re-orthogonalization is done block-wise (matrix-matrix
 products): ARPACK, which ``scipy.sparse.linalg.eigsh`` runs, re-orthogonalizes one matrix-vector product at a
-time, and that, not the solves, dominated the DiffusionNet recipe's run time here. Every result is checked by
+time, and that, not the solves, dominated the DiffusionNet recipe's run time here. The null space (one
+M-normalized indicator per connected component) is known and locked into the basis, so many components do
+not need a large block. Every result is checked by
 its true residuals and, because a block method can miss an eigenvalue whose multiplicity exceeds the block size,
 by an inertia count (Sylvester) of ``L - tau M`` in the gap after ``lambda_K``. The retry ladder: a four times
 larger block, then ARPACK shift-invert on the same factorization idea, then dense LAPACK for moderate sizes;
