@@ -167,11 +167,12 @@ def _mass_from_lengths(mesh: Mesh, kind: str, lengths: np.ndarray) -> sp.csr_mat
 def _clip_roundoff(L: sp.csr_matrix) -> sp.csr_matrix:
     """Zero the positive off-diagonals that are rounding noise (intrinsic right angles give +-1e-16) and
     rebalance the diagonal, so the robust kind's off-diagonals are exactly non-positive and ``L @ 1 = 0``."""
+    rows = np.repeat(np.arange(L.shape[0]), np.diff(L.indptr))
+    if not ((L.data > 0) & (L.indices != rows)).any():
+        return L
     coo = L.tocoo()
     off = coo.row != coo.col
     data = np.where(off & (coo.data > 0), 0.0, coo.data)
-    if np.array_equal(data, coo.data):
-        return L
     off_sum = np.bincount(coo.row[off], weights=data[off], minlength=L.shape[0])
     data[~off] = 0.0
     n = L.shape[0]
@@ -203,7 +204,9 @@ def robust_laplacian(mesh: Mesh, *, mollify_factor: float = 1e-5) -> tuple[sp.cs
         )
     except RuntimeError as exc:  # geometry-central assertion
         raise MeshError(f"robust_laplacian failed on {mesh!r}: {exc}") from exc
-    L = _clip_roundoff(sp.csr_matrix(L, dtype=np.float64))
+    # robust_laplacian returns a symmetric CSC matrix: its arrays are those of the CSR one (no conversion)
+    L = sp.csr_matrix((np.asarray(L.data, np.float64), L.indices, L.indptr), shape=L.shape)
+    L = _clip_roundoff(L)
     m = np.asarray(M.diagonal(), dtype=np.float64)
     if not mesh.referenced.all():
         keep = sp.diags(mesh.referenced.astype(np.float64))
