@@ -39,7 +39,31 @@ def test_sweep_covers_every_pathology_and_operator(sweep):
 # Failures found by this sweep and reported to the owners (issue 8 note), not yet fixed:
 # operator -> (pathologies, owner and story). The test fails on any other failure, and on a listed one that now
 # passes (then remove it here): the list can only shrink.
-KNOWN: dict[str, tuple[frozenset, str]] = {}
+_DEGENERATE = frozenset({"zero_area_faces", "needle_faces", "cap_faces"})
+_EIG = _DEGENERATE | {"triangle_soup"}
+_EIG_STORY = ("B: dense eigh refuses valid meshes with slivers at tol 1e-10 (residual ~2e-10: no rounding-floor "
+              "relaxation on the dense path) and fails (residual 1.3) on a 320-component soup; message vague")
+KNOWN: dict[str, tuple[frozenset, str]] = {
+    "spectral.eigenbasis": (_EIG, _EIG_STORY),
+    "descriptors.hks": (_EIG, _EIG_STORY),
+    "descriptors.wks": (_EIG, _EIG_STORY),
+    "bundle.all": (frozenset({"triangle_soup"}), _EIG_STORY),
+    "bundle.torch": (frozenset({"triangle_soup"}), _EIG_STORY),
+    "gradient.divergence": (_DEGENERATE, ("B/C: L clamps sliver cotangents at max_cotan, face_gradient zeroes "
+                                         "zero-area faces and keeps needles exact: divergence @ grad != -L")),
+    "geodesics.patches": (
+        frozenset({"cap_faces", "clean", "coincident_vertices", "duplicate_faces", "far_from_origin",
+                   "flipped_faces", "folded_region", "holes", "huge_scale", "needle_faces", "nonmanifold_edge",
+                   "nonmanifold_vertex", "several_components", "tiny_component", "tiny_scale", "triangle_soup",
+                   "unreferenced_first", "unreferenced_last", "unreferenced_middle", "zero_area_faces"}),
+        ("D: one-ring entries differ from the edge length (docstring says equal to one_ring_logmap); radii far "
+        "below the chord on non-manifold, flipped, folded and sliver meshes")),
+    "vector_heat.logmap": (
+        frozenset({"cap_faces", "clean", "far_from_origin", "holes", "huge_scale", "needle_faces",
+                   "several_components", "tiny_component", "tiny_scale", "zero_area_faces"}),
+        ("D: potpourri3d log map gives r ~ 0 at the antipode of a sphere; the 90th-percentile quality check "
+        "lets it through")),
+}
 
 
 @pytest.mark.parametrize("op", OPERATORS)
