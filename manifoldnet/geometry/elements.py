@@ -45,13 +45,20 @@ def corner_angles_from_lengths(lengths: np.ndarray) -> np.ndarray:
 
     The angle at corner k lies between half-edge k and half-edge (k+2); it is opposite half-edge (k+1).
     Computed as ``atan2(4 * area, b^2 + c^2 - a^2)`` (accurate for needles and caps; degenerate
-    triangles give angles 0 or pi, never NaN).
+    triangles give angles 0 or pi, never NaN). The corners of a zero-length edge (``atan2(0, 0)``) share what
+    the face's angles miss from pi (pi/2 each: the limit of a needle), so every face's angles sum to pi.
     """
     l2 = lengths**2
     a2 = np.roll(l2, -1, axis=1)  # opposite side of corner k: half-edge k+1
     b2, c2 = l2, np.roll(l2, 1, axis=1)
     area4 = 4.0 * face_areas_from_lengths(lengths)[:, None]
-    return np.arctan2(area4, b2 + c2 - a2)
+    num = b2 + c2 - a2
+    ang = np.arctan2(area4, num)
+    undefined = (area4 == 0) & (num == 0)
+    if undefined.any():
+        missing = np.pi - np.where(undefined, 0.0, ang).sum(axis=1, keepdims=True)
+        ang = np.where(undefined, missing / np.maximum(undefined.sum(axis=1, keepdims=True), 1), ang)
+    return ang
 
 
 def corner_angles(mesh: Mesh) -> np.ndarray:
