@@ -60,6 +60,13 @@ def check_vector_heat_input(mesh: Mesh) -> Mesh:
         raise MeshError(
             f"vector heat needs a manifold mesh: vertex {int(mesh.nonmanifold_verts[0])} is non-manifold"
         )
+    zero = np.flatnonzero(mesh.edge_lengths == 0)
+    if zero.size:  # potpourri3d's cotangents become NaN there (RuntimeError checkFinite at solve time)
+        e = mesh.edges[zero[0]].tolist()
+        raise MeshError(
+            f"vector heat needs distinct vertex positions: edge {e} has zero length ({zero.size} such edges); "
+            "weld the coincident vertices first"
+        )
     if not mesh.is_oriented:
         raise MeshError(
             f"vector heat needs consistently oriented faces ({mesh.faces_to_flip.size} faces to flip; "
