@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench lint clean-venv
+.PHONY: demo test test-slow bench sweep lint clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,10 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m slow
 
 bench: $(STAMP)
-	$(PY) benchmarks/geometry.py && $(PY) benchmarks/geodesics.py && $(PY) benchmarks/precompute.py
+	for b in io geometry geodesics precompute fmap_faust segmentation_generated scale; do $(PY) benchmarks/$$b.py || exit 1; done
+
+sweep: $(STAMP)
+	$(PY) -m manifoldnet.robustness
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check manifoldnet viewer tests benchmarks examples
