@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 
+# Bound eagerly: importing the submodule ``manifoldnet.data.preprocess`` would otherwise rebind this name.
+from .preprocess import preprocess
+
 _LAZY = {
     "FolderDataset": "datasets",
     "MeshSample": "datasets",

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import importlib
 
+# A function named like its module must be bound eagerly: importing the submodule (``import
+# manifoldnet.geometry.laplacian``) would otherwise rebind the package attribute to the module.
+from .laplacian import laplacian
+
 # public name -> submodule (filled in as modules land)
 _LAZY: dict[str, str] = {
     "HeatMethodSolver": "geodesics",
