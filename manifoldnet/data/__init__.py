@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 # Bound eagerly: importing the submodule ``manifoldnet.data.preprocess`` would otherwise rebind this name.
-from .preprocess import preprocess
+from .preprocess import preprocess  # noqa: F401
 
 _LAZY = {
     "FolderDataset": "datasets",

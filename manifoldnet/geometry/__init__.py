@@ -9,7 +9,7 @@ import importlib
 
 # A function named like its module must be bound eagerly: importing the submodule (``import
 # manifoldnet.geometry.laplacian``) would otherwise rebind the package attribute to the module.
-from .laplacian import laplacian
+from .laplacian import laplacian  # noqa: F401
 
 # public name -> submodule (filled in as modules land)
 _LAZY: dict[str, str] = {
