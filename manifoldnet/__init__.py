@@ -36,7 +36,7 @@ _LAZY = {
 
 _SUBPACKAGES = {"geometry", "operators", "data", "shapes"}
 
-__all__ = ["Mesh", "MeshError", "MeshReport", *_LAZY]
+__all__ = ["Mesh", "MeshError", "MeshReport"] + list(_LAZY)
 
 
 def __getattr__(name: str):
