@@ -186,7 +186,7 @@ class Mesh:
     def __repr__(self) -> str:
         return f"Mesh(V={self.n_verts}, F={self.n_faces})"
 
-    def with_verts(self, verts) -> "Mesh":
+    def with_verts(self, verts) -> Mesh:
         """The same connectivity with new vertex positions (validated)."""
         return Mesh(verts, self._faces)
 

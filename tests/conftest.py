@@ -8,9 +8,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import pytest  # noqa: E402
+import pytest
 
-from manifoldnet.paths import data_root  # noqa: E402
+from manifoldnet.paths import data_root
 
 
 def shared_data(sub: str = ""):

@@ -13,10 +13,10 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def test_readme_example_runs(tmp_path, monkeypatch):
     text = README.read_text()
     section = text[text.index("## Example") :]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
     monkeypatch.setenv("MANIFOLDNET_CACHE", str(tmp_path))  # OperatorCache() writes here, not in ~/.cache
     scope: dict = {}
-    exec(compile(code, str(README), "exec"), scope)
+    exec(compile(code, str(README), "exec"), scope)  # noqa: S102 - running the README is the point
     mesh, L, evals, dist, ops = (scope[k] for k in ("mesh", "L", "evals", "dist", "ops"))
     np.testing.assert_allclose(L @ np.ones(mesh.n_verts), 0.0, atol=1e-10)
     assert evals[0] < 1e-8 < evals[1] and np.isfinite(dist).all() and dist[0] == 0.0
