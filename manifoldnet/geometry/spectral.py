@@ -13,7 +13,9 @@ M-normalized indicator per connected component) is known and locked into the bas
 not need a large block. Every result is checked by
 its true residuals and, because a block method can miss an eigenvalue whose multiplicity exceeds the block size,
 by an inertia count (Sylvester) of ``L - tau M`` in the gap after ``lambda_K``. The retry ladder: a four times
-larger block, then ARPACK shift-invert on the same factorization idea, then dense LAPACK for moderate sizes;
+larger block (after non-convergence; after a failed inertia count, i.e. a symmetric shape with multiplicities
+above the block size, straight to ARPACK), then ARPACK shift-invert on the same factorization idea, then dense
+LAPACK for moderate sizes;
 otherwise :class:`EigenbasisError` with the residuals of the best attempt.
 
 Conventions
@@ -238,6 +240,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify):
         if count == j or count is None:
             return evals, evecs
         attempts.append(f"{name}: inertia check found {count} eigenvalues where {j} were computed")
+        break  # a multiplicity above the block size (a symmetric shape): ARPACK next, not a larger block
     diagonal_mass = m_inv is not None
     ladder = [(s0, min(n - 1, k + max(k // 3, 32))), (10.0 * s0, min(n - 1, max(2 * k + 1, 20)))]
     for step, (s_try, ncv) in enumerate(ladder):
