@@ -14,7 +14,9 @@ Cotangents come from :func:`~manifoldnet.geometry.elements.halfedge_cotans_from_
 finite). A face whose largest ``|cot|`` exceeds ``max_cotan`` (an angle below ~1/max_cotan radians)
 has its three cotangents scaled down together by ``max_cotan / max|cot|``: the face's stiffness matrix
 stays positive semi-definite (scaling preserves ``sum_k c_k c_(k+1) >= 0``), so ``L`` stays PSD, while one
-sliver can no longer dominate the spectrum.
+sliver can no longer dominate the spectrum. :func:`~manifoldnet.geometry.gradient.face_gradient` and
+:func:`~manifoldnet.geometry.gradient.divergence` use the same floored area and the same factor
+(:func:`cotan_guard_scale`), so ``divergence @ face_gradient == -L`` on every mesh, slivers included.
 
 Unreferenced vertices
 ---------------------
@@ -59,14 +61,18 @@ def _check_mesh(mesh) -> Mesh:
     return mesh
 
 
+def cotan_guard_scale(cot: np.ndarray, max_cotan: float) -> np.ndarray:
+    """(F,) float64 per-face factor of the degenerate-triangle guard (module docstring): ``1`` where
+    ``max|cot| <= max_cotan``, else ``max_cotan / max|cot|``. Shared with
+    :func:`~manifoldnet.geometry.gradient.divergence`, so that ``divergence @ face_gradient == -L``."""
+    peak = np.abs(cot).max(axis=1)
+    return np.where(peak > max_cotan, max_cotan / np.where(peak > 0, peak, 1.0), 1.0)
+
+
 def _scaled_cotans(lengths: np.ndarray, max_cotan: float) -> np.ndarray:
     """(F, 3) cotangents with the per-face guard described in the module docstring."""
     cot = halfedge_cotans_from_lengths(lengths)
-    peak = np.abs(cot).max(axis=1)
-    big = peak > max_cotan
-    if big.any():
-        cot[big] *= (max_cotan / peak[big])[:, None]
-    return cot
+    return cot * cotan_guard_scale(cot, max_cotan)[:, None]
 
 
 def _assemble_symmetric(faces: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
