@@ -17,11 +17,12 @@ import numpy as np
 from ..mesh import Mesh
 
 __all__ = [
-    "halfedge_lengths",
     "corner_angles",
     "corner_angles_from_lengths",
-    "halfedge_cotans_from_lengths",
     "face_areas_from_lengths",
+    "floored_face_areas",
+    "halfedge_cotans_from_lengths",
+    "halfedge_lengths",
     "vertex_angle_sums",
 ]
 
@@ -75,9 +76,17 @@ def halfedge_cotans_from_lengths(lengths: np.ndarray, eps: float = 1e-12) -> np.
     l2 = lengths**2
     a2 = l2  # opposite side of corner k+2 is half-edge k
     b2, c2 = np.roll(l2, -1, axis=1), np.roll(l2, 1, axis=1)
-    area = face_areas_from_lengths(lengths)
-    floor = eps * l2.mean(axis=1)
-    return (b2 + c2 - a2) / (4.0 * np.maximum(area, floor)[:, None] + (floor == 0)[:, None])
+    area = floored_face_areas(lengths, eps)
+    return (b2 + c2 - a2) / (4.0 * area[:, None] + (area == 0)[:, None])
+
+
+def floored_face_areas(lengths: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """(F,) float64: Heron area floored at ``eps * (mean squared edge length of the face)``.
+
+    The area every guarded per-face operator divides by (:func:`halfedge_cotans_from_lengths`, the face
+    gradient of :mod:`~manifoldnet.geometry.gradient`); 0 only for a face whose three edges have length 0.
+    """
+    return np.maximum(face_areas_from_lengths(lengths), eps * (lengths**2).mean(axis=1))
 
 
 def vertex_angle_sums(mesh: Mesh, angles: np.ndarray | None = None) -> np.ndarray:

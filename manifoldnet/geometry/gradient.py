@@ -3,11 +3,18 @@
 Conventions
 -----------
 * ``face_gradient(mesh)`` is (3F, V): rows ``3f, 3f+1, 3f+2`` are the x, y, z components of the (constant)
-  gradient of the piecewise-linear interpolant on face f. Faces listed in ``mesh.zero_area_faces`` have
-  no gradient: their rows are zero.
-* ``divergence(mesh)`` is the weak (integrated) divergence, (V, 3F): ``D = -G^T diag(A)`` with the face
-  areas repeated per component, so ``D @ G = -L`` for the weak PSD cotangent Laplacian ``L``
-  (``u^T L u = integral |grad u|^2``). The strong divergence is ``M^-1 D``.
+  gradient of the piecewise-linear interpolant on face f: ``n x e_k / (2 A)`` for corner k (``e_k`` the edge
+  opposite it, ``n`` the unit normal), with ``A`` the Heron area *floored* as in the cotangent Laplacian
+  (:func:`~manifoldnet.geometry.elements.floored_face_areas`). Exact wherever ``A`` is above the floor
+  (``1e-12`` times the face's mean squared edge length); on a collinear face ``n`` is some unit vector
+  normal to the line (the face has no plane), so its rows are finite and nonzero, like its cotangents.
+* ``divergence(mesh)`` is the weak (integrated) divergence, (V, 3F): ``D = -G^T diag(s A)`` with ``A`` the
+  floored area and ``s`` the Laplacian's degenerate-face factor
+  (:func:`~manifoldnet.geometry.laplacian.cotan_guard_scale`: 1 unless the face's largest ``|cot|``
+  exceeds ``max_cotan``), repeated per component. Since ``A G_f^T G_f`` is the face's cotangent stiffness
+  matrix, ``D @ G = -L`` for the weak PSD cotangent Laplacian ``L = cotan_laplacian(mesh, max_cotan=...)``
+  on every mesh, slivers and zero-area faces included (``u^T L u = integral |grad u|^2``, with the guard
+  acting as a per-face metric weight ``s``). The strong divergence is ``M^-1 D``.
 * ``vertex_gradient(mesh, frames)`` is a complex (V, V) matrix: ``(Gv @ u)[i] = a + 1j b`` where
   ``(a, b)`` are the coordinates of the tangent gradient at i in i's gauge (DiffusionNet-style
   gradient features). Exact for linear functions on flat meshes, with both methods.
@@ -22,7 +29,9 @@ import scipy.sparse as sp
 
 from ..errors import MeshError
 from ..mesh import Mesh, readonly
+from .elements import floored_face_areas, halfedge_cotans_from_lengths, halfedge_lengths
 from .fans import _directed, edges_csr, halfedge_directed_edges
+from .laplacian import cotan_guard_scale
 from .logmap import _as_frames, _check_cloud, _one_ring, gauge_offsets
 
 __all__ = [
@@ -50,19 +59,60 @@ def _face_gradient_coefficients(mesh: Mesh) -> np.ndarray:
 
 
 def _coefficients(mesh: Mesh) -> np.ndarray:
-    p = mesh.verts[mesh.faces]
-    N = mesh.face_vectors  # 2 A n
-    opp = np.roll(p, -2, axis=1) - np.roll(p, -1, axis=1)  # edge opposite corner k: p_{k+2} - p_{k+1}
-    n2 = np.einsum("ij,ij->i", N, N)
-    ok = np.ones(len(p), dtype=bool)
-    ok[mesh.zero_area_faces] = False
-    ok &= n2 > 0
-    inv = np.where(ok, 1.0 / np.where(ok, n2, 1.0), 0.0)
-    return np.cross(N[:, None, :], opp) * inv[:, None, None]
+    """(F, 3, 3) hat-function gradients ``n x e_k / (2 A_floored)`` (module docstring), vectorized.
+
+    The frame is built from the face's longest half-edge ``t1`` and the in-plane direction ``t2`` towards the
+    third vertex (orthogonalized twice, so ``n = t1 x t2`` is a unit normal exactly orthogonal to the edges
+    up to rounding even on slivers, where the cross product of two edges is all rounding). The gradient of
+    the corner with the largest vertex index is minus the sum of the other two, so the gradient of a constant
+    is exactly 0 when a CSR row is summed in column order (large rows on floored faces would otherwise leave
+    rounding far above 1e-12)."""
+    F = mesh.n_faces
+    lengths = halfedge_lengths(mesh)
+    area = floored_face_areas(lengths)
+    r = np.arange(F)[:, None]
+    m = lengths.argmax(axis=1)[:, None]
+    q = mesh.verts[mesh.faces[r, (m + np.arange(3)) % 3]]  # corners rolled so that half-edge 0 is the longest
+    q = q - q[:, :1]  # relative to the first corner: no cancellation far from the origin
+    t1 = _unit(q[:, 1])
+    t1[~np.isfinite(t1).all(axis=1) | (np.abs(t1).sum(axis=1) == 0)] = (1.0, 0.0, 0.0)
+    t2 = q[:, 2] - np.einsum("ij,ij->i", q[:, 2], t1)[:, None] * t1
+    flat = np.linalg.norm(t2, axis=1) <= 1e-14 * np.linalg.norm(q[:, 2], axis=1)  # residual is rounding
+    t2 = _unit(t2)
+    t2 = _unit(t2 - np.einsum("ij,ij->i", t2, t1)[:, None] * t1)
+    flat |= ~(np.abs(np.einsum("ij,ij->i", t2, t1)) < 1e-8)  # collinear face: any direction normal to t1
+    if flat.any():
+        axis = np.eye(3)[np.abs(t1[flat]).argmin(axis=1)]
+        t2[flat] = _unit(np.cross(t1[flat], axis))
+    n = np.cross(t1, t2)
+    opp = np.roll(q, -2, axis=1) - np.roll(q, -1, axis=1)  # edge opposite corner k: q_{k+2} - q_{k+1}
+    inv = np.divide(0.5, area, out=np.zeros_like(area), where=area > 0)
+    g = np.empty_like(q)
+    g[r, (m + np.arange(3)) % 3] = np.cross(n[:, None, :], opp) * inv[:, None, None]  # face's corner order
+    # the corner with the largest vertex index (summed last in a CSR row) gets minus the sum of the other two
+    last = mesh.faces.argmax(axis=1)[:, None]
+    rest = g[r, (last + 1) % 3] + g[r, (last + 2) % 3]
+    g[r, last] = -rest
+    return g
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    nrm = np.linalg.norm(v, axis=1, keepdims=True)
+    return np.divide(v, nrm, out=np.zeros_like(v), where=nrm > 0)
+
+
+def _check_max_cotan(max_cotan: float) -> None:
+    if not max_cotan > 0:
+        raise MeshError(f"max_cotan must be positive, got {max_cotan}")
 
 
 def face_gradient(mesh: Mesh) -> sp.csr_matrix:
-    """(3F, V) float64 CSR: per-face gradient of a vertex function (rows x, y, z of each face)."""
+    """(3F, V) float64 CSR: per-face gradient of a vertex function (rows x, y, z of each face).
+
+    Degenerate faces: the area in the denominator is floored exactly as in the cotangent Laplacian (module
+    docstring), so rows are finite everywhere and exact wherever the area exceeds ``1e-12`` times the face's
+    mean squared edge length. Pairs with :func:`divergence` to give ``-L``.
+    """
     F, V = mesh.n_faces, mesh.n_verts
     g = _face_gradient_coefficients(mesh)  # (F, k, xyz)
     rows = (3 * np.arange(F)[:, None, None] + np.arange(3)[None, None, :]).repeat(3, axis=1)
@@ -70,14 +120,19 @@ def face_gradient(mesh: Mesh) -> sp.csr_matrix:
     return sp.csr_matrix((g.reshape(-1), (rows.reshape(-1), cols.reshape(-1))), shape=(3 * F, V))
 
 
-def divergence(mesh: Mesh) -> sp.csr_matrix:
+def divergence(mesh: Mesh, *, max_cotan: float = 1e5) -> sp.csr_matrix:
     """(V, 3F) float64 CSR weak divergence of a per-face vector field (x, y, z per face).
 
-    ``divergence(mesh) @ face_gradient(mesh) == -L`` (weak cotangent Laplacian).
+    ``D = -G^T diag(s_f A_f)``: ``A_f`` the floored face area, ``s_f`` the cotangent Laplacian's guard factor
+    for ``max_cotan`` (module docstring; 1 on every face of a good mesh, where ``A_f`` is the face area).
+    Hence ``divergence(mesh, max_cotan=c) @ face_gradient(mesh) == -cotan_laplacian(mesh, max_cotan=c)`` on
+    every mesh, up to rounding: a sliver's divergence is damped exactly as its cotangents are.
     """
+    _check_max_cotan(max_cotan)
     G = face_gradient(mesh)
-    a = np.repeat(mesh.face_areas, 3)
-    return sp.csr_matrix(-(G.T @ sp.diags(a)))
+    lengths = halfedge_lengths(mesh)
+    w = floored_face_areas(lengths) * cotan_guard_scale(halfedge_cotans_from_lengths(lengths), max_cotan)
+    return sp.csr_matrix(-(G.T @ sp.diags(np.repeat(w, 3))))
 
 
 def vertex_gradient(mesh: Mesh, frames=None, method: str = "faces") -> sp.csr_matrix:

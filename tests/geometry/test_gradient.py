@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import shared_data
 from numpy.testing import assert_allclose
 
 from manifoldnet import Mesh, MeshError, shapes
@@ -13,6 +14,8 @@ from manifoldnet.geometry.frames import vertex_frames
 from manifoldnet.geometry.gradient import divergence, face_gradient, vertex_gradient
 from manifoldnet.geometry.laplacian import cotan_laplacian
 from manifoldnet.geometry.logmap import one_ring_logmap
+from manifoldnet.io import load_mesh
+from manifoldnet.testing import make_pathology
 
 MESHES = {
     "icosphere": lambda: shapes.icosphere(2),
@@ -34,6 +37,43 @@ def test_minus_div_grad_is_cotan_laplacian(name):
     for s in (1e-8, 1e8):  # weak L is scale-invariant in 2-D: so is div grad
         sm = Mesh(mesh.verts * s, mesh.faces)
         assert abs(divergence(sm) @ face_gradient(sm) + L).max() <= 1e-11 * abs(L).max()
+
+
+@pytest.mark.parametrize("name", ["needle_faces", "cap_faces", "zero_area_faces", "coincident_vertices"])
+@pytest.mark.parametrize("max_cotan", [1e5, 10.0])
+def test_minus_div_grad_is_cotan_laplacian_on_slivers(name, max_cotan):
+    # L guards slivers (area floored, cotangents of a face scaled together); div and grad share that guard
+    p = make_pathology(name)
+    mesh = Mesh(p.verts, p.faces)
+    L = cotan_laplacian(mesh, max_cotan=max_cotan)
+    DG = divergence(mesh, max_cotan=max_cotan) @ face_gradient(mesh)
+    assert abs(DG + L).max() <= 1e-10 * abs(L).max()
+    G = face_gradient(mesh)
+    assert np.isfinite(G.data).all()
+    # where the face is not degenerate the gradient stays exact: tangential part of a linear function
+    a = np.array([0.3, -1.2, 0.7])
+    g = (G @ (mesh.verts @ a)).reshape(-1, 3)
+    n, areas = mesh.face_normals, mesh.face_areas
+    good = areas > 1e-6 * np.mean(mesh.edge_lengths) ** 2
+    assert_allclose(g[good], (a - (n @ a)[:, None] * n)[good], atol=1e-8)
+
+
+def test_divergence_guard_matches_laplacian_guard_when_it_bites():
+    # the guard factor changes L and the divergence alike; a bad max_cotan is refused like in L
+    p = make_pathology("needle_faces")
+    mesh = Mesh(p.verts, p.faces)
+    assert abs(cotan_laplacian(mesh, max_cotan=10.0) - cotan_laplacian(mesh)).max() > 1
+    with pytest.raises(MeshError, match="max_cotan"):
+        divergence(mesh, max_cotan=0.0)
+
+
+# wallhole.obj warns that its polygons were fan-triangulated (which made collinear faces)
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_minus_div_grad_is_cotan_laplacian_on_real_meshes():
+    for rel in ("classic/ogre.obj", "format_edge_cases/wallhole.obj"):
+        mesh = load_mesh(shared_data(rel))
+        L = cotan_laplacian(mesh)
+        assert abs(divergence(mesh) @ face_gradient(mesh) + L).max() <= 1e-10 * abs(L).max(), rel
 
 
 def test_face_gradient_exact_on_linear_functions_on_any_mesh():
@@ -128,12 +168,21 @@ def test_faces_method_is_the_more_accurate_on_smooth_surfaces():
         assert errs[mesh.n_verts, "faces"] < 0.05
 
 
-def test_degenerate_and_unreferenced_are_finite_zero_rows():
+def test_degenerate_and_unreferenced_are_finite():
     verts = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [2, 0, 0.0], [5, 5, 5]])
     faces = np.array([[0, 1, 2], [0, 1, 3]])  # face 1 has zero area; vertex 4 is unreferenced
     m = Mesh(verts, faces)
     G = face_gradient(m).toarray()
-    assert np.isfinite(G).all() and (G[3:] == 0).all()
+    assert np.isfinite(G).all() and (G[:, 4] == 0).all()
+    # the collinear face's rows: finite, normal to its line (no x component), constants have no gradient;
+    # they carry the Laplacian's guarded stiffness, so -div grad is still L
+    assert_allclose(G[3], 0, atol=1e-12)
+    assert_allclose(G @ np.ones(5), 0, atol=1e-12)
+    L = cotan_laplacian(m)
+    assert abs(L[1, 3]) > 1e3  # the guard keeps it finite but large
+    assert_allclose(
+        (divergence(m) @ face_gradient(m)).toarray(), -L.toarray(), rtol=0, atol=1e-10 * abs(L).max()
+    )
     for method in ("faces", "lsq"):
         Gv = vertex_gradient(m, "world", method=method).toarray()
         assert np.isfinite(Gv).all()
