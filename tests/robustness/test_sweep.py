@@ -49,8 +49,6 @@ KNOWN: dict[str, tuple[frozenset, str]] = {
     "descriptors.wks": (_EIG, _EIG_STORY),
     "bundle.all": (frozenset({"triangle_soup"}), _EIG_STORY),
     "bundle.torch": (frozenset({"triangle_soup"}), _EIG_STORY),
-    "gradient.divergence": (_DEGENERATE, ("B/C: L clamps sliver cotangents at max_cotan, face_gradient zeroes "
-                                         "zero-area faces and keeps needles exact: divergence @ grad != -L")),
     "geodesics.patches": (
         frozenset({"cap_faces", "clean", "coincident_vertices", "duplicate_faces", "far_from_origin",
                    "flipped_faces", "folded_region", "holes", "huge_scale", "needle_faces", "nonmanifold_edge",
