@@ -62,9 +62,19 @@ class FolderDataset(Sequence):
 
     Parameters
     ----------
-    mesh_dir : folder of meshes (``.off``, ``.obj``, ``.ply``, ``.stl``).
-    names : the mesh names (file stems) to use, in order; default all meshes in ``mesh_dir``, sorted.
+    mesh_dir : folder of meshes (``.off``, ``.obj``, ``.ply``, ``.stl``; suffixes in any case).
+    names : the mesh names to use, in order; default all meshes in ``mesh_dir``, sorted.
     labels_dir : folder of ``<name>.txt`` label files (one integer per line), or None.
+    recursive : also read the meshes in subfolders; their names are paths relative to ``mesh_dir``
+        (``"sub/cat"``), and their labels and correspondences sit at the same relative paths.
+
+    Names
+    -----
+    A mesh's name is its file name without the suffix (its stem; with ``recursive``, the relative path
+    without the suffix), unless several meshes share that stem (``box.obj`` and ``box.STL``): then each keeps
+    its full file name (``"box.STL"``, ``"box.obj"``) and no file is dropped. Labels and correspondences are
+    matched by name, so by stem only when the stem is unambiguous; asking for an ambiguous stem in
+    ``names`` raises ``FileNotFoundError`` naming the files that share it.
     label_kind : ``"vertex"`` or ``"face"``: what the labels index (their count is checked).
     label_offset : added to every label (RNA: +1 maps [-1, 258] to [0, 259]).
     corres_dir, corres_suffix, corres_base : correspondence files ``<name><suffix>`` holding vertex ids
@@ -81,15 +91,23 @@ class FolderDataset(Sequence):
         corres_dir=None,
         corres_suffix: str = ".vts",
         corres_base: int = 1,
+        recursive: bool = False,
     ):
         self.mesh_dir = Path(mesh_dir)
         if not self.mesh_dir.is_dir():
             raise FileNotFoundError(f"mesh folder not found: {self.mesh_dir}")
         if label_kind not in ("vertex", "face"):
             raise ValueError(f"label_kind must be 'vertex' or 'face', got {label_kind!r}")
-        files = {p.stem: p for p in sorted(self.mesh_dir.iterdir()) if p.suffix.lower() in MESH_SUFFIXES}
+        files, shared = _mesh_files(self.mesh_dir, recursive)
         if names is None:
             names = sorted(files)
+        ambiguous = [n for n in names if n in shared and n not in files]
+        if ambiguous:
+            n = ambiguous[0]
+            raise FileNotFoundError(
+                f"mesh name {n!r} is ambiguous in {self.mesh_dir}: "
+                f"{' and '.join(p.name for p in shared[n])} share it; use the full file name"
+            )
         missing = [n for n in names if n not in files]
         if missing:
             raise FileNotFoundError(
@@ -149,6 +167,25 @@ class FolderDataset(Sequence):
             if a is not None:
                 a.flags.writeable = False
         return MeshSample(name, mesh, labels, self.label_kind, corres)
+
+
+def _mesh_files(folder: Path, recursive: bool) -> tuple[dict[str, Path], dict[str, list[Path]]]:
+    """``({name: path}, {shared stem: paths})`` for the meshes under ``folder`` (class docstring, Names).
+
+    Names use ``/`` between folders whatever the platform; files sharing a stem are named with the suffix."""
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    paths = sorted(p for p in found if p.is_file() and p.suffix.lower() in MESH_SUFFIXES)
+    by_stem: dict[str, list[Path]] = {}
+    for p in paths:
+        by_stem.setdefault(p.relative_to(folder).with_suffix("").as_posix(), []).append(p)
+    files: dict[str, Path] = {}
+    for stem, ps in by_stem.items():
+        if len(ps) == 1:
+            files[stem] = ps[0]
+        else:
+            files.update((p.relative_to(folder).as_posix(), p) for p in ps)
+    shared = {stem: ps for stem, ps in by_stem.items() if len(ps) > 1}
+    return files, shared
 
 
 def _dataset_root(root, sub: str, what: str) -> Path:

@@ -108,3 +108,43 @@ def test_rna_real_data():
     assert len(train) == 60 and len(test) == 30 and not set(train.names) & set(test.names)
     s = test[0]
     assert s.labels.shape == (s.mesh.n_verts,) and s.labels.min() >= 0 and s.labels.max() < 260
+
+
+def test_folder_dataset_keeps_meshes_that_share_a_stem(tmp_path):
+    """box.obj and box.STL both load (named with their suffix); labels follow the names; a unique stem keeps
+    its short name and its stem-named labels; an ambiguous stem in ``names`` is refused, naming both files."""
+    shapes = [g.generate_shape("body", i, 200 + 30 * i) for i in range(3)]
+    mdir, ldir = tmp_path / "meshes", tmp_path / "labels"
+    mdir.mkdir()
+    ldir.mkdir()
+    save_mesh(mdir / "box.obj", shapes[0].mesh)
+    save_mesh(mdir / "box.STL", shapes[1].mesh)
+    save_mesh(mdir / "cat.off", shapes[2].mesh)
+    np.savetxt(ldir / "box.obj.txt", shapes[0].labels, fmt="%d")
+    np.savetxt(ldir / "box.STL.txt", shapes[1].labels, fmt="%d")
+    np.savetxt(ldir / "cat.txt", shapes[2].labels, fmt="%d")
+    ds = FolderDataset(mdir, labels_dir=ldir)
+    assert ds.names == ["box.STL", "box.obj", "cat"]
+    assert [p.name for p in ds.paths] == ["box.STL", "box.obj", "cat.off"]
+    for name, s in (("box.obj", shapes[0]), ("box.STL", shapes[1]), ("cat", shapes[2])):
+        item = ds[ds.names.index(name)]
+        assert item.mesh.n_faces == s.mesh.n_faces  # each file read, none dropped
+        assert_array_equal(item.labels, s.labels)
+    with pytest.raises(FileNotFoundError, match=r"'box' is ambiguous.*box\.STL and box\.obj"):
+        FolderDataset(mdir, names=["box"])
+    assert FolderDataset(mdir, names=["box.obj"]).paths[0].name == "box.obj"
+
+
+def test_folder_dataset_recursive_is_opt_in(tmp_path):
+    shapes = [g.generate_shape("body", i, 200 + 30 * i) for i in range(2)]
+    mdir, ldir = tmp_path / "meshes", tmp_path / "labels"
+    (mdir / "sub").mkdir(parents=True)
+    (ldir / "sub").mkdir(parents=True)
+    save_mesh(mdir / "a.off", shapes[0].mesh)
+    save_mesh(mdir / "sub" / "a.off", shapes[1].mesh)  # same stem, other folder: no collision
+    np.savetxt(ldir / "sub" / "a.txt", shapes[1].labels, fmt="%d")
+    assert FolderDataset(mdir).names == ["a"]
+    ds = FolderDataset(mdir, labels_dir=ldir, recursive=True)
+    assert ds.names == ["a", "sub/a"]
+    assert_array_equal(ds[1].labels, shapes[1].labels)
+    assert ds[1].mesh.n_verts == shapes[1].mesh.n_verts
