@@ -11,9 +11,11 @@ through the edge (j, k),
 
 with ``log_j(k) = r_jk exp(1j theta_jk)`` and ``rho_jk`` from the one-ring log map and the connection of
 :mod:`.logmap` / :mod:`.transport` (rescaled corner angles: the fan of j is unfolded rigidly along the
-path, i.e. the angles are unfolded and the transports composed). Of the candidates for a new pair (i, k)
-the one nearest to i (smallest ``|z_ik|``) is kept, then the new pairs of a round are relaxed once against
-each other (a vertex first reached through a ring neighbour that is itself closer). On a flat mesh the
+path, i.e. the angles are unfolded and the transports composed). The unfolded radius ``|z_ik|`` is
+accepted only where it is at least the Euclidean distance ``|x_k - x_i|`` (no surface path is shorter);
+elsewhere (wedges overlapping at a folded, flipped, sliver or non-manifold fan, a path wrapped round a cone
+point) it is raised to that distance and ``z_ik`` keeps its direction, so every radius is >= the Euclidean
+distance. Of the candidates for a new pair (i, k) the one of smallest radius is kept. On a flat mesh the
 coordinates are exact.
 
 Conventions
@@ -38,6 +40,7 @@ from .geodesics import _check_mesh
 __all__ = ["GeodesicPatches", "geodesic_patches"]
 
 _TWO_PI = 2.0 * np.pi
+_RTOL = 1e-9  # relative rounding allowance of the Euclidean bound (unfolding vs 3D coordinates)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ def _row_sorted(ptr: np.ndarray, cols: np.ndarray, n_cols: int) -> np.ndarray:
     scipy's per-row sort: O(n log(row length)), far cheaper than a global lexsort of (row, col).
     """
     n = len(cols)
+    # a private copy of the column keys: scipy keeps an int64 ``indices`` array without copying and
+    # ``sort_indices`` sorts it in place, which would reorder the caller's array (e.g. the radii)
+    cols = np.array(cols, dtype=np.int64, copy=True)
     A = sp.csr_matrix((np.arange(n, dtype=np.int64), cols, ptr), shape=(len(ptr) - 1, n_cols))
     A.has_sorted_indices = False
     A.sort_indices()
@@ -105,6 +111,25 @@ def _merge_rows(
     return pos_a, pos_b, ptr
 
 
+def _accept_unfolded(cz: np.ndarray, verts: np.ndarray, ci: np.ndarray, cm: np.ndarray) -> np.ndarray:
+    """(n,) radii of the unfolded candidates ``cz`` (n,) complex (edited in place) for the pairs ``(ci, cm)``.
+
+    No surface path is shorter than the straight line, so an unfolded radius ``|cz|`` below the Euclidean
+    distance ``|x_cm - x_ci|`` (beyond rounding) is wrong: the unfolded wedges overlap (a folded, flipped,
+    sliver or non-manifold fan, a path wrapped round a cone point). It is raised to the Euclidean distance,
+    the nearest admissible value (the geodesic lies between it and the accumulated path length, and on
+    FAUST and flipped meshes it is far nearer the former: measured against exact geodesics); ``cz`` keeps
+    its direction. Every radius is then >= the Euclidean distance.
+    """
+    cr = np.abs(cz)
+    chord = np.linalg.norm(verts[cm] - verts[ci], axis=1)
+    bad = ~(cr >= chord * (1.0 - _RTOL))  # also catches a NaN
+    if bad.any():
+        cr[bad] = chord[bad]
+        cz[bad] = chord[bad] * np.exp(1j * np.angle(cz[bad]))
+    return cr
+
+
 def geodesic_patches(
     mesh: Mesh,
     radius: float | None = None,
@@ -138,6 +163,7 @@ def geodesic_patches(
     if not np.array_equal(ei, ei_t):
         raise MeshError("one_ring_logmap and edge_transport disagree on the directed edges")
     src, dst = ei
+    verts = np.asarray(mesh.verts)
     log1 = r1 * np.exp(1j * th1)
     indptr = np.searchsorted(src, np.arange(V + 1))
     deg = np.diff(indptr)
@@ -176,6 +202,7 @@ def geodesic_patches(
         ok = cm != ci
         e, d, ci, cm = e[ok], d[ok], ci[ok], cm[ok]
         cz = Z[e] + R[e] * log1[d]
+        cr = _accept_unfolded(cz, verts, ci, cm)
         # group present entries and candidates by (i, m): drop pairs already present, keep the nearest
         # a neighbour m of a ring-(t-1) entry is at most two rings back, so only entries added in the last two
         # rounds (and, with a radius, the unexpanded ones beyond it) can already hold (i, m)
@@ -197,7 +224,7 @@ def geodesic_patches(
         starts = np.flatnonzero(first)
         gid = np.cumsum(first) - 1
         present = np.maximum.reduceat((code < 0).astype(np.int8), starts).astype(bool)
-        score = np.where(code >= 0, np.abs(cz[np.maximum(code, 0)]), np.inf)
+        score = np.where(code >= 0, cr[np.maximum(code, 0)], np.inf)
         gmin = np.minimum.reduceat(score, starts)
         cand = np.flatnonzero((code >= 0) & ~present[gid] & (score == gmin[gid]))
         if cand.size == 0:
@@ -208,7 +235,7 @@ def geodesic_patches(
         J = _interleave(J, cm[c], pos_old, pos_new)
         Z = _interleave(Z, cz[c], pos_old, pos_new)
         R = _interleave(R, R[e[c]] * erho[d[c]], pos_old, pos_new)
-        A = _interleave(A, np.abs(cz[c]), pos_old, pos_new)
+        A = _interleave(A, cr[c], pos_old, pos_new)
         rnd = _interleave(rnd, np.full(len(c), t), pos_old, pos_new)
     counts = np.diff(ptr)
     I = np.repeat(np.arange(V), counts)

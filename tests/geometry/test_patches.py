@@ -103,3 +103,86 @@ def test_awkward_meshes_give_finite_patches_within_components(make):
     assert (P.edge_index[0] != P.edge_index[1]).all()
     key = P.edge_index[0] * m.n_verts + P.edge_index[1]
     assert (np.diff(key) > 0).all()  # sorted, no duplicate pair
+
+
+def _pair_lookup(P, ei, n_verts):
+    """Positions in P of the pairs ``ei`` (2, n) (asserting every pair is present)."""
+    key = P.edge_index[0] * n_verts + P.edge_index[1]
+    want = ei[0] * n_verts + ei[1]
+    pos = np.minimum(np.searchsorted(key, want), len(key) - 1)
+    np.testing.assert_array_equal(key[pos], want)
+    return pos
+
+
+@pytest.mark.parametrize("make", [lambda: shapes.icosphere(2), lambda: shapes.noisy_sphere(3, 0.03, 2, 0.45)])
+def test_k_nearest_one_ring_equals_logmap_and_radius_patch(make):
+    # regression: the k-nearest selection sorted the radii in place (scipy kept the int64 view of the
+    # radii as CSR indices and sort_indices reordered them), so r was permuted within each patch
+    m = make()
+    ei, r1, th1 = one_ring_logmap(m)
+    P = geodesic_patches(m, k=12)
+    pos = _pair_lookup(P, ei, m.n_verts)
+    np.testing.assert_array_equal(P.r[pos], r1)  # r_ij = edge length exactly
+    np.testing.assert_allclose(P.theta[pos], th1, atol=1e-12)
+    # a k-patch entry has the (r, theta) of the same pair in a radius patch holding it: identical where the
+    # vertex is reached through the same parent (nearly always; a radius patch expands more candidates)
+    big = geodesic_patches(m, radius=float(P.r.max()) * 1.5)
+    q = _pair_lookup(big, P.edge_index, m.n_verts)
+    rel = np.abs(P.r - big.r[q]) / big.r[q]
+    dth = np.abs(np.angle(np.exp(1j * (P.theta - big.theta[q]))))
+    assert np.mean(rel > 1e-12) < 0.01 and np.mean(dth > 1e-9) < 0.01
+    assert rel.max() < 0.05
+
+
+def _assert_not_below_chord(m, P):
+    v = np.asarray(m.verts)
+    i, j = P.edge_index
+    chord = np.linalg.norm(v[j] - v[i], axis=1)
+    short = P.r < chord * (1 - 1e-9)
+    assert not short.any(), (
+        f"{int(short.sum())} radii below the Euclidean distance; worst r/chord "
+        f"{float(np.min(P.r[chord > 0] / chord[chord > 0])):.4f} at pair {P.edge_index[:, np.argmax(short)].tolist()}"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["folded_region", "flipped_faces", "nonmanifold_vertex", "nonmanifold_edge", "needle_faces"]
+)
+def test_radius_never_below_euclidean_on_pathologies(name):
+    from manifoldnet.mesh import Mesh
+    from manifoldnet.testing import make_pathology
+
+    p = make_pathology(name, shapes.icosphere(3), seed=1)
+    m = Mesh(p.verts, p.faces)
+    for kw in ({"k": 8}, {"k": 30}, {"radius": 0.4}):
+        P = geodesic_patches(m, **kw)
+        assert np.isfinite(P.r).all() and np.isfinite(P.theta).all()
+        _assert_not_below_chord(m, P)
+        # the one-ring pairs a patch holds (a k-patch may leave out a long edge) have r = edge length
+        ei, r1, _ = one_ring_logmap(m)
+        key = P.edge_index[0] * m.n_verts + P.edge_index[1]
+        want = ei[0] * m.n_verts + ei[1]
+        pos = np.minimum(np.searchsorted(key, want), len(key) - 1)
+        held = key[pos] == want
+        assert held.mean() > 0.9
+        np.testing.assert_array_equal(P.r[pos[held]], r1[held])
+
+
+def test_radius_never_below_euclidean_on_noisy_sphere():
+    m = shapes.noisy_sphere(3, 0.08, 3, 0.45)
+    _assert_not_below_chord(m, geodesic_patches(m, k=30))
+    _assert_not_below_chord(m, geodesic_patches(m, radius=0.5))
+
+
+def test_radius_never_below_euclidean_on_faust():
+    from conftest import shared_data
+
+    from manifoldnet.io import load_mesh
+
+    m = load_mesh(shared_data("faust_5k/off") / "tr_reg_000.off")
+    P = geodesic_patches(m, k=16)
+    assert (P.sizes == 16).all()
+    _assert_not_below_chord(m, P)
+    ei, r1, _ = one_ring_logmap(m)
+    short = r1 <= np.quantile(r1, 0.25)  # the shortest edges are in every 16-patch
+    np.testing.assert_array_equal(P.r[_pair_lookup(P, ei[:, short], m.n_verts)], r1[short])
