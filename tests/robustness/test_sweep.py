@@ -49,13 +49,6 @@ KNOWN: dict[str, tuple[frozenset, str]] = {
     "descriptors.wks": (_EIG, _EIG_STORY),
     "bundle.all": (frozenset({"triangle_soup"}), _EIG_STORY),
     "bundle.torch": (frozenset({"triangle_soup"}), _EIG_STORY),
-    "geodesics.patches": (
-        frozenset({"cap_faces", "clean", "coincident_vertices", "duplicate_faces", "far_from_origin",
-                   "flipped_faces", "folded_region", "holes", "huge_scale", "needle_faces", "nonmanifold_edge",
-                   "nonmanifold_vertex", "several_components", "tiny_component", "tiny_scale", "triangle_soup",
-                   "unreferenced_first", "unreferenced_last", "unreferenced_middle", "zero_area_faces"}),
-        ("D: one-ring entries differ from the edge length (docstring says equal to one_ring_logmap); radii far "
-        "below the chord on non-manifold, flipped, folded and sliver meshes")),
     "vector_heat.logmap": (
         frozenset({"cap_faces", "clean", "far_from_origin", "holes", "huge_scale", "needle_faces",
                    "several_components", "tiny_component", "tiny_scale", "zero_area_faces"}),
