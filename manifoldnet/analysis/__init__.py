@@ -5,7 +5,7 @@ Built on :mod:`manifoldnet.geometry`; numpy/scipy only. Public names load lazily
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_exports
 
 # public name -> submodule
 _LAZY: dict[str, str] = {
@@ -54,15 +54,4 @@ _LAZY: dict[str, str] = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name: str):
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'manifoldnet.analysis' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -5,7 +5,7 @@ One mathematical concept per module; the public functions are re-exported here l
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_exports
 
 # A function named like its module must be bound eagerly: importing the submodule (``import
 # manifoldnet.geometry.laplacian``) would otherwise rebind the package attribute to the module.
@@ -66,11 +66,4 @@ _LAZY: dict[str, str] = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name: str):
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'manifoldnet.geometry' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

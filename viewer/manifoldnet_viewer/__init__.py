@@ -15,7 +15,7 @@ Quick use::
 
 from __future__ import annotations
 
-import importlib
+from manifoldnet.lazy import lazy_exports
 
 from ._pv import _prefer_egl
 
@@ -53,11 +53,4 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name: str):
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'manifoldnet_viewer' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
