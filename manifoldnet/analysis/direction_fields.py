@@ -63,26 +63,11 @@ def _edge_positions(edge_index: np.ndarray, V: int, i: np.ndarray, j: np.ndarray
 def n_connection_laplacian(mesh: Mesh, n: int = 1, *, frames=None, laplacian=None) -> sp.csr_matrix:
     """(V, V) complex128 Hermitian CSR: ``u^H Lc_n u = sum_edges w_ij |u_i - exp(1j n rho_ij) u_j|^2``.
 
-    For n = 1 it is :func:`~manifoldnet.geometry.transport.connection_laplacian`. laplacian : weak scalar
-    Laplacian giving the weights ``w_ij = -L[i, j]`` (default the cotangent Laplacian).
+    :func:`~manifoldnet.geometry.transport.connection_laplacian` with symmetry order ``n``.
     """
-    from ..geometry.fans import edges_csr
-    from ..geometry.transport import edge_transport
+    from ..geometry.transport import connection_laplacian
 
-    mesh = _check_mesh(mesh)
-    n = _check_n(n)
-    if laplacian is None:
-        from ..geometry.laplacian import cotan_laplacian
-
-        laplacian = cotan_laplacian(mesh)
-    L = sp.csr_matrix(laplacian)
-    V = mesh.n_verts
-    if L.shape != (V, V):
-        raise MeshError(f"laplacian must have shape ({V}, {V}), got {L.shape}")
-    ei, rho = edge_transport(mesh, frames)
-    w = -np.asarray(L[ei[0], ei[1]]).reshape(-1)
-    diag = np.bincount(ei[0], weights=w, minlength=V)
-    return edges_csr(ei, -w * np.exp(1j * n * rho), diag.astype(np.complex128))
+    return connection_laplacian(_check_mesh(mesh), frames, laplacian, n=_check_n(n))
 
 
 def smoothest_direction_field(mesh: Mesh, n: int = 1, *, frames=None, laplacian=None, mass=None):

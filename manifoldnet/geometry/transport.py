@@ -78,13 +78,13 @@ def connection_face_curvature(mesh: Mesh) -> np.ndarray:
     return (alpha * ratio[f]).sum(axis=1)
 
 
-def connection_laplacian(mesh: Mesh, frames=None, laplacian=None) -> sp.csr_matrix:
+def connection_laplacian(mesh: Mesh, frames=None, laplacian=None, n: int = 1) -> sp.csr_matrix:
     """(V, V) complex128 CSR connection Laplacian (weak, Hermitian) in the vertex gauges.
 
-    ``Lc[i, j] = -w_ij exp(1j rho_ij)``, ``Lc[i, i] = sum_j w_ij`` with the cotangent weights
-    ``w_ij = -L[i, j]`` of the scalar weak Laplacian, so ``z^H Lc z = sum_edges w_ij |z_i - e^{i rho_ij} z_j|^2``:
+    ``Lc[i, j] = -w_ij exp(1j n rho_ij)``, ``Lc[i, i] = sum_j w_ij`` with the cotangent weights
+    ``w_ij = -L[i, j]`` of the scalar weak Laplacian, so ``z^H Lc z = sum_edges w_ij |z_i - e^{i n rho_ij} z_j|^2``:
     positive semi-definite when the weights are non-negative (Delaunay meshes), zero exactly on
-    parallel fields.
+    parallel fields. ``n > 1`` acts on n-direction fields stored as their n-th power (``z = u^n``).
 
     Parameters
     ----------
@@ -92,7 +92,10 @@ def connection_laplacian(mesh: Mesh, frames=None, laplacian=None) -> sp.csr_matr
     frames : gauge, as in :func:`edge_transport`.
     laplacian : optional (V, V) weak scalar Laplacian to take the weights from; default
         :func:`manifoldnet.geometry.laplacian.cotan_laplacian`.
+    n : symmetry order of the fields (1: vectors, 2: lines, 4: crosses), a positive integer.
     """
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise MeshError(f"n must be a positive integer, got {n!r}")
     if laplacian is None:
         from .laplacian import cotan_laplacian
 
@@ -112,7 +115,7 @@ def connection_laplacian(mesh: Mesh, frames=None, laplacian=None) -> sp.csr_matr
         )
     w = -np.bincount(pos, weights=coo.data[off], minlength=len(rho))
     diag = np.bincount(ei[0], weights=w, minlength=V)
-    return edges_csr(ei, -w * np.exp(1j * rho), diag.astype(np.complex128))
+    return edges_csr(ei, -w * np.exp(1j * int(n) * rho), diag.astype(np.complex128))
 
 
 def holonomy(mesh: Mesh, path) -> float:
