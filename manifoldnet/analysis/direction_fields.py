@@ -52,14 +52,6 @@ def _check_n(n) -> int:
     return int(n)
 
 
-def _edge_positions(edge_index: np.ndarray, V: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Positions of directed edges (i, j) in ``edge_index`` (sorted by (i, j)); -1 where absent."""
-    key = edge_index[0] * np.int64(V) + edge_index[1]
-    q = np.asarray(i, dtype=np.int64) * np.int64(V) + np.asarray(j, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(key, q), key.size - 1)
-    return np.where(key[pos] == q, pos, -1)
-
-
 def n_connection_laplacian(mesh: Mesh, n: int = 1, *, frames=None, laplacian=None) -> sp.csr_matrix:
     """(V, V) complex128 Hermitian CSR: ``u^H Lc_n u = sum_edges w_ij |u_i - exp(1j n rho_ij) u_j|^2``.
 
@@ -115,6 +107,7 @@ def singularity_indices(mesh: Mesh, power, n: int, *, frames=None) -> np.ndarray
 
     ``power`` must be non-zero at every referenced vertex (a zero makes the index undefined).
     """
+    from ..geometry.fans import edge_lookup
     from ..geometry.transport import connection_face_curvature, edge_transport
 
     mesh = _check_mesh(mesh)
@@ -133,7 +126,7 @@ def singularity_indices(mesh: Mesh, power, n: int, *, frames=None) -> np.ndarray
     ei, rho = edge_transport(mesh, frames)
     a = f.reshape(-1)
     b = np.roll(f, -1, axis=1).reshape(-1)
-    pos = _edge_positions(ei, V, b, a)  # rho_ba: transport a -> b
+    pos = edge_lookup(ei, V, b, a)  # rho_ba: transport a -> b
     if (pos < 0).any():
         raise MeshError("a face edge is missing from the edge transport (non-manifold input?)")
     delta = np.angle(u[b] * np.conj(np.exp(1j * n * rho[pos]) * u[a])).reshape(-1, 3).sum(axis=1)
@@ -167,6 +160,7 @@ def transport_along_path(mesh: Mesh, path, vector=1.0 + 0.0j, *, frames=None) ->
     (a prefix product of the edge transports). For a closed path (``path[-1] == path[0]``) the last entry is
     ``exp(1j * holonomy) * vector``.
     """
+    from ..geometry.fans import edge_lookup
     from ..geometry.transport import edge_transport
 
     mesh = _check_mesh(mesh)
@@ -184,7 +178,7 @@ def transport_along_path(mesh: Mesh, path, vector=1.0 + 0.0j, *, frames=None) ->
     if p.size == 1:
         return np.array([z0])
     ei, rho = edge_transport(mesh, frames)
-    pos = _edge_positions(ei, V, p[1:], p[:-1])
+    pos = edge_lookup(ei, V, p[1:], p[:-1])
     if (pos < 0).any():
         k = int(np.flatnonzero(pos < 0)[0])
         raise MeshError(f"path step {k}: ({p[k]}, {p[k + 1]}) is not an edge of the mesh")

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from ..mesh import Mesh, readonly
 from .elements import corner_angles
 
-__all__ = ["VertexFans", "directed_edges", "edges_csr", "halfedge_directed_edges", "vertex_fans"]
+__all__ = ["VertexFans", "directed_edges", "edge_lookup", "edges_csr", "halfedge_directed_edges", "vertex_fans"]
 
 _TWO_PI = 2.0 * np.pi
 
@@ -172,7 +172,7 @@ def directed_edges(mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
     return ei.copy(), rev.copy()  # writable copies (the cached arrays are read-only)
 
 
-def _edge_lookup(edge_index: np.ndarray, n_verts: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def edge_lookup(edge_index: np.ndarray, n_verts: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Position of the directed edges (i, j) in ``edge_index`` (sorted), -1 where absent."""
     keys = edge_index[0] * np.int64(n_verts) + edge_index[1]
     q = np.asarray(i, dtype=np.int64) * np.int64(n_verts) + np.asarray(j, dtype=np.int64)

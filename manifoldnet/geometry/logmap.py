@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import MeshError
 from ..mesh import Mesh
-from .fans import _assign_smallest_corner, _edge_lookup, vertex_fans
+from .fans import _assign_smallest_corner, edge_lookup, vertex_fans
 
 __all__ = ["gauge_offsets", "one_ring_logmap", "point_cloud_logmap", "two_ring_logmap"]
 
@@ -183,7 +183,7 @@ def two_ring_logmap(
     base = np.repeat(np.cumsum(cnt) - cnt, cnt)
     d2 = indptr[dst][d1] + (np.arange(len(d1)) - base)
     i, k = src[d1], dst[d2]
-    keep = (k != i) & (_edge_lookup(ei, V, i, k) < 0)
+    keep = (k != i) & (edge_lookup(ei, V, i, k) < 0)
     d1, d2, i, k = d1[keep], d2[keep], i[keep], k[keep]
     rho = th1[d1] - th1[fans.edge_reverse[d1]] + np.pi
     pos = r1[d1] * np.exp(1j * th1[d1]) + r1[d2] * np.exp(1j * (th1[d2] + rho))

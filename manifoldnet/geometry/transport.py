@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from ..errors import MeshError
 from ..mesh import Mesh
 from .elements import corner_angles
-from .fans import _edge_lookup, edges_csr, vertex_fans
+from .fans import edge_lookup, edges_csr, vertex_fans
 from .logmap import _check_cloud, _one_ring, gauge_offsets
 
 __all__ = [
@@ -107,7 +107,7 @@ def connection_laplacian(mesh: Mesh, frames=None, laplacian=None, n: int = 1) ->
     ei, rho = edge_transport(mesh, frames)
     coo = L.tocoo()
     off = coo.row != coo.col
-    pos = _edge_lookup(ei, V, coo.row[off], coo.col[off])
+    pos = edge_lookup(ei, V, coo.row[off], coo.col[off])
     if (pos < 0).any():
         k = int(np.flatnonzero(pos < 0)[0])
         raise MeshError(
@@ -143,7 +143,7 @@ def holonomy(mesh: Mesh, path) -> float:
     if p[-1] != p[0]:
         p = np.r_[p, p[0]]
     ei, rho = edge_transport(mesh)
-    d = _edge_lookup(ei, V, p[1:], p[:-1])  # transport from v_m to v_{m+1}: rho_{v_{m+1} v_m}
+    d = edge_lookup(ei, V, p[1:], p[:-1])  # transport from v_m to v_{m+1}: rho_{v_{m+1} v_m}
     if (d < 0).any():
         k = int(np.flatnonzero(d < 0)[0])
         raise MeshError(f"path step {k}: ({p[k]}, {p[k + 1]}) is not an edge of the mesh")

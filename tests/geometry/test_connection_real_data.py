@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 
 from manifoldnet import MeshError
 from manifoldnet.geometry.elements import halfedge_cotans_from_lengths, halfedge_lengths
-from manifoldnet.geometry.fans import _edge_lookup, vertex_fans
+from manifoldnet.geometry.fans import edge_lookup, vertex_fans
 from manifoldnet.geometry.frames import face_frames, vertex_frames
 from manifoldnet.geometry.gradient import divergence, face_gradient, vertex_gradient
 from manifoldnet.geometry.laplacian import cotan_laplacian
@@ -58,7 +58,7 @@ def check_mesh(name, mesh):
     ok = single[mesh.faces].all(axis=1)
     ei, rho = edge_transport(mesh)
     f = mesh.faces[ok]
-    tot = sum(rho[_edge_lookup(ei, mesh.n_verts, f[:, b], f[:, a])] for a, b in ((0, 1), (1, 2), (2, 0)))
+    tot = sum(rho[edge_lookup(ei, mesh.n_verts, f[:, b], f[:, a])] for a, b in ((0, 1), (1, 2), (2, 0)))
     K = connection_face_curvature(mesh)[ok]
     assert_allclose(np.mod(tot - K + np.pi, 2 * np.pi) - np.pi, 0, atol=1e-9, err_msg=name)
     # -div grad = L unless the Laplacian's guard for near-degenerate faces (|cot| > 1e5) is active there;

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from manifoldnet import Mesh, MeshError, shapes
-from manifoldnet.geometry.fans import _edge_lookup, vertex_fans
+from manifoldnet.geometry.fans import edge_lookup, vertex_fans
 from manifoldnet.geometry.frames import vertex_frames, vertex_normals
 from manifoldnet.geometry.laplacian import cotan_laplacian
 from manifoldnet.geometry.transport import (
@@ -32,7 +32,7 @@ def triangle_holonomies(mesh, rho, ei):
     f = mesh.faces
     tot = 0.0
     for a, b in ((0, 1), (1, 2), (2, 0)):
-        tot = tot + rho[_edge_lookup(ei, mesh.n_verts, f[:, b], f[:, a])]
+        tot = tot + rho[edge_lookup(ei, mesh.n_verts, f[:, b], f[:, a])]
     return tot
 
 
