@@ -49,11 +49,6 @@ KNOWN: dict[str, tuple[frozenset, str]] = {
     "descriptors.wks": (_EIG, _EIG_STORY),
     "bundle.all": (frozenset({"triangle_soup"}), _EIG_STORY),
     "bundle.torch": (frozenset({"triangle_soup"}), _EIG_STORY),
-    "vector_heat.logmap": (
-        frozenset({"cap_faces", "clean", "far_from_origin", "holes", "huge_scale", "needle_faces",
-                   "several_components", "tiny_component", "tiny_scale", "zero_area_faces"}),
-        ("D: potpourri3d log map gives r ~ 0 at the antipode of a sphere; the 90th-percentile quality check "
-        "lets it through")),
 }
 
 
