@@ -26,6 +26,7 @@ _LAZY: dict[str, str] = {
     "spectral_embedding": "segmentation",
     "smooth_labels": "segmentation",
     "spectral_clustering": "segmentation",
+    "protrusion_segmentation": "segmentation",
     # functional maps
     "SpectralShape": "functional_maps",
     "spectral_shape": "functional_maps",
