@@ -5,7 +5,8 @@
 For each family of ``manifoldnet.data.generated.FAMILIES`` the first ``--n`` shapes of the default generated
 benchmark are clustered into as many parts as the family has; accuracy = area-weighted fraction of the
 surface whose cluster, matched one-to-one to parts (Hungarian), is its part. Rows: the commute-time
-embedding alone, and with log-HKS (8 scales) as extra features; "majority" is the area of the largest part
+embedding alone, with log-HKS (8 scales) as extra features, and ``protrusion_segmentation`` (HKS tips and the
+body centre seed Voronoi cells in the commute-time embedding); "majority" is the area of the largest part
 (what one cluster for everything would score).
 """
 
@@ -20,7 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from manifoldnet.analysis import label_accuracy, spectral_clustering
+from manifoldnet.analysis import label_accuracy, protrusion_segmentation, spectral_clustering
 from manifoldnet.data.generated import FAMILIES, generated_benchmark
 from manifoldnet.geometry.laplacian import laplacian
 from manifoldnet.geometry.spectral import eigenbasis
@@ -45,10 +46,10 @@ def main(argv=None) -> int:
             "spectral clustering (mean [min, max])"
         ),
         "",
-        f"{'family':8s} {'parts':>5s} {'majority':>9s} {'eigenbasis (commute)':>24s} {'+ log HKS features':>24s}",
+        f"{'family':8s} {'parts':>5s} {'majority':>9s} {'eigenbasis (commute)':>24s} {'+ log HKS features':>24s} {'protrusions (HKS tips)':>24s}",
     ]
     for fam, n_parts in FAMILIES.items():
-        acc = {"plain": [], "hks": [], "major": []}
+        acc = {"plain": [], "hks": [], "prot": [], "major": []}
         for i in bench.indices(family=fam)[: args.n]:
             s = bench[i]
             L, M = laplacian(s.mesh)
@@ -60,6 +61,8 @@ def main(argv=None) -> int:
             )
             seg = spectral_clustering(s.mesh, n_parts, features=log_hks(evals, evecs), **kw)
             acc["hks"].append(label_accuracy(seg.labels, s.labels, m))
+            seg = protrusion_segmentation(s.mesh, n_parts, L=L, M=M, evals=evals, evecs=evecs)
+            acc["prot"].append(label_accuracy(seg.labels, s.labels, m))
             acc["major"].append(np.bincount(s.labels, weights=m).max() / m.sum())
 
         def fmt(a):
@@ -67,7 +70,7 @@ def main(argv=None) -> int:
             return f"{a.mean():5.1f} [{a.min():4.1f}, {a.max():5.1f}]"
 
         lines.append(
-            f"{fam:8s} {n_parts:5d} {100 * np.mean(acc['major']):8.1f}% {fmt(acc['plain']):>24s} {fmt(acc['hks']):>24s}"
+            f"{fam:8s} {n_parts:5d} {100 * np.mean(acc['major']):8.1f}% {fmt(acc['plain']):>24s} {fmt(acc['hks']):>24s} {fmt(acc['prot']):>24s}"
         )
     lines.append(f"\ntotal {time.perf_counter() - t0:.0f} s (1 BLAS thread, shared machine)")
     text = "\n".join(lines)

@@ -7,6 +7,12 @@ is normalised (Ng-Jordan-Weiss). A mass-weighted k-means (k-means++ seeding, sev
 rows; the labels are then smoothed by diffusing their indicator functions, ``(M + tau L) U = M onehot``,
 and taking the largest per vertex, which removes speckle and straightens region borders.
 
+:func:`protrusion_segmentation` is the alternative for shapes made of a body with limbs, where k-means
+splits the big body and merges limbs: the ``n_clusters - 1`` most persistent maxima of the heat kernel
+signature at a small time (:func:`manifoldnet.analysis.keypoints.hks_keypoints`, the tips) and the body
+centre (the vertex nearest the origin of the commute-time embedding, i.e. with the smallest mean commute
+distance to the rest) seed a Voronoi partition in the commute-time embedding, smoothed the same way.
+
 Conventions
 -----------
 labels : (V,) int64 in ``[0, n_clusters)``; clusters are numbered by decreasing area. Unreferenced vertices
@@ -24,7 +30,14 @@ from scipy.sparse.linalg import splu
 from ..errors import MeshError
 from ..mesh import Mesh
 
-__all__ = ["Segmentation", "kmeans", "smooth_labels", "spectral_clustering", "spectral_embedding"]
+__all__ = [
+    "Segmentation",
+    "kmeans",
+    "protrusion_segmentation",
+    "smooth_labels",
+    "spectral_clustering",
+    "spectral_embedding",
+]
 
 EMBEDDINGS = ("commute", "heat", "eigen")
 
@@ -164,6 +177,37 @@ def smooth_labels(L, M, labels, tau: float, n_labels: int | None = None) -> np.n
     return np.argmax(S, axis=1).astype(np.int64)
 
 
+def _operators(mesh: Mesh, n_eig: int, L, M, evals, evecs):
+    if L is None or M is None:
+        from ..geometry.laplacian import laplacian
+
+        L, M = laplacian(mesh)
+    if evals is None or evecs is None:
+        from ..geometry.spectral import eigenbasis
+
+        evals, evecs = eigenbasis(L, M, min(n_eig, mesh.n_verts))
+    return L, M, evals, evecs
+
+
+def _finish(L, M, m, raw, n_clusters: int, smoothing: float, Y, inertia: float) -> Segmentation:
+    """Smooth ``raw`` labels and number the clusters by decreasing area (deterministic output)."""
+    tau = (smoothing * np.sqrt(float(m.sum()))) ** 2
+    lab = smooth_labels(L, M, raw, tau, n_labels=n_clusters) if tau > 0 else raw
+    areas = np.bincount(lab, weights=m, minlength=n_clusters)
+    rename = np.empty(n_clusters, dtype=np.int64)
+    rename[np.lexsort((np.arange(n_clusters), -areas))] = np.arange(n_clusters)
+    return Segmentation(rename[lab], rename[raw], Y, inertia)
+
+
+def _check_common(mesh, n_clusters, smoothing) -> None:
+    if not isinstance(mesh, Mesh):
+        raise MeshError(f"expected a manifoldnet.Mesh, got {type(mesh).__name__}")
+    if int(n_clusters) != n_clusters or not 1 <= n_clusters <= mesh.n_verts:
+        raise MeshError(f"n_clusters must be an integer in [1, {mesh.n_verts}], got {n_clusters}")
+    if not (np.isfinite(smoothing) and smoothing >= 0):
+        raise MeshError(f"smoothing must be finite and >= 0, got {smoothing}")
+
+
 def spectral_clustering(
     mesh: Mesh,
     n_clusters: int,
@@ -190,21 +234,9 @@ def spectral_clustering(
     (embedding, features) is centred and scaled to unit total RMS (area-weighted), the features then
     multiplied by ``feature_weight``.
     """
-    if not isinstance(mesh, Mesh):
-        raise MeshError(f"expected a manifoldnet.Mesh, got {type(mesh).__name__}")
-    if int(n_clusters) != n_clusters or not 1 <= n_clusters <= mesh.n_verts:
-        raise MeshError(f"n_clusters must be an integer in [1, {mesh.n_verts}], got {n_clusters}")
+    _check_common(mesh, n_clusters, smoothing)
     n_dims = int(n_clusters) if n_dims is None else int(n_dims)
-    if not (np.isfinite(smoothing) and smoothing >= 0):
-        raise MeshError(f"smoothing must be finite and >= 0, got {smoothing}")
-    if L is None or M is None:
-        from ..geometry.laplacian import laplacian
-
-        L, M = laplacian(mesh)
-    if evals is None or evecs is None:
-        from ..geometry.spectral import eigenbasis
-
-        evals, evecs = eigenbasis(L, M, min(n_dims + 1, mesh.n_verts))
+    L, M, evals, evecs = _operators(mesh, n_dims + 1, L, M, evals, evecs)
     Y = spectral_embedding(evals, evecs, n_dims, kind=kind, normalize_rows=normalize_rows)
     m = np.asarray(M.diagonal()) if sp.issparse(M) else np.asarray(M).reshape(-1)
     if features is not None:
@@ -222,11 +254,52 @@ def spectral_clustering(
 
         Y = np.concatenate([unit(Y), feature_weight * unit(Fe)], axis=1)
     raw, _, inertia = kmeans(Y, n_clusters, weights=m, n_init=n_init, seed=seed)
-    area = float(m.sum())
-    tau = (smoothing * np.sqrt(area)) ** 2
-    lab = smooth_labels(L, M, raw, tau, n_labels=n_clusters) if tau > 0 else raw
-    # number clusters by decreasing area (deterministic output)
-    areas = np.bincount(lab, weights=m, minlength=n_clusters)
-    rename = np.empty(n_clusters, dtype=np.int64)
-    rename[np.lexsort((np.arange(n_clusters), -areas))] = np.arange(n_clusters)
-    return Segmentation(rename[lab], rename[raw], Y, inertia)
+    return _finish(L, M, m, raw, int(n_clusters), smoothing, Y, inertia)
+
+
+def protrusion_segmentation(
+    mesh: Mesh,
+    n_clusters: int,
+    *,
+    n_dims: int = 30,
+    time: float | None = None,
+    smoothing: float = 0.02,
+    L=None,
+    M=None,
+    evals=None,
+    evecs=None,
+) -> Segmentation:
+    """Body + protrusions: Voronoi cells, in the commute-time embedding, of HKS tips and the body centre.
+
+    n_clusters : tips + 1 (the body). n_dims : eigenfunctions in the commute-time embedding (clipped to the
+    eigenpairs available). time : HKS time of the tips (default that of :func:`hks_keypoints`, a small scale).
+    smoothing, L, M : as in :func:`spectral_clustering`. evals, evecs : precomputed eigenbasis (default
+    ``max(n_dims + 1, 60)`` pairs). Returns a :class:`Segmentation` whose ``inertia`` is the area-weighted squared
+    distance of each vertex to its seed. If ``f`` has fewer than ``n_clusters - 1`` local maxima, fewer
+    clusters are non-empty.
+
+    Conventions
+    -----------
+    Seeds are the tips by decreasing persistence, then the centre; labels are renumbered by decreasing area.
+    """
+    from .keypoints import hks_keypoints
+
+    _check_common(mesh, n_clusters, smoothing)
+    if int(n_dims) != n_dims or n_dims < 1:
+        raise MeshError(f"n_dims must be a positive integer, got {n_dims}")
+    L, M, evals, evecs = _operators(mesh, max(int(n_dims) + 1, 60), L, M, evals, evecs)
+    n_dims = min(int(n_dims), np.asarray(evals).size - 1)
+    Y = spectral_embedding(evals, evecs, n_dims, kind="commute")
+    m = np.asarray(M.diagonal()) if sp.issparse(M) else np.asarray(M).reshape(-1)
+    k = int(n_clusters)
+    tips = np.empty(0, dtype=np.int64)
+    if k > 1:
+        tips = hks_keypoints(mesh, time, n=k - 1, min_persistence=0.0, evals=evals, evecs=evecs)[0].vertices
+    y2 = np.einsum("ij,ij->i", Y, Y)
+    centre = int(np.argmin(np.where(m > 0, y2, np.inf)))
+    seeds = np.concatenate([tips[tips != centre], [centre]]).astype(np.int64)
+    S = Y[seeds]
+    d2 = np.maximum(y2[:, None] - 2.0 * Y @ S.T + np.einsum("ij,ij->i", S, S)[None, :], 0.0)
+    raw = np.argmin(d2, axis=1).astype(np.int64)
+    inertia = float(m @ d2[np.arange(raw.size), raw])
+    return _finish(L, M, m, raw, k, smoothing, Y, inertia)
