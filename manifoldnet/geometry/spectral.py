@@ -18,6 +18,12 @@ above the block size, straight to ARPACK), then ARPACK shift-invert on the same 
 LAPACK for moderate sizes;
 otherwise :class:`EigenbasisError` with the residuals of the best attempt.
 
+A disconnected problem is block diagonal by component, and is solved so: components of at most
+``_TINY`` vertices in batches of equal size (numpy's batched ``eigh``), larger ones each by the method above
+with ``min(k, size)`` pairs; the k smallest of all are kept and their residuals checked together (relative to
+at least Weyl's first non-zero eigenvalue ``4 pi / area``, since all k may be zero). Eigenvectors of
+different components are M-orthogonal by their disjoint support.
+
 Conventions
 -----------
 Ascending eigenvalues, ``phi^T M phi = I`` (M-orthonormal), each eigenvector's sign fixed so that its
@@ -68,15 +74,25 @@ def _check_matrix(name: str, A, n: int | None = None) -> sp.csr_matrix:
     return A
 
 
-def _residuals(L, M, m_inv: np.ndarray | None, evals, evecs) -> np.ndarray:
-    """(K,) ``||L phi - lambda M phi||_{M^-1}`` relative to ``max |lambda|``."""
+def _residuals(L, M, m_inv: np.ndarray | None, evals, evecs, scale_floor: float = 0.0) -> np.ndarray:
+    """(K,) ``||L phi - lambda M phi||_{M^-1}`` relative to ``max(max |lambda|, scale_floor)``."""
     R = L @ evecs - (M @ evecs) * evals
     if m_inv is not None:
         norms = np.sqrt(np.einsum("ij,ij,i->j", R, R, m_inv))
     else:
         norms = np.linalg.norm(R, axis=0) / np.sqrt(M.diagonal().mean())
-    scale = max(float(np.abs(evals).max()), np.finfo(float).tiny)
+    scale = max(float(np.abs(evals).max()), scale_floor, np.finfo(float).tiny)
     return norms / scale
+
+
+def _rounding_floor(L, m_inv_eff: np.ndarray, lam_ref: float) -> tuple[float, float]:
+    """``(eps lambda_max / (2 lam_ref), lambda_max)``: the smallest relative residual rounding allows.
+
+    ``lambda_max`` is bounded by Gershgorin (``2 L_ii / M_ii``, diagonal M). On meshes with slivers (cotan
+    weights near the clamp) next to tiny masses ``lambda_max / lambda_K`` reaches 1e8 and 1e-10 is unattainable.
+    """
+    lam_max = float(np.max(2.0 * L.diagonal() * m_inv_eff))
+    return 0.5 * np.finfo(float).eps * lam_max / max(lam_ref, np.finfo(float).tiny), lam_max
 
 
 def _factor(A: sp.csr_matrix):
@@ -157,26 +173,33 @@ def eigenbasis(
     else:
         m_inv = 1.0 / Ma.diagonal()
 
+    from scipy.sparse.csgraph import connected_components
     from threadpoolctl import threadpool_limits
 
+    n_comp, labels = connected_components(La, directed=False)
     with threadpool_limits(limits=threads):
-        evals, evecs_a = _solve(La, Ma, k, sigma, tol, dense_max, seed, m_inv, block, verify)
+        if n_comp > 1:
+            evals, evecs_a = _solve_components(
+                La, Ma, k, n_comp, labels, sigma, tol, dense_max, seed, m_inv, block, verify
+            )
+        else:
+            evals, evecs_a = _solve(La, Ma, k, sigma, tol, dense_max, seed, m_inv, block, verify)
     evecs = np.zeros((n, k))
     evecs[idx] = _fix_signs(evecs_a)
     return evals, evecs
 
 
-def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify):
+def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_floor=0.0):
     n = L.shape[0]
     attempts: list[str] = []
     res_best = None
     m_inv_eff = m_inv if m_inv is not None else np.full(n, 1.0 / M.diagonal().mean())
 
-    def accept(evals, evecs, name):
+    def accept(evals, evecs, name, tol_eff=None):
         nonlocal res_best
-        res = _residuals(L, M, m_inv_eff, evals, evecs)
+        res = _residuals(L, M, m_inv_eff, evals, evecs, scale_floor)
         attempts.append(f"{name}: max residual {res.max():.2e}")
-        if res.max() <= tol:
+        if res.max() <= (tol if tol_eff is None else tol_eff):
             return True
         if res_best is None or res.max() < res_best.max():
             res_best = res
@@ -184,6 +207,13 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify):
 
     if n <= dense_max or 2 * k >= n:
         evals, evecs = sla.eigh(L.toarray(), M.toarray(), subset_by_index=[0, k - 1])
+        # the same rounding floor as the iterative path, with the true lambda_K
+        floor, lam_max = _rounding_floor(L, m_inv_eff, max(float(np.abs(evals).max()), scale_floor))
+        if floor > tol:
+            msg = f"tol raised from {tol:.1e} to the rounding floor {floor:.1e} (lambda_max <= {lam_max:.2e})"
+            attempts.append(msg)
+            _log.info("eigenbasis: %s", msg)
+            tol = floor
         if accept(evals, evecs, "dense eigh"):
             return evals, evecs
         raise EigenbasisError(
@@ -202,8 +232,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify):
     s0 = sigma if sigma is not None else -0.01 * lam_k
     # rounding floor: residuals cannot go below ~eps * lambda_max; on meshes with slivers (cotan weights near
     # max_cotan) next to tiny masses lambda_max / lambda_K reaches 1e8 and a fixed 1e-10 is unattainable
-    lam_max = float(np.max(2.0 * L.diagonal() * m_inv_eff))  # Gershgorin bound (diagonal M)
-    floor = 0.5 * np.finfo(float).eps * lam_max / lam_k
+    floor, lam_max = _rounding_floor(L, m_inv_eff, lam_k)
     if floor > tol:
         msg = f"tol raised from {tol:.1e} to the rounding floor {floor:.1e} (lambda_max <= {lam_max:.2e})"
         attempts.append(msg)
@@ -392,3 +421,86 @@ def _weyl_lambda(M, k: int, n_components: int) -> float:
     """Weyl's law estimate of the k-th eigenvalue of a surface of total mass ``sum(M)``."""
     area = float(M.sum())
     return 4.0 * np.pi * max(k - n_components, 1) / max(area, np.finfo(float).tiny)
+
+
+_TINY = 64  # components up to this size are solved in batches of equal size by numpy's batched eigh
+
+
+def _solve_components(L, M, k, n_comp, labels, sigma, tol, dense_max, seed, m_inv, block, verify):
+    """The k smallest eigenpairs of a block-diagonal (disconnected) problem, component by component.
+
+    ``labels`` (V,): component of each vertex. Each component contributes ``min(k, size)`` candidate pairs;
+    the k smallest of all are returned, ascending, M-orthonormal (disjoint supports), residual-checked.
+    """
+    n = L.shape[0]
+    sizes = np.bincount(labels, minlength=n_comp)
+    order = np.argsort(labels, kind="stable")  # vertices grouped by component, ascending inside each
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    local = np.empty(n, dtype=np.int64)
+    local[order] = np.arange(n) - starts[labels[order]]
+    m_inv_eff = m_inv if m_inv is not None else np.full(n, 1.0 / M.diagonal().mean())
+    # residuals relative to at least Weyl's first non-zero eigenvalue: the k smallest may all be zero
+    lam_ref = _weyl_lambda(M, n_comp + 1, n_comp)
+    # groups of candidates: (evals (c * kc,), rows (c, s) vertex indices, vecs (c, s, kc)); flat f -> (f // kc, f % kc)
+    groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    Lc, Mc = L.tocoo(), M.tocoo()
+    tiny_sizes = np.unique(sizes[sizes <= _TINY])
+    for s in tiny_sizes:
+        comps = np.flatnonzero(sizes == s)
+        c, kc = comps.size, min(int(s), k)
+        pos = np.full(n_comp, -1)
+        pos[comps] = np.arange(c)
+        blocks = []
+        for A in (Lc, Mc):
+            g = pos[labels[A.row]]
+            sel = g >= 0
+            B = np.zeros((c, s, s))
+            B[g[sel], local[A.row[sel]], local[A.col[sel]]] = A.data[sel]
+            blocks.append(B)
+        Lb, Mb = blocks
+        if m_inv is not None:  # diagonal mass: symmetric scaling
+            d = 1.0 / np.sqrt(np.diagonal(Mb, axis1=1, axis2=2))
+            w, Y = np.linalg.eigh(Lb * d[:, :, None] * d[:, None, :])
+            X = Y * d[:, :, None]
+        else:  # Galerkin mass: Cholesky M = C C^T, eigh of C^-1 L C^-T
+            Ci = np.linalg.inv(np.linalg.cholesky(Mb))
+            A = Ci @ Lb @ np.swapaxes(Ci, 1, 2)
+            w, Y = np.linalg.eigh(0.5 * (A + np.swapaxes(A, 1, 2)))
+            X = np.swapaxes(Ci, 1, 2) @ Y
+        rows = order[starts[comps][:, None] + np.arange(s)]
+        groups.append((w[:, :kc].ravel(), rows, X[:, :, :kc]))
+    for comp in np.flatnonzero(sizes > _TINY):
+        rows = order[starts[comp] : starts[comp + 1]]
+        kc = min(int(sizes[comp]), k)
+        Ls, Ms = L[rows][:, rows], M[rows][:, rows]
+        m_inv_c = None if m_inv is None else m_inv[rows]
+        w, X = _solve(Ls, Ms, kc, sigma, tol, dense_max, seed, m_inv_c, block, verify, scale_floor=lam_ref)
+        groups.append((w, rows[None, :], X[None]))
+    all_w = np.concatenate([g[0] for g in groups])
+    gid = np.repeat(np.arange(len(groups)), [g[0].size for g in groups])
+    fid = np.concatenate([np.arange(g[0].size) for g in groups])
+    pick = np.argsort(all_w, kind="stable")[:k]
+    evals = all_w[pick]
+    evecs = np.zeros((n, k))
+    for g in np.unique(gid[pick]):
+        cols = np.flatnonzero(gid[pick] == g)
+        _, rows, X = groups[g]
+        kc = X.shape[2]
+        ci, j = np.divmod(fid[pick][cols], kc)
+        evecs[rows[ci], cols[:, None]] = X[ci, :, j]
+    res = _residuals(L, M, m_inv_eff, evals, evecs, lam_ref)
+    floor, lam_max = _rounding_floor(L, m_inv_eff, max(float(np.abs(evals).max()), lam_ref))
+    tol_eff = max(tol, floor)
+    if res.max() > tol_eff:
+        j = int(np.argmax(res))
+        comp = int(labels[np.argmax(np.abs(evecs[:, j]))])
+        raise EigenbasisError(
+            f"eigenbasis: the per-component solution of k={k} on V={n} ({n_comp} components) has max residual "
+            f"{res.max():.2e} > tol={tol_eff:.1e} at eigenpair {j} (component {comp} of {sizes[comp]} vertices); "
+            f"lambda_max <= {lam_max:.2e}: the problem is too ill-conditioned for double precision",
+            res,
+            (
+                f"{n_comp} components, {int((sizes <= _TINY).sum())} batched dense: max residual {res.max():.2e}",
+            ),
+        )
+    return evals, evecs

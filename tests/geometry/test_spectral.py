@@ -176,3 +176,103 @@ def test_rna_meshes_with_unreferenced_vertices():
         if done == 3:
             break
     assert done == 3
+
+
+def _mixed_components(seed=0) -> Mesh:
+    """Components of every size class: 40 random triangles, 6 random tetrahedra (batched), a noisy sphere of
+    42 vertices (batched), noisy spheres of 162 and 642 vertices (per-component solves), a flat disk (boundary)."""
+    rng = np.random.default_rng(seed)
+    parts = [(rng.normal(size=(3, 3)) * rng.uniform(0.1, 2.0), np.array([[0, 1, 2]])) for _ in range(40)]
+    tet = np.array([[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]])
+    parts += [(rng.normal(size=(4, 3)) * rng.uniform(0.5, 2.0), tet) for _ in range(6)]
+    for sub, s in ((1, 0.7), (2, 1.3), (3, 1.0)):
+        m = shapes.noisy_sphere(sub, noise=0.05, seed=seed + sub)
+        parts.append((m.verts * s, m.faces))
+    d = shapes.flat_disk(4)
+    parts.append((d.verts, d.faces))
+    verts, faces, off = [], [], 0
+    for v, f in parts:
+        verts.append(v + rng.normal(size=3) * 20)
+        faces.append(f + off)
+        off += len(v)
+    return Mesh(np.vstack(verts), np.vstack(faces))
+
+
+@pytest.mark.parametrize("mass", ["lumped", "galerkin"])
+def test_many_components_equal_the_dense_solve_of_the_whole_matrix(mass):
+    from scipy.linalg import eigh
+
+    mesh = _mixed_components()
+    n_comp = int(mesh.vertex_components.max()) + 1
+    assert n_comp == 50
+    L, M = laplacian(mesh, mass=mass)
+    ev_d, vec_d = eigh(L.toarray(), M.toarray())
+    for k in (20, 50, 120):
+        evals, evecs = eigenbasis(L, M, k)
+        # one zero eigenvalue per component (up to k), then the dense spectrum
+        assert int((np.abs(evals) < 1e-8 * ev_d[n_comp]).sum()) == min(k, n_comp)
+        assert_allclose(evals, ev_d[:k], rtol=1e-8, atol=1e-10 * ev_d[max(k, n_comp)])
+        assert_allclose(evecs.T @ (M @ evecs), np.eye(k), atol=1e-8)
+        assert _residual(L, M, evals, evecs) < 1e-9
+        # same invariant subspace as the dense solve where the spectrum has a gap after k
+        if ev_d[k] - ev_d[k - 1] > 1e-6 * ev_d[k] and k > n_comp:
+            s = np.linalg.svd(evecs.T @ (M @ vec_d[:, :k]), compute_uv=False)
+            assert_allclose(s, 1.0, atol=1e-7)
+    # the null space is spanned by the component indicators
+    evals, evecs = eigenbasis(L, M, n_comp)
+    ind = (mesh.vertex_components[:, None] == np.arange(n_comp)).astype(float)
+    assert_allclose(evecs @ (evecs.T @ (M @ ind)), ind, atol=1e-8)
+
+
+def test_triangle_soup_has_one_zero_eigenvalue_per_triangle():
+    from manifoldnet.testing import make_pathology
+
+    p = make_pathology("triangle_soup")
+    mesh = Mesh(p.verts, p.faces)
+    L, M = laplacian(mesh)
+    n_comp = mesh.n_faces
+    for k in (8, n_comp + 40):
+        evals, evecs = eigenbasis(L, M, k)
+        scale = abs(L).max() / M.diagonal().min()
+        assert int((np.abs(evals) < 1e-12 * scale).sum()) == min(k, n_comp)
+        assert (evals[min(k, n_comp) :] > 1e-6 * scale).all()
+        assert_allclose(evecs.T @ (M @ evecs), np.eye(k), atol=1e-8)
+        assert (np.diff(evals) >= 0).all()
+
+
+@pytest.mark.parametrize("name", ["zero_area_faces", "needle_faces", "cap_faces"])
+def test_sliver_pathologies_succeed_on_the_dense_path(name):
+    from manifoldnet.testing import assert_eigenbasis, make_pathology
+
+    p = make_pathology(name)
+    L, M = laplacian(Mesh(p.verts, p.faces))
+    assert L.shape[0] <= 1000  # the dense path, where the rounding floor was missing
+    c = make_pathology("clean")
+    ev_clean, _ = eigenbasis(*laplacian(Mesh(c.verts, c.faces)), 40)
+    for k in (8, 40):
+        evals, evecs = eigenbasis(L, M, k)
+        assert_eigenbasis(evals, evecs, L, M)
+        # the slivers split edges of the same surface: nearly the clean spectrum
+        assert_allclose(evals, ev_clean[:k], rtol=0.02, atol=1e-8 * evals[-1])
+
+
+@pytest.mark.slow
+def test_featuretype_852_components():
+    from conftest import shared_data
+
+    from manifoldnet.io import load_mesh
+
+    path = shared_data("format_edge_cases") / "featuretype.ply"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    mesh = load_mesh(path)
+    n_comp = mesh.n_components
+    assert n_comp == 852
+    L, M = laplacian(mesh)
+    ev_all, _ = eigenbasis(L, M, 1000, threads=1)
+    zero = 1e-8 * ev_all[-1]
+    assert int((np.abs(ev_all) < zero).sum()) == n_comp  # one zero eigenvalue per component
+    assert (np.diff(ev_all) >= 0).all()
+    evals, evecs = eigenbasis(L, M, 128, threads=1)  # fewer than the components: all zero
+    assert_allclose(evals, 0.0, atol=zero)
+    assert_allclose(evecs.T @ (M @ evecs), np.eye(128), atol=1e-8)
