@@ -11,7 +11,8 @@ and taking the largest per vertex, which removes speckle and straightens region 
 splits the big body and merges limbs: the ``n_clusters - 1`` most persistent maxima of the heat kernel
 signature at a small time (:func:`manifoldnet.analysis.keypoints.hks_keypoints`, the tips) and the body
 centre (the vertex nearest the origin of the commute-time embedding, i.e. with the smallest mean commute
-distance to the rest) seed a Voronoi partition in the commute-time embedding, smoothed the same way.
+distance to the rest) seed a Voronoi partition in the commute-time embedding; the body seed is then moved
+to the centroid of its cell (tips fixed) until the cells settle, and the labels are smoothed the same way.
 
 Conventions
 -----------
@@ -263,6 +264,7 @@ def protrusion_segmentation(
     *,
     n_dims: int = 30,
     time: float | None = None,
+    centre_steps: int = 20,
     smoothing: float = 0.02,
     L=None,
     M=None,
@@ -273,6 +275,8 @@ def protrusion_segmentation(
 
     n_clusters : tips + 1 (the body). n_dims : eigenfunctions in the commute-time embedding (clipped to the
     eigenpairs available). time : HKS time of the tips (default that of :func:`hks_keypoints`, a small scale).
+    centre_steps : at most this many one-sided Lloyd steps: the body seed moves to the area-weighted
+    centroid of its cell while the tips stay fixed (0 keeps the centre vertex); stops when the cells settle.
     smoothing, L, M : as in :func:`spectral_clustering`. evals, evecs : precomputed eigenbasis (default
     ``max(n_dims + 1, 60)`` pairs). Returns a :class:`Segmentation` whose ``inertia`` is the area-weighted squared
     distance of each vertex to its seed. If ``f`` has fewer than ``n_clusters - 1`` local maxima, fewer
@@ -287,6 +291,8 @@ def protrusion_segmentation(
     _check_common(mesh, n_clusters, smoothing)
     if int(n_dims) != n_dims or n_dims < 1:
         raise MeshError(f"n_dims must be a positive integer, got {n_dims}")
+    if int(centre_steps) != centre_steps or centre_steps < 0:
+        raise MeshError(f"centre_steps must be a non-negative integer, got {centre_steps}")
     L, M, evals, evecs = _operators(mesh, max(int(n_dims) + 1, 60), L, M, evals, evecs)
     n_dims = min(int(n_dims), np.asarray(evals).size - 1)
     Y = spectral_embedding(evals, evecs, n_dims, kind="commute")
@@ -299,7 +305,16 @@ def protrusion_segmentation(
     centre = int(np.argmin(np.where(m > 0, y2, np.inf)))
     seeds = np.concatenate([tips[tips != centre], [centre]]).astype(np.int64)
     S = Y[seeds]
-    d2 = np.maximum(y2[:, None] - 2.0 * Y @ S.T + np.einsum("ij,ij->i", S, S)[None, :], 0.0)
-    raw = np.argmin(d2, axis=1).astype(np.int64)
+    b = S.shape[0] - 1  # the body's cell
+    raw = np.full(Y.shape[0], -1, dtype=np.int64)
+    for _ in range(int(centre_steps) + 1):
+        d2 = np.maximum(y2[:, None] - 2.0 * Y @ S.T + np.einsum("ij,ij->i", S, S)[None, :], 0.0)
+        new = np.argmin(d2, axis=1).astype(np.int64)
+        if np.array_equal(new, raw):
+            break
+        raw = new
+        body = raw == b
+        if m[body].sum() > 0:  # the tips stay anchored; the body seed moves to its cell's centroid
+            S[b] = (m[body] @ Y[body]) / m[body].sum()
     inertia = float(m @ d2[np.arange(raw.size), raw])
     return _finish(L, M, m, raw, k, smoothing, Y, inertia)
