@@ -375,11 +375,15 @@ def _block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, null=None, max_dim=None):
 
 def _count_below(L, M, tau: float) -> int | None:
     """Number of eigenvalues of ``L phi = lambda M phi`` below ``tau`` (Sylvester's inertia of ``L - tau M``),
-    or ``None`` when the factorization pivoted off the diagonal or hit a zero pivot (inertia not readable)."""
+    or ``None`` when the factorization pivoted off the diagonal or hit a zero pivot (inertia not readable).
+
+    COLAMD, not the solver's MMD: the count needs no solves, only the factorization, and there (CPU s, 1 thread)
+    COLAMD took 1.0 vs 2.8 on a 40k icosphere (MMD's ordering is slow on subdivision meshes), 0.47 vs 0.34 on
+    the bunny, 0.43 vs 0.34 on the ogre."""
     try:
         lu = spla.splu(
             (L - tau * M).tocsc(),
-            permc_spec="MMD_AT_PLUS_A",
+            permc_spec="COLAMD",
             diag_pivot_thresh=0.0,
             options={"SymmetricMode": True},
         )
