@@ -100,7 +100,7 @@ def test_threads_parameter_gives_the_same_result():
 
 
 def test_failure_raises_with_diagnostics(monkeypatch):
-    import manifoldnet.geometry.spectral as spectral
+    from manifoldnet.geometry import spectral
 
     # no rounding-floor relaxation, so an unreachable tol must exhaust the whole ladder
     monkeypatch.setattr(spectral, "_rounding_floor", lambda L, m_inv, lam_ref: (0.0, 1.0))
