@@ -46,6 +46,7 @@ __all__ = [
     "iter_pathologies",
     "make_pathology",
     "pathology_names",
+    "sliver_fan_plate",
 ]
 
 
@@ -79,6 +80,29 @@ def base_mesh(subdivisions: int = 2) -> Mesh:
     from .shapes import icosphere
 
     return icosphere(subdivisions)
+
+
+def sliver_fan_plate(nx: int = 40, ny: int = 4, h: float = 0.1) -> Mesh:
+    """The flat unit square tessellated like a CAD part (geodesic distance = straight-line distance).
+
+    A fine ``nx`` x ``ny`` grid on the strip ``y in [1 - h, 1]``; below it a fan of ``nx`` long slivers from
+    the corner ``(0, 0)`` to the strip's lower row, and one large triangle ``(0, 0), (1, 0), (1, 1 - h)``.
+    Edges up to 13 mean edge lengths long (default sizes), consistently oriented (normals ``+z``), one
+    boundary loop. The vertices ``(0, 0, 0)`` and ``(1, 0, 0)`` are the last two.
+    """
+    xs, ys = np.linspace(0, 1, nx + 1), np.linspace(1 - h, 1, ny + 1)
+    X, Y = np.meshgrid(xs, ys)
+    idx = np.arange(X.size).reshape(ny + 1, nx + 1)
+    a, b, c, d = idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel(), idx[1:, 1:].ravel(), idx[1:, :-1].ravel()
+    corner0, corner1 = X.size, X.size + 1
+    row = idx[0]
+    faces = np.concatenate([
+        np.c_[a, b, c], np.c_[a, c, d],
+        np.c_[np.full(nx, corner0), row[1:], row[:-1]],
+        [[corner0, corner1, row[-1]]],
+    ])
+    verts = np.r_[np.c_[X.ravel(), Y.ravel(), np.zeros(X.size)], [[0, 0, 0], [1, 0, 0]]]
+    return Mesh(verts, faces)
 
 
 def _arrays(base) -> tuple[np.ndarray, np.ndarray]:

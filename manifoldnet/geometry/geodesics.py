@@ -17,6 +17,18 @@ moves distances by about ``4e-8 V`` relative (2e-4 on a 10k sphere, 7e-4 on the 
 differences: components are handled separately (``inf`` where unreachable), duplicate sources count once,
 and faces around a non-manifold edge are glued in angular order (geometry-central: arbitrary order).
 
+Long edges (``refine``, 4 by default on the robust path): the heat method is only as fine as its triangles. Inside a triangle,
+linear interpolation of the distance from a far source gives the distance to the line of the opposite edge,
+not to its vertices, which underestimates by up to the triangle's size; and the heat time (the squared mean
+edge length) cannot be resolved across edges many times longer than the mean. CAD tessellations have
+exactly such triangles: ``octagonal_pocket`` (format edge cases) has fans of 0.18-long slivers beside
+0.01-long edges (max / mean edge length 23), and gave 0.025 where the straight line is 0.166 (exact
+polyhedral distance 0.178; max error 0.154 over the mesh, 0.016 with refinement). So every edge longer than
+``refine`` mean edge lengths is split at its midpoint first (:func:`~manifoldnet.geometry.refine.split_long_edges`:
+the same surface, more vertices); the bound is raised where needed so that the refined mesh stays within a
+few times the input's size. Meshes without such edges are solved unchanged (bit for bit); ``refine=None``
+never refines.
+
 Conventions
 -----------
 Distances are ``(V,)`` float64 (``(S, V)`` batched), exactly one value per input vertex: ``inf`` on every
@@ -26,7 +38,10 @@ itself a source). With several sources the result approximates the distance to t
 (heat zero on boundary vertices; a source on the boundary keeps the Neumann solution's value there, so
 both solutions share one scale) or ``"average"`` of the two heat solutions, which
 Crane et al. recommend (smoother isolines near the boundary). Closed meshes: all three coincide. Pure
-Dirichlet is poor for a source on the boundary (mean error 0.13 vs 0.01 on a unit disk from a rim vertex).
+Dirichlet is poor for a source on the boundary (mean error 0.13 vs 0.01 on a unit disk from a rim vertex),
+and gives no direction at all on a region whose every vertex is a boundary vertex (a strip one triangle wide,
+such as the three strips hanging on ``octagonal_pocket`` by single vertices): its heat is zero there. Use
+``"average"`` (the default) or ``"neumann"`` on such meshes.
 """
 
 from __future__ import annotations
@@ -38,9 +53,11 @@ from scipy.sparse.linalg import splu
 from ..errors import MeshError
 from ..mesh import Mesh
 from .intrinsic_delaunay import IntrinsicTriangulation, intrinsic_delaunay_cover
+from .refine import split_long_edges
 
 __all__ = [
     "BOUNDARY_CONDITIONS",
+    "REFINE",
     "HeatMethodSolver",
     "SPDFactor",
     "all_pairs_distances",
@@ -49,6 +66,25 @@ __all__ = [
 ]
 
 BOUNDARY_CONDITIONS = ("average", "neumann", "dirichlet")
+REFINE = 4.0  # refine="auto" with robust=True: split edges longer than 4 mean edge lengths before solving (HeatMethodSolver docstring)
+
+
+def _refined(mesh: Mesh, refine: float | None) -> Mesh:
+    """``mesh`` with its long edges split (:func:`~.refine.split_long_edges`), or ``mesh`` itself when none is.
+
+    The length bound is ``refine`` mean edge lengths, raised where needed so that the refined mesh stays
+    within a few times the input's size: at least the root mean square of the faces' longest edges (a face
+    with longest edge ``l`` becomes at most about ``4 (l / bound)^2`` faces).
+    """
+    if refine is None or mesh.n_faces == 0:
+        return mesh
+    lengths = mesh.edge_lengths
+    longest = lengths[mesh.halfedge_edges.reshape(-1, 3)].max(axis=1)
+    bound = max(refine * float(lengths.mean()), float(np.sqrt(np.mean(longest**2))))
+    if not (bound > 0) or longest.max() <= bound:
+        return mesh
+    verts, faces, _ = split_long_edges(mesh.verts, mesh.faces, bound, max_faces=64 * mesh.n_faces + 10_000)
+    return Mesh(verts, faces)
 
 
 def _check_mesh(mesh) -> Mesh:
@@ -152,10 +188,17 @@ class HeatMethodSolver:
         ``use_robust``); ``False`` uses the input triangles and their cotan Laplacian.
     boundary : one of :data:`BOUNDARY_CONDITIONS` (module docstring). ``"neumann"`` reproduces potpourri3d.
     backend : sparse solver, see :class:`SPDFactor`.
+    refine : split edges longer than ``refine`` mean edge lengths (module docstring) before building the
+        operators; ``None`` solves on the input triangles as they are (potpourri3d's behaviour); ``"auto"``:
+        :data:`REFINE` with ``robust=True``, ``None`` with ``robust=False`` (splitting slivers makes more
+        obtuse triangles, whose negative cotan weights only the intrinsic Delaunay flips of the robust path
+        repair).
 
     Attributes
     ----------
     time : float, the heat time t. triangulation : the :class:`IntrinsicTriangulation` used.
+    solve_mesh : the Mesh the operators live on: ``mesh`` itself, or its refinement (the input vertices
+        first, midpoints after them; distances are returned for the input vertices only).
     """
 
     def __init__(
@@ -165,27 +208,36 @@ class HeatMethodSolver:
         robust: bool = True,
         boundary: str = "average",
         backend: str = "auto",
+        refine: float | str | None = "auto",
     ):
         mesh = _check_mesh(mesh)
         if not (np.isfinite(t_coef) and t_coef > 0):
             raise MeshError(f"t_coef must be a positive finite number, got {t_coef}")
         if boundary not in BOUNDARY_CONDITIONS:
             raise MeshError(f"unknown boundary condition {boundary!r}; expected one of {BOUNDARY_CONDITIONS}")
+        if isinstance(refine, str) and refine == "auto":
+            refine = REFINE if robust else None
+        if refine is not None and not (
+            isinstance(refine, (int, float, np.number)) and np.isfinite(refine) and refine >= 1
+        ):
+            raise MeshError(f"refine must be 'auto', None or a finite number >= 1, got {refine!r}")
         self.mesh = mesh
         self.t_coef = float(t_coef)
         self.robust = bool(robust)
         self.boundary = boundary
+        self.refine = None if refine is None else float(refine)
+        self.solve_mesh = work = _refined(mesh, self.refine)
         if robust:
-            tri = intrinsic_delaunay_cover(mesh)
+            tri = intrinsic_delaunay_cover(work)
             mean_len = float(tri.lengths.mean())
             tri = tri.front_sheet()
         else:
-            tri = IntrinsicTriangulation.from_mesh(mesh)
-            mean_len = float(mesh.edge_lengths.mean())
+            tri = IntrinsicTriangulation.from_mesh(work)
+            mean_len = float(work.edge_lengths.mean())
         self.triangulation = tri
         self.time = self.t_coef * mean_len**2
-        V = mesh.n_verts
-        ref = np.asarray(mesh.referenced)
+        V = work.n_verts
+        ref = np.asarray(work.referenced)
         L = tri.cotan_laplacian()
         A = (sp.diags(tri.vertex_masses()) + self.time * L).tocsr()
         self._G = tri.scaled_gradient()
@@ -195,8 +247,8 @@ class HeatMethodSolver:
         # --- heat step(s) on referenced vertices
         self._ref = np.flatnonzero(ref)
         is_b = np.zeros(V, dtype=bool)
-        if mesh.boundary_edges.size:
-            is_b[mesh.edges[mesh.boundary_edges].reshape(-1)] = True
+        if work.boundary_edges.size:
+            is_b[work.edges[work.boundary_edges].reshape(-1)] = True
         self._has_boundary = bool(is_b.any())
         self._heat_dirichlet = None
         self._A_ref = A[self._ref][:, self._ref].tocsr()
@@ -211,7 +263,7 @@ class HeatMethodSolver:
                 SPDFactor(self._A_int, backend, "heat operator") if self._int.size else None
             )
         # --- Poisson step: ground one vertex per component (L is singular on each)
-        comp = np.asarray(mesh.vertex_components)
+        comp = np.asarray(work.vertex_components)
         self._comp = comp
         self._n_comp = int(comp.max()) + 1
         first = np.full(self._n_comp, V, dtype=np.int64)
@@ -260,7 +312,7 @@ class HeatMethodSolver:
 
     def _solve(self, source_sets: list[np.ndarray]) -> np.ndarray:
         """(V, S) distances, one column per (validated) source set."""
-        V, S = self.mesh.n_verts, len(source_sets)
+        V, S = self.solve_mesh.n_verts, len(source_sets)
         cols = np.repeat(np.arange(S), [len(s) for s in source_sets])
         verts = np.concatenate(source_sets)
         rhs = np.zeros((V, S))
@@ -273,12 +325,14 @@ class HeatMethodSolver:
         tot = np.bincount(key, weights=phi[verts, cols], minlength=size)
         with np.errstate(invalid="ignore", divide="ignore"):
             shift = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.inf).reshape(S, self._n_comp)
-        d = phi - shift.T[self._comp]
+        V = self.mesh.n_verts  # the refinement's midpoints (after the input vertices) are dropped
+        d = phi[:V] - shift.T[self._comp[:V]]
         # unreferenced vertices: inf unless a source
-        unref = np.flatnonzero(~np.asarray(self.mesh.referenced))
+        referenced = np.asarray(self.mesh.referenced)
+        unref = np.flatnonzero(~referenced)
         if unref.size:
             d[unref] = np.inf
-            hit = ~np.asarray(self.mesh.referenced)[verts]
+            hit = ~referenced[verts]
             d[verts[hit], cols[hit]] = 0.0
         return d
 

@@ -181,7 +181,7 @@ class TorchHeatMethod:
         S = len(sets)
         cols = np.repeat(np.arange(S), [len(x) for x in sets])
         verts = np.concatenate(sets)
-        rhs = torch.zeros((V, S), dtype=self.dtype, device=device)
+        rhs = torch.zeros((s.solve_mesh.n_verts, S), dtype=self.dtype, device=device)  # V + refinement midpoints
         rhs[torch.as_tensor(verts, device=device), torch.as_tensor(cols, device=device)] = 1.0
         # heat (same boundary handling as HeatMethodSolver._heat)
         u = torch.zeros_like(rhs)
@@ -213,7 +213,7 @@ class TorchHeatMethod:
         tot = torch.zeros(S * n_comp, dtype=self.dtype, device=device).index_add_(0, key, phi[vt, ct])
         inf = torch.tensor(float("inf"), dtype=self.dtype, device=device)
         shift = torch.where(cnt > 0, tot / cnt.clamp_min(1), inf).reshape(S, n_comp)
-        d = phi - shift.T[comp]
+        d = (phi - shift.T[comp])[:V]
         unref = ~ops["referenced"]
         if bool(unref.any()):
             d[unref] = inf
