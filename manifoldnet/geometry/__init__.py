@@ -16,6 +16,7 @@ _LAZY: dict[str, str] = {
     "HeatMethodSolver": "geodesics",
     "geodesic_distance": "geodesics",
     "all_pairs_distances": "geodesics",
+    "split_long_edges": "refine",
     "exact_geodesic_distance": "exact_geodesics",
     "vector_heat_transport": "vector_heat",
     "vector_heat_logmap": "vector_heat",
