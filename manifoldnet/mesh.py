@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .errors import MeshError
 
-__all__ = ["Mesh", "MeshReport", "readonly"]
+__all__ = ["Mesh", "MeshReport", "readonly", "require_manifold"]
 
 
 def readonly(a: np.ndarray) -> np.ndarray:
@@ -533,3 +533,25 @@ class Mesh:
             is_orientable=self.is_orientable,
             warnings=tuple(w),
         )
+
+
+def require_manifold(mesh: Mesh, what: str, hint: str = "") -> Mesh:
+    """``mesh`` if it is edge- and vertex-manifold, else a :class:`MeshError` naming the first offender.
+
+    what : the operation that needs it, opening the message (``"exact geodesics"``).
+    hint : appended to the message after a semicolon (what to do instead).
+    """
+    tail = f"; {hint}" if hint else ""
+    if mesh.nonmanifold_edges.size:
+        i = int(mesh.nonmanifold_edges[0])
+        raise MeshError(
+            f"{what}: the mesh must be edge-manifold, but edge {mesh.edges[i].tolist()} has "
+            f"{int(mesh.edge_face_counts[i])} faces (more than two; {mesh.nonmanifold_edges.size} "
+            f"non-manifold edges){tail}"
+        )
+    if mesh.nonmanifold_verts.size:
+        raise MeshError(
+            f"{what}: the mesh must be vertex-manifold, but vertex {int(mesh.nonmanifold_verts[0])} joins "
+            f"separate fans of faces (a bow-tie; {mesh.nonmanifold_verts.size} non-manifold vertices){tail}"
+        )
+    return mesh

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import MeshError
-from ..mesh import Mesh
+from ..mesh import Mesh, require_manifold
 from .geodesics import _check_mesh, validate_sources
 
 __all__ = ["check_exact_geodesic_input", "exact_geodesic_distance"]
@@ -51,20 +51,7 @@ def check_exact_geodesic_input(mesh: Mesh) -> Mesh:
             f"exact geodesics need non-degenerate triangles: face {f} {mesh.faces[f].tolist()} has zero area "
             f"({mesh.zero_area_faces.size} such faces); {hint}"
         )
-    if mesh.nonmanifold_edges.size:
-        e = mesh.edges[mesh.nonmanifold_edges[0]].tolist()
-        n = int(mesh.edge_face_counts[mesh.nonmanifold_edges[0]])
-        raise MeshError(
-            f"exact geodesics need an edge-manifold mesh: edge {e} has {n} faces "
-            f"({mesh.nonmanifold_edges.size} non-manifold edges); {hint}"
-        )
-    if mesh.nonmanifold_verts.size:
-        v = int(mesh.nonmanifold_verts[0])
-        raise MeshError(
-            f"exact geodesics need a vertex-manifold mesh: vertex {v} joins separate fans of faces "
-            f"({mesh.nonmanifold_verts.size} non-manifold vertices); {hint}"
-        )
-    return mesh
+    return require_manifold(mesh, "exact geodesics", hint)
 
 
 def exact_geodesic_distance(mesh: Mesh, sources) -> np.ndarray:

@@ -50,7 +50,7 @@ import warnings
 import numpy as np
 
 from ..errors import MeshError
-from ..mesh import Mesh
+from ..mesh import Mesh, require_manifold
 from .geodesics import _check_mesh, validate_sources
 
 _TWO_PI = 2.0 * np.pi
@@ -68,13 +68,7 @@ def check_vector_heat_input(mesh: Mesh) -> Mesh:
             f"vector heat needs every vertex in a face: vertex {v} is unreferenced "
             f"({mesh.unreferenced_verts.size} such vertices); remove them (manifoldnet.clean)"
         )
-    if mesh.nonmanifold_edges.size:
-        e = mesh.edges[mesh.nonmanifold_edges[0]].tolist()
-        raise MeshError(f"vector heat needs a manifold mesh: edge {e} has more than two faces")
-    if mesh.nonmanifold_verts.size:
-        raise MeshError(
-            f"vector heat needs a manifold mesh: vertex {int(mesh.nonmanifold_verts[0])} is non-manifold"
-        )
+    require_manifold(mesh, "vector heat", "potpourri3d's solver would abort the process")
     zero = np.flatnonzero(mesh.edge_lengths == 0)
     if zero.size:  # potpourri3d's cotangents become NaN there (RuntimeError checkFinite at solve time)
         e = mesh.edges[zero[0]].tolist()
