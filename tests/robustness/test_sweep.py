@@ -39,14 +39,7 @@ def test_sweep_covers_every_pathology_and_operator(sweep):
 # Failures found by this sweep and reported to the owners (issue 8 note), not yet fixed:
 # operator -> (pathologies, owner and story). The test fails on any other failure, and on a listed one that now
 # passes (then remove it here): the list can only shrink.
-_SOUP_STORY = ("B: eigenbasis is fixed (per-component solve); with K=8 below the 320 components every eigenvalue "
-               "is 0 and the automatic HKS/WKS scales refuse the valid soup (needs a non-zero eigenvalue)")
-KNOWN: dict[str, tuple[frozenset, str]] = {
-    "descriptors.hks": (frozenset({"triangle_soup"}), _SOUP_STORY),
-    "descriptors.wks": (frozenset({"triangle_soup"}), _SOUP_STORY),
-    "bundle.all": (frozenset({"triangle_soup"}), _SOUP_STORY),
-    "bundle.torch": (frozenset({"triangle_soup"}), _SOUP_STORY),
-}
+KNOWN: dict[str, tuple[frozenset, str]] = {}
 
 
 @pytest.mark.parametrize("op", OPERATORS)
