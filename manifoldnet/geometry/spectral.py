@@ -10,15 +10,18 @@ Why the square: the cost is dominated by the full re-orthogonalization of each n
 (``O(V m^2)`` for a basis of m vectors), and the basis a Krylov method needs for the k-th eigenvalue shrinks
 with the relative gap ``1 - mu_{k+1} / mu_k``, which squaring doubles: the basis falls from about 3.8 k to
 2.7 k vectors at the price of a second (cheap, blocked) solve per block. Squaring also squares the spread of
-the values: when ``eps mu_1^2 / mu_K^2`` would cap the residual above the tolerance (a very small
-``lambda_1 / lambda_K``) the method falls back to ``A`` itself. With a diagonal M the iteration runs on the
+the values: when ``eps mu_1^2 / mu_K^2`` would cap the residual above the tolerance the method falls back to
+``A`` itself (the shift bounds that spread by about ``(1.01 / 0.01)^2``, so this happens for tolerances below
+about 1e-11, or where Weyl's law badly underestimates ``lambda_K``). With a diagonal M the iteration runs on the
 symmetric ``M^1/2 A M^-1/2`` (Euclidean inner products). Full re-orthogonalization is done block-wise
 (matrix-matrix products): ARPACK, which ``scipy.sparse.linalg.eigsh`` runs, re-orthogonalizes one
 matrix-vector product at a time, and that, not the solves, dominated the DiffusionNet recipe's run time here.
 The null space (one M-normalized indicator per connected component) is known and locked into the basis, so
 many components do not need a large block. Every result is checked by its true residuals and, because a
 block method can miss an eigenvalue whose multiplicity (or tight cluster) exceeds the block size, by an
-inertia count (Sylvester) of ``L - tau M`` in the gap after ``lambda_K``. When that count finds more
+inertia count (Sylvester) of ``L - tau M`` in the gap after ``lambda_K``, run when the computed values show a
+cluster as large as the block (``_has_cluster``: b values within 2%; generic spectra, spaced about ``1 / j``
+apart, do not trigger it, and the count costs a second factorization). When that count finds more
 eigenvalues than were computed, the verified pairs below the cut are locked and the M-orthogonal complement
 is searched again with a block as wide as the deficit (the symmetric shapes: an icosphere's multiplets).
 The retry ladder: power 1 (see above), a four times larger block (after non-convergence), then ARPACK
@@ -143,9 +146,9 @@ def eigenbasis(
     threads : BLAS threads while solving (threadpoolctl); ``None`` leaves the current setting.
     dense_max : problems with at most this many (non-isolated) vertices, or ``k >= V / 2``, go dense.
     block : block size of the block Lanczos method (the null space, one vector per component, is locked in).
-    verify : check by an inertia count (one more factorization, of ``L - tau M`` with ``tau`` in the gap after
-        ``lambda_K``) that no eigenvalue was missed (a multiplicity above the block size); a failed check moves
-        down the retry ladder.
+    verify : when the computed values show a cluster as large as the block (module docstring), check by an
+        inertia count (one more factorization, of ``L - tau M`` with ``tau`` in the gap after ``lambda_K``) that
+        no eigenvalue was missed; missed ones are then searched with the found ones locked.
     seed : seed of the random start block (results are deterministic for a given seed).
 
     Returns
@@ -289,8 +292,10 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
             break
         if not verify:
             return evals * lam_k, evecs
-        # the last clear gap at or before the k-th eigenvalue (a cluster may straddle the cut)
         vals = np.append(evals, next_ritz)
+        if rounds == 1 and not _has_cluster(vals[n_comp:], b):
+            return evals * lam_k, evecs
+        # the last clear gap at or before the k-th eigenvalue (a cluster may straddle the cut)
         gaps = np.flatnonzero(np.diff(vals) > 1e-6 * max(abs(vals[-1]), 1e-300))
         if gaps.size == 0:
             return evals * lam_k, evecs
@@ -403,7 +408,7 @@ def _block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, lu, diagonal_mass, locked
     g, U = np.linalg.eigh(W.T @ MW)
     W, MW = W @ (U / np.sqrt(g)), MW @ (U / np.sqrt(g))
     m, kf = c, k - c  # kf: eigenpairs to find outside the locked ones
-    check_at = min(max_dim, c + int(1.5 * kf) + b)
+    check_at = min(max_dim, c + 2 * kf + b)
     while True:
         w = W.shape[1]
         Q[:, m : m + w] = W
@@ -467,6 +472,24 @@ def _block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, lu, diagonal_mass, locked
             return evals, phi, lam[kf]
         if exhausted:
             return None
+
+
+_CLUSTER = 0.02  # relative spread of b computed eigenvalues that triggers the inertia count
+
+
+def _has_cluster(vals: np.ndarray, b: int) -> bool:
+    """Whether ``b`` consecutive values of the ascending positive ``vals`` lie within ``_CLUSTER`` (relative).
+
+    A block Krylov method with block size b holds at most b vectors of one eigenspace, and the members of a
+    tight cluster converge together: a cluster larger than the block, whose missed members the inertia count
+    must find, shows as b computed values within a small relative spread. Generic spectra do not: Weyl's law
+    spaces them about ``1 / j`` apart (relative) at index j, so b values span about ``b / j`` (6% for b = 8
+    at j = 128).
+    """
+    if vals.size < b or b < 2:
+        return vals.size >= 1 and b < 2
+    spread = vals[b - 1 :] - vals[: vals.size - b + 1]
+    return bool((spread <= _CLUSTER * np.abs(vals[b - 1 :])).any())
 
 
 def _count_below(L, M, tau: float) -> int | None:

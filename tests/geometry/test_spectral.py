@@ -301,3 +301,66 @@ def test_ogre_default_tolerance_succeeds():
     # zeros are exact only to ~eps * lambda_max (about 4e-7 here: ogre's slivers give lambda_max ~ 2e9)
     assert np.sum(evals < 1e-3 * evals[-1]) == n_graph - n_isolated and np.all(np.diff(evals) >= 0)
     np.testing.assert_allclose(evecs.T @ (M @ evecs), np.eye(128), atol=1e-8)
+
+
+def _spy(monkeypatch, name):
+    """Record the arguments of every call of ``spectral.<name>`` (still calling it)."""
+    from manifoldnet.geometry import spectral
+
+    calls = []
+    real = getattr(spectral, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(spectral, name, wrapper)
+    return calls
+
+
+def test_missed_multiplicity_is_found_with_the_found_pairs_locked(monkeypatch):
+    # icosahedral symmetry: exact 3-, 4- and 5-fold eigenvalues; a block of 1 misses copies, the inertia count
+    # sees it, and a second Lanczos run with the verified pairs locked finds them
+    L, M = laplacian(shapes.icosphere(3))
+    calls = _spy(monkeypatch, "_block_lanczos")
+    ev, vec = eigenbasis(L, M, 16, block=1, dense_max=0)
+    ev_d, _ = eigenbasis(L, M, 16, dense_max=10**6)
+    assert_allclose(ev, ev_d, rtol=1e-8, atol=1e-10)
+    assert_allclose(vec.T @ (M @ vec), np.eye(16), atol=1e-8)
+    locked = [args[10][0].shape[1] for args, _ in calls if args[10] is not None]
+    assert max(locked) > 1, "the locking restart was not exercised"
+
+
+def test_squared_operator_falls_back_when_rounding_caps_it(monkeypatch):
+    # the shift bounds the spread of the squared values by ((lambda_K - sigma) / -sigma)^2 ~ 1e4, so at
+    # tol = 1e-12 eps times that spread caps the squared operator and the method falls back to power 1
+    mesh = shapes.open_cylinder(radius=0.02, height=4.0, n_around=8, n_height=300)
+    L, M = laplacian(mesh)
+    calls = _spy(monkeypatch, "_block_lanczos")
+    ev, vec = eigenbasis(L, M, 40, dense_max=0, tol=1e-12)
+    ev_d, _ = eigenbasis(L, M, 40, dense_max=10**6)
+    assert_allclose(ev, ev_d, rtol=1e-8, atol=1e-10 * ev_d[-1])
+    assert_allclose(vec.T @ (M @ vec), np.eye(40), atol=1e-8)
+    assert [args[11] for args, _ in calls] == [2, 1]
+
+
+def test_component_with_more_eigenvalues_than_its_area_share_gets_more(monkeypatch):
+    # a sphere and a thin tube of small area: Weyl's area share underestimates the tube's count (1D spectrum),
+    # so the tube must be solved again with more pairs
+    sphere, tube = (
+        shapes.icosphere(2),
+        shapes.open_cylinder(radius=0.02, height=20.0, n_around=6, n_height=300),
+    )
+    mesh = Mesh(
+        np.vstack([sphere.verts, tube.verts]), np.vstack([sphere.faces, tube.faces + len(sphere.verts)])
+    )
+    L, M = laplacian(mesh)
+    calls = _spy(monkeypatch, "_solve")
+    ev, vec = eigenbasis(L, M, 40)
+    from scipy.linalg import eigh
+
+    ev_d = eigh(L.toarray(), M.toarray(), eigvals_only=True, subset_by_index=[0, 39])
+    assert_allclose(ev, ev_d, rtol=1e-8, atol=1e-10 * ev_d[-1])
+    assert_allclose(vec.T @ (M @ vec), np.eye(40), atol=1e-8)
+    tube_calls = [args[2] for args, _ in calls if args[0].shape[0] == len(tube.verts)]
+    assert len(tube_calls) >= 2 and tube_calls[-1] > tube_calls[0]
