@@ -3,16 +3,17 @@
 Method
 ------
 Small problems (``V <= dense_max`` or ``k >= V / 2``) use dense LAPACK (``scipy.linalg.eigh``). Larger ones
-use a block Lanczos method on ``A^2``, the square of the shift-inverted operator ``A = (L - sigma M)^-1 M``,
+use a block Lanczos method on ``A^p``, a power of the shift-inverted operator ``A = (L - sigma M)^-1 M``,
 with a small *negative* shift (Weyl's law: ``sigma = -0.01 * 4 pi k / area``), so ``L - sigma M`` is positive
 definite and factorizes once (CHOLMOD through ``cholespy`` when installed, else SuperLU in symmetric mode).
-Why the square: the cost is dominated by the full re-orthogonalization of each new block against the basis
+Why a power: the cost is dominated by the full re-orthogonalization of each new block against the basis
 (``O(V m^2)`` for a basis of m vectors), and the basis a Krylov method needs for the k-th eigenvalue shrinks
-with the relative gap ``1 - mu_{k+1} / mu_k``, which squaring doubles: the basis falls from about 3.8 k to
-2.7 k vectors at the price of a second (cheap, blocked) solve per block. Squaring also squares the spread of
-the values: when ``eps mu_1^2 / mu_K^2`` would cap the residual above the tolerance the method falls back to
-``A`` itself (the shift bounds that spread by about ``(1.01 / 0.01)^2``, so this happens for tolerances below
-about 1e-11, or where Weyl's law badly underestimates ``lambda_K``). With a diagonal M the iteration runs on the
+with the relative gap ``1 - mu_{k+1} / mu_k``, which the power multiplies by p: at k = 128 the basis falls
+from about 3.8 k (p = 1) to 2.7 k (p = 2) and 2.4 k (p = 3) vectors, at the price of p cheap blocked solves
+per block. The power also raises the spread of the values to the p-th: p is the largest (at most 3) for
+which ``10 eps spread^p`` stays within the tolerance (``_power_for``; the shift bounds the spread by about
+``1.01 / 0.01``), and when ``eps mu_1^p / mu_K^p`` measured while iterating would still cap the residual
+(a ``lambda_K`` far above Weyl's estimate) the method falls back to ``p - 1``. With a diagonal M the iteration runs on the
 symmetric ``M^1/2 A M^-1/2`` (Euclidean inner products). Full re-orthogonalization is done block-wise
 (matrix-matrix products): ARPACK, which ``scipy.sparse.linalg.eigsh`` runs, re-orthogonalizes one
 matrix-vector product at a time, and that, not the solves, dominated the DiffusionNet recipe's run time here.
@@ -258,15 +259,15 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
     null_mu = np.full(n_comp, -1.0 / s0s)  # A z = z / (0 - sigma) on the null space
     locked = (null, null_mu) if (n_comp < k and lu is not None) else None
     b = min(block, max(1, (n - n_comp) // 4))
-    rounds, power = 0, _POWER
+    rounds, power = 0, _power_for(tol, s0s)
     while lu is not None and rounds < 4:
         rounds += 1
         name = f"block Lanczos sigma={s0:.3e} block={b}" + (f" locked={locked[0].shape[1]}" if locked else "")
         try:
             out = _block_lanczos(Ls, M, k, s0s, b, tol, rng, m_inv_eff, lu, m_inv is not None, locked, power)
         except _PowerTooHigh as exc:
-            attempts.append(f"{name} power={power}: {exc}: power 1 next")
-            power = 1
+            attempts.append(f"{name} power={power}: {exc}: power {power - 1} next")
+            power -= 1
             continue
         if out is None:
             attempts.append(f"{name}: no convergence within the basis limit")
@@ -335,7 +336,21 @@ def _weyl_lambda(M, k: int, n_components: int) -> float:
     return 4.0 * np.pi * max(k - n_components, 1) / max(area, np.finfo(float).tiny)
 
 
-_POWER = 2  # solves per Lanczos block (module docstring)
+_MAX_POWER = 3  # at most this many solves per Lanczos block (module docstring)
+
+
+def _power_for(tol: float, sigma: float) -> int:
+    """The largest power p <= _MAX_POWER of ``A`` whose rounding ``10 eps (spread)^p`` stays within ``tol``.
+
+    ``sigma`` in units of ``lambda_K`` (Weyl): the spread of the shift-inverted values over the wanted ones
+    is at most ``(1 - sigma) / -sigma`` (101 for the default shift), so p = 3 for tol >= 2.3e-9, p = 2 for
+    tol >= 2.3e-11. A ``lambda_K`` far above Weyl's estimate is caught while iterating (``PowerTooHigh``).
+    """
+    spread = (1.0 - sigma) / -sigma
+    eps = np.finfo(float).eps
+    return next((p for p in range(_MAX_POWER, 1, -1) if 10.0 * eps * spread**p <= tol), 1)
+
+
 _TINY = 64  # components up to this size are solved in batches of equal size by numpy's batched eigh
 
 

@@ -331,17 +331,27 @@ def test_missed_multiplicity_is_found_with_the_found_pairs_locked(monkeypatch):
     assert max(locked) > 1, "the locking restart was not exercised"
 
 
-def test_squared_operator_falls_back_when_rounding_caps_it(monkeypatch):
-    # the shift bounds the spread of the squared values by ((lambda_K - sigma) / -sigma)^2 ~ 1e4, so at
-    # tol = 1e-12 eps times that spread caps the squared operator and the method falls back to power 1
-    mesh = shapes.open_cylinder(radius=0.02, height=4.0, n_around=8, n_height=300)
-    L, M = laplacian(mesh)
+def test_power_choice_follows_the_rounding_bound():
+    from manifoldnet.geometry.spectral import _power_for
+
+    # default shift -0.01 lambda_K: spread 101, 10 eps 101^p = 2.3e-11 (p = 2), 2.3e-9 (p = 3)
+    assert [_power_for(t, -0.01) for t in (1e-12, 1e-10, 1e-9, 1e-8, 1e-6)] == [1, 2, 2, 3, 3]
+    assert _power_for(1e-8, -1e-4) == 1  # a tiny shift: spread 1e4
+
+
+def test_power_falls_back_when_rounding_caps_it(monkeypatch):
+    # force p = 3 at tol = 1e-12: eps (mu_1 / mu_K)^3 ~ 1e-12 (spread about 17 on this sphere) is caught while
+    # iterating, and the method steps down to p = 2 (eps 17^2 ~ 6e-14), which reaches the tolerance
+    from manifoldnet.geometry import spectral
+
+    monkeypatch.setattr(spectral, "_power_for", lambda tol, sigma: 3)
+    L, M = laplacian(shapes.icosphere(3))
     calls = _spy(monkeypatch, "_block_lanczos")
     ev, vec = eigenbasis(L, M, 40, dense_max=0, tol=1e-12)
     ev_d, _ = eigenbasis(L, M, 40, dense_max=10**6)
-    assert_allclose(ev, ev_d, rtol=1e-8, atol=1e-10 * ev_d[-1])
+    assert_allclose(ev, ev_d, rtol=1e-9, atol=1e-10 * ev_d[-1])
     assert_allclose(vec.T @ (M @ vec), np.eye(40), atol=1e-8)
-    assert [args[11] for args, _ in calls] == [2, 1]
+    assert [args[11] for args, _ in calls] == [3, 2]
 
 
 def test_component_with_more_eigenvalues_than_its_area_share_gets_more(monkeypatch):
