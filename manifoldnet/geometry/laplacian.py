@@ -173,8 +173,8 @@ def _mass_from_lengths(mesh: Mesh, kind: str, lengths: np.ndarray) -> sp.csr_mat
 def _clip_roundoff(L: sp.csr_matrix) -> sp.csr_matrix:
     """Zero the positive off-diagonals that are rounding noise (intrinsic right angles give +-1e-16) and
     rebalance the diagonal, so the robust kind's off-diagonals are exactly non-positive and ``L @ 1 = 0``."""
-    rows = np.repeat(np.arange(L.shape[0]), np.diff(L.indptr))
-    if not ((L.data > 0) & (L.indices != rows)).any():
+    # the diagonal is positive wherever a row has entries: no more positive entries than that means none off it
+    if int((L.data > 0).sum()) == int((L.diagonal() > 0).sum()):
         return L
     coo = L.tocoo()
     off = coo.row != coo.col
@@ -215,8 +215,13 @@ def robust_laplacian(mesh: Mesh, *, mollify_factor: float = 1e-5) -> tuple[sp.cs
     L = _clip_roundoff(L)
     m = np.asarray(M.diagonal(), dtype=np.float64)
     if not mesh.referenced.all():
-        keep = sp.diags(mesh.referenced.astype(np.float64))
-        L = (keep @ L @ keep).tocsr()
+        # robust_laplacian gives an unreferenced vertex a lone 1 on the diagonal: zero its row and column
+        unref = np.flatnonzero(~mesh.referenced)
+        if (np.diff(L.indptr)[unref] == 1).all() and (L.indices[L.indptr[unref]] == unref).all():
+            L.data[L.indptr[unref]] = 0.0
+        else:
+            keep = sp.diags(mesh.referenced.astype(np.float64))
+            L = (keep @ L @ keep).tocsr()
         L.eliminate_zeros()
         m = np.where(mesh.referenced, m, 0.0)
     L.sort_indices()
