@@ -14,7 +14,7 @@ from conftest import shared_data
 
 from manifoldnet.robustness import FAILURES, file_cases, format_failures, format_table, mesh_files, run_sweep
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]  # the whole sweep runs in the fixture: ~15 min
 
 TIMEOUT = float(os.environ.get("MANIFOLDNET_SWEEP_TIMEOUT", "600"))
 
