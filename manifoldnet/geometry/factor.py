@@ -26,7 +26,7 @@ class SPDFactor:
     A : (n, n) sparse SPD matrix.
     backend : ``"auto"`` (CHOLMOD through the optional ``cholespy`` when installed and A factors there,
         else SuperLU), ``"cholmod"`` or ``"superlu"``.
-    what : how to name A in errors.
+    what : how to name A in errors; hint : appended to the singular-matrix error (what to try instead).
 
     Raises
     ------
@@ -34,7 +34,7 @@ class SPDFactor:
         unknown backend, ``"cholmod"`` without cholespy, or A singular (SuperLU hit a zero pivot).
     """
 
-    def __init__(self, A: sp.spmatrix, backend: str = "auto", what: str = "matrix"):
+    def __init__(self, A: sp.spmatrix, backend: str = "auto", what: str = "matrix", hint: str = ""):
         if backend not in ("auto", "cholmod", "superlu"):
             raise MeshError(f"unknown solver backend {backend!r}; expected 'auto', 'cholmod' or 'superlu'")
         A = sp.coo_matrix(A)
@@ -69,7 +69,7 @@ class SPDFactor:
                     options={"SymmetricMode": True},
                 )
             except RuntimeError as exc:
-                raise MeshError(f"the {what} is singular ({exc})") from exc
+                raise MeshError(f"the {what} is singular ({exc}){hint}") from exc
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         """x with ``A x = b`` for b (n,) or (n, S)."""

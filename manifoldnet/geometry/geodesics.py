@@ -48,10 +48,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
 from ..errors import MeshError
 from ..mesh import Mesh
+from .factor import SPDFactor
 from .intrinsic_delaunay import IntrinsicTriangulation, intrinsic_delaunay_cover
 from .refine import split_long_edges
 
@@ -123,58 +123,7 @@ def validate_sources(sources, n_verts: int, name: str = "sources") -> np.ndarray
     return np.unique(s.astype(np.int64))
 
 
-class SPDFactor:
-    """A factorization of a sparse symmetric positive definite matrix with a block ``solve``.
-
-    ``backend="auto"`` uses CHOLMOD through the optional ``cholespy`` package when it is installed (about
-    3x faster solves here) and SuperLU (symmetric mode, minimum-degree ordering of A + A^T) otherwise.
-    """
-
-    def __init__(self, A: sp.spmatrix, backend: str = "auto", what: str = "matrix"):
-        if backend not in ("auto", "cholmod", "superlu"):
-            raise MeshError(f"unknown solver backend {backend!r}; expected 'auto', 'cholmod' or 'superlu'")
-        A = sp.coo_matrix(A)
-        self.n = A.shape[0]
-        self.backend = "superlu"
-        self._chol = self._lu = None
-        if backend in ("auto", "cholmod"):
-            try:
-                from cholespy import CholeskySolverD, MatrixType
-
-                self._chol = CholeskySolverD(
-                    self.n,
-                    A.row.astype(np.int32),
-                    A.col.astype(np.int32),
-                    A.data.astype(np.float64),
-                    MatrixType.COO,
-                )
-                self.backend = "cholmod"
-            except ImportError:
-                if backend == "cholmod":
-                    raise MeshError(
-                        "backend='cholmod' needs the optional package cholespy (pip install cholespy)"
-                    )
-            except (ValueError, RuntimeError):  # not positive definite for CHOLMOD: SuperLU still may cope
-                self._chol = None
-        if self._chol is None:
-            try:
-                self._lu = splu(
-                    A.tocsc(),
-                    permc_spec="MMD_AT_PLUS_A",
-                    diag_pivot_thresh=0.0,
-                    options={"SymmetricMode": True},
-                )
-            except RuntimeError as exc:
-                raise MeshError(f"the {what} is singular ({exc}); try robust=True") from exc
-
-    def solve(self, b: np.ndarray) -> np.ndarray:
-        """x with ``A x = b`` for b (n,) or (n, S)."""
-        b = np.ascontiguousarray(b, dtype=np.float64)
-        if self._lu is not None:
-            return self._lu.solve(b)
-        x = np.empty_like(b)
-        self._chol.solve(b, x)
-        return x
+_HINT = "; try robust=True"
 
 
 class HeatMethodSolver:
@@ -252,7 +201,7 @@ class HeatMethodSolver:
         self._has_boundary = bool(is_b.any())
         self._heat_dirichlet = None
         self._A_ref = A[self._ref][:, self._ref].tocsr()
-        self._heat_neumann = SPDFactor(self._A_ref, backend, "heat operator")
+        self._heat_neumann = SPDFactor(self._A_ref, backend, "heat operator", _HINT)
         if boundary in ("dirichlet", "average") and self._has_boundary:
             self._int = np.flatnonzero(ref & ~is_b)
             self._bnd = np.flatnonzero(is_b)
@@ -260,7 +209,7 @@ class HeatMethodSolver:
             self._A_IB = A_int[:, self._bnd].tocsr()
             self._A_int = A_int[:, self._int].tocsr()
             self._heat_dirichlet = (
-                SPDFactor(self._A_int, backend, "heat operator") if self._int.size else None
+                SPDFactor(self._A_int, backend, "heat operator", _HINT) if self._int.size else None
             )
         # --- Poisson step: ground one vertex per component (L is singular on each)
         comp = np.asarray(work.vertex_components)
@@ -272,7 +221,7 @@ class HeatMethodSolver:
         keep[first] = False
         self._keep = np.flatnonzero(keep)
         self._L_keep = L[self._keep][:, self._keep].tocsr()
-        self._poisson = SPDFactor(self._L_keep, backend, "Laplacian") if self._keep.size else None
+        self._poisson = SPDFactor(self._L_keep, backend, "Laplacian", _HINT) if self._keep.size else None
 
     # ------------------------------------------------------------------ solves
     def _heat(self, rhs: np.ndarray) -> np.ndarray:
