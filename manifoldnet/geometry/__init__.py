@@ -29,6 +29,7 @@ _LAZY: dict[str, str] = {
     "mass_matrix": "laplacian",
     "point_cloud_laplacian": "laplacian",
     "eigenbasis": "spectral",
+    "SPDFactor": "factor",
     "EigenbasisError": "spectral",
     "heat_kernel_signature": "descriptors",
     "hks_times": "descriptors",
