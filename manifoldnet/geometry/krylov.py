@@ -72,7 +72,8 @@ def block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, lu, diagonal_mass, locked=
 
     Returns ``(evals (k,), evecs (V, k), next Ritz value)`` (eigenvalues of ``(L, M)``) or ``None`` when the
     basis limit is reached. Raises :class:`PowerTooHigh` when ``eps nu_max / nu_K`` (the rounding of ``A^p``
-    relative to the k-th value) leaves less than a factor 10 below ``tol``.
+    relative to the k-th value) leaves less than a factor 10 below ``tol``, or when (``power > 1``) the
+    worst true residual fails twice in a row to halve: rounding stalls it.
     """
     n = L.shape[0]
     c = 0 if locked is None else locked[0].shape[1]
@@ -124,6 +125,7 @@ def block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, lu, diagonal_mass, locked=
     W, MW = W @ (U / np.sqrt(g)), MW @ (U / np.sqrt(g))
     m, kf = c, k - c  # kf: eigenpairs to find outside the locked ones
     check_at = min(max_dim, c + 2 * kf + b)
+    best_res, stalled = np.inf, 0
     while True:
         w = W.shape[1]
         Q[:, m : m + w] = W
@@ -170,7 +172,14 @@ def block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, lu, diagonal_mass, locked=
         worst = np.argsort(est)[-b:]
         phi = to_x(Q[:, c:m] @ S[:, worst])
         lam_w = np.einsum("ij,ij->j", phi, L @ phi) / np.einsum("ij,ij->j", phi, M @ phi)
-        if residuals(L, M, m_inv, lam_w, phi, scale_floor=lam[kf - 1]).max() > 0.5 * tol:
+        worst_res = residuals(L, M, m_inv, lam_w, phi, scale_floor=lam[kf - 1]).max()
+        if worst_res > 0.5 * tol:
+            # rounding in A^p can stall the residual above tol (ill-conditioned L - sigma M): two checks
+            # without halving the best residual so far send the caller to a lower power
+            stalled = stalled + 1 if worst_res > 0.5 * best_res else 0
+            best_res = min(best_res, worst_res)
+            if power > 1 and stalled >= 2:
+                raise PowerTooHigh(f"the residual stalled at {best_res:.1e}")
             if exhausted:
                 return None
             continue

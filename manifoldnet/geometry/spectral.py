@@ -259,7 +259,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
     null_mu = np.full(n_comp, -1.0 / s0s)  # A z = z / (0 - sigma) on the null space
     locked = (null, null_mu) if (n_comp < k and lu is not None) else None
     b = min(block, max(1, (n - n_comp) // 4))
-    rounds, power = 0, _power_for(tol, s0s)
+    rounds, power = 0, _power_for(tol, s0s, floor)
     while lu is not None and rounds < 4:
         rounds += 1
         name = f"block Lanczos sigma={s0:.3e} block={b}" + (f" locked={locked[0].shape[1]}" if locked else "")
@@ -339,16 +339,25 @@ def _weyl_lambda(M, k: int, n_components: int) -> float:
 _MAX_POWER = 3  # at most this many solves per Lanczos block (module docstring)
 
 
-def _power_for(tol: float, sigma: float) -> int:
-    """The largest power p <= _MAX_POWER of ``A`` whose rounding ``10 eps (spread)^p`` stays within ``tol``.
+def _power_for(tol: float, sigma: float, floor: float = 0.0) -> int:
+    """The largest power p <= _MAX_POWER of ``A`` whose rounding stays within ``tol``.
 
-    ``sigma`` in units of ``lambda_K`` (Weyl): the spread of the shift-inverted values over the wanted ones
-    is at most ``(1 - sigma) / -sigma`` (101 for the default shift), so p = 3 for tol >= 2.3e-9, p = 2 for
-    tol >= 2.3e-11. A ``lambda_K`` far above Weyl's estimate is caught while iterating (``PowerTooHigh``).
+    Two limits. The spread of the shift-inverted values over the wanted ones, at most ``(1 - sigma) / -sigma``
+    (101 for the default shift; ``sigma`` in units of Weyl's ``lambda_K``), raised to p: ``10 eps spread^p
+    <= tol`` (p = 3 for tol >= 2.3e-9, p = 2 for tol >= 2.3e-11). And the conditioning of ``L - sigma M``
+    (slivers next to tiny masses), which the rounding floor ``4 eps lambda_max / lambda_K`` measures and each
+    further solve amplifies by about the spread: ``floor spread^(p - 1) <= 300 tol`` (measured on an rna
+    mesh with floor 1.1e-8: p = 3 stalls at a residual of 7.5e-8, p = 2 reaches 1.6e-9). Whatever these
+    estimates miss is caught while iterating (``PowerTooHigh``: a measured spread, or a stalled residual).
     """
     spread = (1.0 - sigma) / -sigma
     eps = np.finfo(float).eps
-    return next((p for p in range(_MAX_POWER, 1, -1) if 10.0 * eps * spread**p <= tol), 1)
+    ok = (
+        p
+        for p in range(_MAX_POWER, 1, -1)
+        if 10.0 * eps * spread**p <= tol and floor * spread ** (p - 1) <= 300 * tol
+    )
+    return next(ok, 1)
 
 
 _TINY = 64  # components up to this size are solved in batches of equal size by numpy's batched eigh

@@ -337,6 +337,9 @@ def test_power_choice_follows_the_rounding_bound():
     # default shift -0.01 lambda_K: spread 101, 10 eps 101^p = 2.3e-11 (p = 2), 2.3e-9 (p = 3)
     assert [_power_for(t, -0.01) for t in (1e-12, 1e-10, 1e-9, 1e-8, 1e-6)] == [1, 2, 2, 3, 3]
     assert _power_for(1e-8, -1e-4) == 1  # a tiny shift: spread 1e4
+    # an ill-conditioned L - sigma M (rounding floor 1.1e-8, an rna mesh): each solve amplifies it
+    assert _power_for(1.1e-8, -0.01, 1.1e-8) == 2
+    assert _power_for(1e-8, -0.01, 1e-12) == 3
 
 
 def test_power_falls_back_when_rounding_caps_it(monkeypatch):
@@ -344,7 +347,7 @@ def test_power_falls_back_when_rounding_caps_it(monkeypatch):
     # iterating, and the method steps down to p = 2 (eps 17^2 ~ 6e-14), which reaches the tolerance
     from manifoldnet.geometry import spectral
 
-    monkeypatch.setattr(spectral, "_power_for", lambda tol, sigma: 3)
+    monkeypatch.setattr(spectral, "_power_for", lambda tol, sigma, floor: 3)
     L, M = laplacian(shapes.icosphere(3))
     calls = _spy(monkeypatch, "_block_lanczos")
     ev, vec = eigenbasis(L, M, 40, dense_max=0, tol=1e-12)
@@ -352,6 +355,23 @@ def test_power_falls_back_when_rounding_caps_it(monkeypatch):
     assert_allclose(ev, ev_d, rtol=1e-9, atol=1e-10 * ev_d[-1])
     assert_allclose(vec.T @ (M @ vec), np.eye(40), atol=1e-8)
     assert [args[11] for args, _ in calls] == [3, 2]
+
+
+def test_stalled_residual_steps_the_power_down(monkeypatch):
+    # needle triangles on a sphere: L - sigma M is ill-conditioned (rounding floor ~5e-9), the residual of the
+    # cubed operator stalls near 2e-8 > tol; the stall is detected and p = 2 reaches the tolerance
+    from manifoldnet.geometry import spectral
+    from manifoldnet.testing import make_pathology
+
+    p = make_pathology("needle_faces", base=shapes.noisy_sphere(4, noise=0.02, seed=0))
+    L, M = laplacian(Mesh(p.verts, p.faces))
+    monkeypatch.setattr(spectral, "_power_for", lambda tol, sigma, floor: 3)
+    calls = _spy(monkeypatch, "_block_lanczos")
+    ev, vec = eigenbasis(L, M, 64, dense_max=0, tol=1e-8)
+    ev_d, _ = eigenbasis(L, M, 64, dense_max=10**6)
+    assert [args[11] for args, _ in calls] == [3, 2]
+    assert_allclose(ev, ev_d, rtol=0, atol=1e-8 * ev_d[-1])
+    assert_allclose(vec.T @ (M @ vec), np.eye(64), atol=1e-8)
 
 
 def test_component_with_more_eigenvalues_than_its_area_share_gets_more(monkeypatch):
