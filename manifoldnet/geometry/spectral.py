@@ -259,7 +259,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
     null_mu = np.full(n_comp, -1.0 / s0s)  # A z = z / (0 - sigma) on the null space
     locked = (null, null_mu) if (n_comp < k and lu is not None) else None
     b = min(block, max(1, (n - n_comp) // 4))
-    rounds, power = 0, _power_for(tol, s0s, floor)
+    rounds, power, relocked = 0, _power_for(tol, s0s, floor), False
     while lu is not None and rounds < 4:
         rounds += 1
         name = f"block Lanczos sigma={s0:.3e} block={b}" + (f" locked={locked[0].shape[1]}" if locked else "")
@@ -281,7 +281,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
         if not verify:
             return evals * lam_k, evecs
         vals = np.append(evals, next_ritz)
-        if rounds == 1 and not _has_cluster(vals[n_comp:], b):
+        if not relocked and not _has_cluster(vals[n_comp:], b):  # after a relock: always count
             return evals * lam_k, evecs
         # the last clear gap at or before the k-th eigenvalue (a cluster may straddle the cut)
         gaps = np.flatnonzero(np.diff(vals) > 1e-6 * max(abs(vals[-1]), 1e-300))
@@ -295,7 +295,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
         # eigenvalues whose multiplicity (or tight cluster) exceeds the block were missed: lock the j verified
         # pairs below the cut and search the M-orthogonal complement, where the missed ones are now the largest
         # shift-inverted values, with a block wide enough for the deficit
-        locked = (evecs[:, :j], 1.0 / (evals[:j] - s0s))
+        locked, relocked = (evecs[:, :j], 1.0 / (evals[:j] - s0s)), True
         b = min(max(b, count - j + 2), max(1, (n - j) // 4))
     diagonal_mass = m_inv is not None
     ladder = [(s0, min(n - 1, k + max(k // 3, 32))), (10.0 * s0, min(n - 1, max(2 * k + 1, 20)))]

@@ -358,18 +358,24 @@ def test_power_falls_back_when_rounding_caps_it(monkeypatch):
 
 
 def test_stalled_residual_steps_the_power_down(monkeypatch):
-    # needle triangles on a sphere: L - sigma M is ill-conditioned (rounding floor ~5e-9), the residual of the
-    # cubed operator stalls near 2e-8 > tol; the stall is detected and p = 2 reaches the tolerance
+    # needle triangles on an ellipsoid: L - sigma M is ill-conditioned, the residual of the cubed operator
+    # stalls above tol; the stall is detected and p = 2 reaches the tolerance
     from manifoldnet.geometry import spectral
     from manifoldnet.testing import make_pathology
 
-    p = make_pathology("needle_faces", base=shapes.noisy_sphere(4, noise=0.02, seed=0))
+    p = make_pathology("needle_faces", base=shapes.ellipsoid(subdivisions=4))
     L, M = laplacian(Mesh(p.verts, p.faces))
+    counts = _spy(monkeypatch, "_count_below")
+    monkeypatch.setattr(spectral, "_power_for", lambda tol, sigma, floor: 2)
+    eigenbasis(L, M, 64, dense_max=0, tol=1e-8)
+    n_counts = len(counts)
     monkeypatch.setattr(spectral, "_power_for", lambda tol, sigma, floor: 3)
     calls = _spy(monkeypatch, "_block_lanczos")
     ev, vec = eigenbasis(L, M, 64, dense_max=0, tol=1e-8)
     ev_d, _ = eigenbasis(L, M, 64, dense_max=10**6)
     assert [args[11] for args, _ in calls] == [3, 2]
+    # no cluster in this spectrum, so no inertia count (a factorization), and the step down is no reason for one
+    assert n_counts == 0 and len(counts) == 0
     assert_allclose(ev, ev_d, rtol=0, atol=1e-8 * ev_d[-1])
     assert_allclose(vec.T @ (M @ vec), np.eye(64), atol=1e-8)
 
