@@ -40,8 +40,8 @@ disjoint support.
 Conventions
 -----------
 Ascending eigenvalues, ``phi^T M phi = I`` (M-orthonormal), each eigenvector's sign fixed so that its
-entry of largest magnitude is positive. One zero eigenvalue per connected component; negative eigenvalues
-within rounding (``8 eps lambda_max``) are returned as exactly 0. Isolated vertices (zero
+entry of largest magnitude is positive. One zero eigenvalue per connected component, returned as exactly 0 (as
+are negative values) when within rounding (``8 eps lambda_max``). Isolated vertices (zero
 row and column in ``L``, e.g. unreferenced vertices) are left out of the problem: every eigenvector is 0 there.
 Residuals are measured as ``||L phi - lambda M phi||_{M^-1} / max(|lambda_K|, tiny)``: a bound on the
 eigenvalue error relative to the largest eigenvalue returned.
@@ -189,10 +189,13 @@ def eigenbasis(
             )
         else:
             evals, evecs_a = _solve(La, Ma, k, sigma, tol, dense_max, seed, m_inv, block, verify)
-    # L is PSD: a negative eigenvalue within rounding (eps lambda_max, Gershgorin) is a zero (a component's null
-    # vector); returned as exactly 0, so that an all-null basis (k <= components) reads as non-negative
+    # L is PSD with one zero eigenvalue per component: the min(k, components) smallest values are those zeros,
+    # returned as exactly 0 when within rounding (8 eps lambda_max, Gershgorin) so that they read as zeros
+    # (descriptor scales, zero counts); a negative value within rounding elsewhere is a zero as well
     lam_max = float(np.max(2.0 * La.diagonal() / Ma.diagonal()))
-    evals = np.where((evals < 0) & (evals >= -8.0 * np.finfo(float).eps * lam_max), 0.0, evals)
+    near_zero = np.abs(evals) <= 8.0 * np.finfo(float).eps * lam_max
+    null = np.arange(k) < min(k, n_comp)
+    evals = np.where((null | (evals < 0)) & near_zero, 0.0, evals)
     evecs = np.zeros((n, k))
     evecs[idx] = _fix_signs(evecs_a)
     return evals, evecs

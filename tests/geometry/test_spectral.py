@@ -400,3 +400,15 @@ def test_component_with_more_eigenvalues_than_its_area_share_gets_more(monkeypat
     assert_allclose(vec.T @ (M @ vec), np.eye(40), atol=1e-8)
     tube_calls = [args[2] for args, _ in calls if args[0].shape[0] == len(tube.verts)]
     assert len(tube_calls) >= 2 and tube_calls[-1] > tube_calls[0]
+
+
+@pytest.mark.parametrize("dense_max", [0, 10**6])
+def test_null_space_values_are_exact_zeros(dense_max):
+    # one exact 0 per component (rounding noise such as 8.6e-15 would make scale choices absurd), then the
+    # smallest non-zero value untouched
+    L, M = laplacian(shapes.two_spheres(2))
+    for k in (1, 2, 3):
+        evals, _ = eigenbasis(L, M, k, dense_max=dense_max)
+        assert (evals[: min(k, 2)] == 0.0).all()
+    evals, _ = eigenbasis(L, M, 4, dense_max=dense_max)
+    assert evals[2] > 1.0  # l = 1 on a unit sphere: 2
