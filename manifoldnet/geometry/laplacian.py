@@ -171,21 +171,21 @@ def _mass_from_lengths(mesh: Mesh, kind: str, lengths: np.ndarray) -> sp.csr_mat
 
 
 def _clip_roundoff(L: sp.csr_matrix) -> sp.csr_matrix:
-    """Zero the positive off-diagonals that are rounding noise (intrinsic right angles give +-1e-16) and
-    rebalance the diagonal, so the robust kind's off-diagonals are exactly non-positive and ``L @ 1 = 0``."""
+    """Zero the positive off-diagonals that are rounding noise (intrinsic right angles give +-1e-16) and move
+    them onto the diagonal, in place, so the robust kind's off-diagonals are exactly non-positive and the row
+    sums (``L @ 1 = 0``) and symmetry are kept."""
     # the diagonal is positive wherever a row has entries: no more positive entries than that means none off it
     if int((L.data > 0).sum()) == int((L.diagonal() > 0).sum()):
         return L
-    coo = L.tocoo()
-    off = coo.row != coo.col
-    data = np.where(off & (coo.data > 0), 0.0, coo.data)
-    off_sum = np.bincount(coo.row[off], weights=data[off], minlength=L.shape[0])
-    data[~off] = 0.0
     n = L.shape[0]
-    ar = np.arange(n)
-    out = sp.csr_matrix((np.r_[data, -off_sum], (np.r_[coo.row, ar], np.r_[coo.col, ar])), shape=L.shape)
-    out.eliminate_zeros()
-    return out
+    rows = np.repeat(np.arange(n), np.diff(L.indptr))
+    on_diag = L.indices == rows
+    pos = (L.data > 0) & ~on_diag
+    add = np.bincount(rows[pos], weights=L.data[pos], minlength=n)
+    L.data[pos] = 0.0
+    L.data[on_diag] += add[rows[on_diag]]
+    L.eliminate_zeros()
+    return L
 
 
 def robust_laplacian(mesh: Mesh, *, mollify_factor: float = 1e-5) -> tuple[sp.csr_matrix, sp.csr_matrix]:
