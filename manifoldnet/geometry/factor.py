@@ -24,7 +24,7 @@ class SPDFactor:
     Parameters
     ----------
     A : (n, n) sparse SPD matrix.
-    backend : ``"auto"`` (CHOLMOD through the optional ``cholespy`` when installed and A factors there,
+    backend : ``"auto"`` (CHOLMOD through ``cholespy``, a dependency, when importable and A factors there,
         else SuperLU), ``"cholmod"`` or ``"superlu"``.
     what : how to name A in errors; hint : appended to the singular-matrix error (what to try instead).
 
@@ -56,7 +56,7 @@ class SPDFactor:
             except ImportError:
                 if backend == "cholmod":
                     raise MeshError(
-                        "backend='cholmod' needs the optional package cholespy (pip install cholespy)"
+                        "backend='cholmod' needs the package cholespy (pip install cholespy)"
                     ) from None
             except (ValueError, RuntimeError):  # not positive definite for CHOLMOD: SuperLU still may cope
                 self._chol = None

@@ -4,7 +4,7 @@
 (built once in scipy: intrinsic Delaunay triangulation, heat operator, grounded Laplacian, gradient) and
 solves both linear systems for a whole batch of sources with Jacobi-preconditioned conjugate gradients on
 torch sparse CSR matrices, in float64 (output in any dtype): equal to the scipy path to 1e-5 relative with the default
-tolerance. With the optional ``cholespy`` package the systems are instead factorized once (CHOLMOD) and
+tolerance. With ``cholespy`` (a dependency; absent only in a stripped environment) the systems are instead factorized once (CHOLMOD) and
 solved on the device (its CUDA solves included). Never hard-codes a device: the sources' device is used (or
 ``device=``).
 
@@ -92,7 +92,7 @@ class TorchHeatMethod:
         ill-conditioned for float32 conjugate gradients).
     rtol : CG tolerance.
     backend : ``"cg"`` (Jacobi-preconditioned conjugate gradients, any device), ``"cholmod"`` (prefactored:
-        the optional ``cholespy`` package factorizes once with CHOLMOD and solves on the CPU or on CUDA,
+        ``cholespy`` factorizes once with CHOLMOD and solves on the CPU or on CUDA,
         float64) or ``"auto"`` (cholmod when cholespy is installed, else cg).
     """
 
@@ -116,7 +116,7 @@ class TorchHeatMethod:
                 ok = False
             if backend == "cholmod" and not ok:
                 raise MeshError(
-                    "backend='cholmod' needs the optional package cholespy and dtype=torch.float64"
+                    "backend='cholmod' needs the package cholespy (pip install cholespy) and dtype=torch.float64"
                 )
             backend = "cholmod" if ok else "cg"
         self.backend = backend
