@@ -14,7 +14,6 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..errors import MeshError
 from .factor import SPDFactor
 
 _log = logging.getLogger("manifoldnet.geometry.spectral")
@@ -27,16 +26,7 @@ __all__ = [
     "count_below",
     "has_cluster",
     "residuals",
-    "shifted_factor",
 ]
-
-
-def shifted_factor(A: sp.csr_matrix):
-    """Factorization of the SPD shifted matrix (CHOLMOD when available, else SuperLU); RuntimeError if singular."""
-    try:
-        return SPDFactor(A, what="shifted matrix L - sigma M")
-    except MeshError as exc:
-        raise RuntimeError(str(exc)) from exc
 
 
 def residuals(L, M, m_inv: np.ndarray | None, evals, evecs, scale_floor: float = 0.0) -> np.ndarray:
@@ -51,7 +41,7 @@ def residuals(L, M, m_inv: np.ndarray | None, evals, evecs, scale_floor: float =
 
 
 class PowerTooHigh(Exception):
-    """Rounding in ``A^p`` caps the attainable residual above ``tol`` (a small ``lambda_1 / lambda_K``)."""
+    """Rounding in ``A^p`` caps the attainable residual above ``tol`` (a measured spread or a stalled residual)."""
 
 
 def block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, lu, diagonal_mass, locked=None, power=2, max_dim=None):
@@ -111,12 +101,10 @@ def block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, lu, diagonal_mass, locked=
 
     T = np.zeros((max_dim + b, max_dim + b))
     if c:
-        X0 = locked[0] * sq if diagonal_mass else locked[0]
-        Q[:, :c] = X0
+        Q[:, :c] = locked[0] * sq if diagonal_mass else locked[0]
         if not diagonal_mass:
-            MQ[:, :c] = M @ X0
-        nu_locked = locked[1] ** power
-        T[np.arange(c), np.arange(c)] = nu_locked
+            MQ[:, :c] = M @ locked[0]
+        T[np.arange(c), np.arange(c)] = locked[1] ** power
     W = rng.standard_normal((n, b))
     for _ in range(2 if c else 0):
         W -= Q[:, :c] @ (MQ[:, :c].T @ W)
@@ -126,6 +114,50 @@ def block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, lu, diagonal_mass, locked=
     m, kf = c, k - c  # kf: eigenpairs to find outside the locked ones
     check_at = min(max_dim, c + 2 * kf + b)
     best_res, stalled = np.inf, 0
+
+    def converged(m, start, B):
+        """``(evals, evecs, next Ritz value)`` once every true residual meets tol, else None."""
+        nonlocal best_res, stalled
+        mf = m - c
+        if mf <= kf:
+            return None
+        Tf = T[c:m, c:m]
+        nu, S = sla.eigh(0.5 * (Tf + Tf.T), subset_by_index=[mf - kf - 1, mf - 1])
+        nu, S = nu[::-1], S[:, ::-1]  # largest first: the smallest eigenvalues of (L, M)
+        if nu[kf] <= 0:
+            return None
+        amp = np.finfo(float).eps * nu[0] / nu[kf - 1]
+        # measured: the final residual is at most ~8 amp (bunny, faust, ogre), so demand 5 amp <= tol / 2
+        if power > 1 and amp > 0.1 * tol:
+            raise PowerTooHigh(f"eps nu_max / nu_K = {amp:.1e}")
+        lam = sigma + nu ** (-1.0 / power)
+        est = np.linalg.norm(B @ S[start - c : mf, :kf], axis=0) / nu[:kf]
+        worst = np.argsort(est)[-b:]
+        phi = to_x(Q[:, c:m] @ S[:, worst])
+        lam_w = np.einsum("ij,ij->j", phi, L @ phi) / np.einsum("ij,ij->j", phi, M @ phi)
+        worst_res = residuals(L, M, m_inv, lam_w, phi, scale_floor=lam[kf - 1]).max()
+        if worst_res > 0.5 * tol:
+            # rounding in A^p can stall the residual above tol (ill-conditioned L - sigma M): two checks
+            # without halving the best residual so far send the caller to a lower power
+            stalled = stalled + 1 if worst_res > 0.5 * best_res else 0
+            best_res = min(best_res, worst_res)
+            if power > 1 and stalled >= 2:
+                raise PowerTooHigh(f"the residual stalled at {best_res:.1e}")
+            return None
+        phi = to_x(Q[:, c:m] @ S[:, :kf])
+        if c:
+            phi = np.hstack([locked[0], phi])
+        H, G = phi.T @ (L @ phi), phi.T @ (M @ phi)
+        evals, Y = sla.eigh(0.5 * (H + H.T), 0.5 * (G + G.T))
+        phi = phi @ Y
+        res = residuals(L, M, m_inv, evals, phi).max()
+        if res > tol:
+            return None
+        _log.debug(
+            "block Lanczos: basis %d, block %d, power %d, locked %d, residual %.1e", m, b, power, c, res
+        )
+        return evals, phi, lam[kf]
+
     while True:
         w = W.shape[1]
         Q[:, m : m + w] = W
@@ -148,52 +180,11 @@ def block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, lu, diagonal_mass, locked=
         W, MW = Z @ scale, MZ @ scale
         T[m : m + B.shape[0], start:m] = B
         exhausted = W.shape[1] == 0 or m + W.shape[1] > max_dim
-        if m < check_at and not exhausted:
-            continue
-        check_at = m + max(2 * b, m // 8)
-        mf = m - c
-        if mf <= kf:
-            if exhausted:
-                return None
-            continue
-        Tf = T[c:m, c:m]
-        nu, S = sla.eigh(0.5 * (Tf + Tf.T), subset_by_index=[mf - kf - 1, mf - 1])
-        nu, S = nu[::-1], S[:, ::-1]  # largest first: the smallest eigenvalues of (L, M)
-        if nu[kf] <= 0:
-            if exhausted:
-                return None
-            continue
-        amp = np.finfo(float).eps * nu[0] / nu[kf - 1]
-        # measured: the final residual is at most ~8 amp (bunny, faust, ogre), so demand 5 amp <= tol / 2
-        if power > 1 and amp > 0.1 * tol:
-            raise PowerTooHigh(f"eps nu_max / nu_K = {amp:.1e}")
-        lam = sigma + nu ** (-1.0 / power)
-        est = np.linalg.norm(B @ S[start - c : mf, :kf], axis=0) / nu[:kf]
-        worst = np.argsort(est)[-b:]
-        phi = to_x(Q[:, c:m] @ S[:, worst])
-        lam_w = np.einsum("ij,ij->j", phi, L @ phi) / np.einsum("ij,ij->j", phi, M @ phi)
-        worst_res = residuals(L, M, m_inv, lam_w, phi, scale_floor=lam[kf - 1]).max()
-        if worst_res > 0.5 * tol:
-            # rounding in A^p can stall the residual above tol (ill-conditioned L - sigma M): two checks
-            # without halving the best residual so far send the caller to a lower power
-            stalled = stalled + 1 if worst_res > 0.5 * best_res else 0
-            best_res = min(best_res, worst_res)
-            if power > 1 and stalled >= 2:
-                raise PowerTooHigh(f"the residual stalled at {best_res:.1e}")
-            if exhausted:
-                return None
-            continue
-        phi = to_x(Q[:, c:m] @ S[:, :kf])
-        if c:
-            phi = np.hstack([locked[0], phi])
-        H, G = phi.T @ (L @ phi), phi.T @ (M @ phi)
-        evals, Y = sla.eigh(0.5 * (H + H.T), 0.5 * (G + G.T))
-        phi = phi @ Y
-        res = residuals(L, M, m_inv, evals, phi).max()
-        if res <= tol:
-            msg = "block Lanczos: basis %d, block %d, power %d, locked %d, residual %.1e"
-            _log.debug(msg, m, b, power, c, res)
-            return evals, phi, lam[kf]
+        if m >= check_at or exhausted:
+            check_at = m + max(2 * b, m // 8)
+            out = converged(m, start, B)
+            if out is not None:
+                return out
         if exhausted:
             return None
 
@@ -244,7 +235,7 @@ def arpack_shift_invert(L, M, k, sigma, ncv, tol, diagonal_mass, seed, lu=None):
     ARPACK), ``phi = M^-1/2 y``.
     """
     n = L.shape[0]
-    lu = shifted_factor(L - sigma * M) if lu is None else lu
+    lu = SPDFactor(L - sigma * M, what="shifted matrix L - sigma M") if lu is None else lu
     v0 = np.random.default_rng(seed).uniform(0.5, 1.5, n)
     # ARPACK's tol bounds the Ritz estimate relative to |mu|; tighter than our residual tol
     arp_tol = 0.01 * tol

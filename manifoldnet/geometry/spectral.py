@@ -57,13 +57,13 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import MeshError
+from .factor import SPDFactor
 from .krylov import PowerTooHigh as _PowerTooHigh
 from .krylov import arpack_shift_invert as _arpack
 from .krylov import block_lanczos as _block_lanczos
 from .krylov import count_below as _count_below
 from .krylov import has_cluster as _has_cluster
 from .krylov import residuals as _residuals
-from .krylov import shifted_factor as _factor
 
 _log = logging.getLogger(__name__)
 
@@ -202,6 +202,7 @@ def eigenbasis(
 
 
 def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_floor=0.0):
+    """The k smallest eigenpairs of a connected problem (the method and ladder of the module docstring)."""
     n = L.shape[0]
     attempts: list[str] = []
     res_best = None
@@ -234,13 +235,10 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
             tuple(attempts),
         )
 
-    from scipy.sparse.csgraph import connected_components
-
-    n_comp, labels = connected_components(L, directed=False)
-    # the null space is known: one M-normalized indicator per component (locked in the block Lanczos basis)
-    null = sp.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, n_comp)).toarray()
-    null /= np.sqrt(np.einsum("ij,ij->j", null, M @ null))
-    lam_k = _weyl_lambda(M, k, n_comp)
+    # L is connected (the caller splits components): the null space is the M-normalized constant vector,
+    # locked in the block Lanczos basis
+    null = np.ones((n, 1)) / np.sqrt(M.sum())
+    lam_k = _weyl_lambda(M, k, 1)
     s0 = sigma if sigma is not None else -0.01 * lam_k
     # rounding floor: residuals cannot go below ~eps * lambda_max; on meshes with slivers (cotan weights near
     # max_cotan) next to tiny masses lambda_max / lambda_K reaches 1e8 and a fixed 1e-10 is unattainable
@@ -255,13 +253,13 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
     Ls, s0s = L / lam_k, s0 / lam_k
     rng = np.random.default_rng(seed)
     try:
-        lu = _factor(Ls - s0s * M)
-    except RuntimeError as exc:
+        lu = SPDFactor(Ls - s0s * M, what="shifted matrix L - sigma M")
+    except MeshError as exc:  # singular
         attempts.append(f"factorization of L - sigma M, sigma={s0:.3e}: {exc}")
         lu = None
-    null_mu = np.full(n_comp, -1.0 / s0s)  # A z = z / (0 - sigma) on the null space
-    locked = (null, null_mu) if (n_comp < k and lu is not None) else None
-    b = min(block, max(1, (n - n_comp) // 4))
+    null_mu = np.full(1, -1.0 / s0s)  # A z = z / (0 - sigma) on the null space
+    locked = (null, null_mu) if (k > 1 and lu is not None) else None
+    b = min(block, max(1, (n - 1) // 4))
     rounds, power, relocked = 0, _power_for(tol, s0s, floor), False
     while lu is not None and rounds < 4:
         rounds += 1
@@ -276,7 +274,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
             attempts.append(f"{name}: no convergence within the basis limit")
             if b >= 4 * block:
                 break
-            b = min(4 * block, max(1, (n - n_comp) // 4))  # a larger block: clusters wider than the block
+            b = min(4 * block, max(1, (n - 1) // 4))  # a larger block: clusters wider than the block
             continue
         evals, evecs, next_ritz = out
         if not accept(evals * lam_k, evecs, name):
@@ -284,7 +282,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
         if not verify:
             return evals * lam_k, evecs
         vals = np.append(evals, next_ritz)
-        if not relocked and not _has_cluster(vals[n_comp:], b):  # after a relock: always count
+        if not relocked and not _has_cluster(vals[1:], b):  # after a relock: always count
             return evals * lam_k, evecs
         # the last clear gap at or before the k-th eigenvalue (a cluster may straddle the cut)
         gaps = np.flatnonzero(np.diff(vals) > 1e-6 * max(abs(vals[-1]), 1e-300))
@@ -308,7 +306,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
             reuse = lu if s_try == s0 else None
             evals, evecs = _arpack(Ls, M, k, s_try / lam_k, ncv, tol, diagonal_mass, seed + step, reuse)
             evals = evals * lam_k
-        except (RuntimeError, spla.ArpackError, spla.ArpackNoConvergence) as exc:
+        except (MeshError, spla.ArpackError, spla.ArpackNoConvergence) as exc:
             attempts.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         if accept(evals, evecs, name):
