@@ -18,6 +18,7 @@ stores doubles; STL stores float32 (exact only for float32-representable coordin
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import warnings
 from pathlib import Path
@@ -52,12 +53,71 @@ def _warn(msg: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------- reading
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _memory_bytes() -> int:
+    """Physical memory of this machine in bytes (a large number where the platform cannot say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return 1 << 62
+
+
+def _check_regular(path: Path, st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "not a regular file")
+        raise MeshError(f"{path}: is {kind}, not a regular file; meshes are read from regular files only")
+    if st.st_size > _memory_bytes():
+        raise MeshError(
+            f"{path}: the file holds {st.st_size} bytes, more than this machine's memory "
+            f"({_memory_bytes()} bytes); it cannot be a mesh this machine can process"
+        )
+
+
+def read_file_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of a regular file, at most the size it had when it was opened.
+
+    A directory, FIFO, device or socket (also behind a symlink) raises MeshError before anything is read,
+    so a pipe cannot block and ``/dev/zero`` cannot fill memory; so does a file larger than the machine's
+    memory, a symlink loop or any other failure to open it. A missing file raises FileNotFoundError and
+    a forbidden one PermissionError, as ``open`` does.
+    """
+    path = Path(path)
+    try:
+        _check_regular(path, os.stat(path))  # follows symlinks; nothing opened yet
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except (FileNotFoundError, PermissionError):
+        raise
+    except OSError as exc:  # ELOOP (symlink loop), ENAMETOOLONG, EIO, ...
+        raise MeshError(f"{path}: cannot be opened ({exc.strerror or exc})") from None
+    try:
+        st = os.fstat(fd)
+        _check_regular(path, st)  # the path may have been swapped between stat and open
+        chunks, left = [], st.st_size
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 26))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise MeshError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
 def _read_raw(path: Path):
     from . import readers
 
     path = Path(path)
-    if path.is_dir():
-        raise MeshError(f"{path}: is a directory, not a mesh file")
     suffix = path.suffix.lower()
     reader = {
         ".obj": readers.read_obj,
@@ -67,7 +127,7 @@ def _read_raw(path: Path):
     }
     if suffix not in reader:
         raise MeshError(f"{path}: unknown mesh format {suffix!r}; supported: {', '.join(MESH_FORMATS)}")
-    data = path.read_bytes()  # FileNotFoundError / PermissionError pass through
+    data = read_file_bytes(path)  # FileNotFoundError / PermissionError pass through
     try:
         raw = reader[suffix](data)
     except MeshError as exc:
@@ -164,17 +224,24 @@ def load_points(path: str | os.PathLike) -> np.ndarray:
 
 
 def _read_point_file(path: Path, suffix: str) -> np.ndarray:
+    import io
+
+    data = read_file_bytes(path)
     if suffix == ".npy":
         try:
-            a = np.load(path, allow_pickle=False)
-        except ValueError as exc:
+            a = np.load(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, EOFError) as exc:
             raise MeshError(f"{path}: not a numeric .npy array ({exc})") from None
         if a.ndim != 2 or a.shape[1] < 3 or a.dtype.kind not in "fiu":
             raise MeshError(f"{path}: expected an (N, >=3) numeric array, got {a.shape} {a.dtype}")
         return a[:, :3].astype(np.float64)
-    from .readers import _floats
+    from .readers import _floats, decode_text, split_lines
 
-    rows = [ln.split() for ln in path.read_bytes().decode("latin-1").splitlines()]
+    try:
+        text = decode_text(data, "point")
+    except MeshError as exc:
+        raise MeshError(f"{path}: {exc}") from None
+    rows = [ln.split() for ln in split_lines(text)]
     rows = [r for r in rows if r and not r[0].startswith(("#", "//"))]
     short = [i for i, r in enumerate(rows) if len(r) < 3]
     if short:

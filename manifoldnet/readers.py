@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import MeshError
 
-__all__ = ["RawMesh", "read_obj", "read_off", "read_ply", "read_stl"]
+__all__ = ["RawMesh", "decode_text", "read_obj", "read_off", "read_ply", "read_stl", "split_lines"]
 
 
 @dataclass
@@ -34,6 +34,51 @@ class RawMesh:
     n_lines: int = 0  # wireframe / point elements that are not faces (OBJ ``l`` and ``p``)
     notes: list[str] = field(default_factory=list)
     strips: bool = False  # polygons are triangle strips (PLY ``tristrips``)
+
+
+# --------------------------------------------------------------------------------------------- text
+_BOM_UTF8 = b"\xef\xbb\xbf"
+_BOMS_WIDE = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def strip_bom(data: bytes) -> bytes:
+    """``data`` without a leading UTF-8 byte-order mark (editors on Windows write one)."""
+    return data[3:] if data[:3] == _BOM_UTF8 else data
+
+
+def check_encoding(data: bytes, what: str) -> None:
+    """Raise MeshError when ``data`` is UTF-16 or UTF-32 text (a byte-order mark, or a NUL in every other
+    byte of its start): the readers read ASCII, UTF-8 and Latin-1 text only."""
+    enc = next((name for bom, name in _BOMS_WIDE if data[: len(bom)] == bom), None)
+    head = data[:256]
+    head = np.frombuffer(head[: len(head) // 2 * 2], dtype=np.uint8).reshape(-1, 2)
+    if enc is None and len(head) >= 2:  # no mark: ASCII text in one byte of each pair, NUL in the other
+        text = ((head >= 0x20) & (head < 0x7F)) | ((head >= 0x09) & (head <= 0x0D))
+        if any((head[:, 1 - i] == 0).all() and text[:, i].all() for i in (0, 1)):
+            enc = "UTF-16"
+    if enc is not None:
+        raise MeshError(
+            f"{what} file is {enc} encoded text; this encoding is not supported (save it as ASCII or UTF-8)"
+        )
+
+
+def decode_text(data: bytes, what: str) -> str:
+    """The text of a text mesh file: UTF-16/32 refused, a UTF-8 byte-order mark dropped, bytes decoded as
+    Latin-1 (every byte is one character, so ASCII and UTF-8 numbers and keywords read as they are)."""
+    check_encoding(data, what)
+    return strip_bom(data).decode("latin-1")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines split on ``\\n``, ``\\r\\n`` and ``\\r`` only. Never ``str.splitlines``: it also breaks on
+    0x85, 0x0b, 0x0c, 0x1c-0x1e, which Windows tools write inside comments (0x85 is cp1252's ellipsis)."""
+    return _LINE_BREAK.split(text)
 
 
 def _floats(tokens: list[str], what: str) -> np.ndarray:
@@ -87,11 +132,11 @@ def _chain(nxt: np.ndarray, start: int, n: int, what: str) -> np.ndarray:
 def read_obj(data: bytes) -> RawMesh:
     """Wavefront OBJ: ``v`` (first 3 numbers; colours ignored), ``f`` (``i``, ``i/t``, ``i//n``, ``i/t/n``,
     negative = relative), ``l`` / ``p`` counted. Everything else (vt, vn, g, o, s, usemtl, mtllib) ignored."""
-    text = re.sub(r"\\[ \t]*\r?\n", " ", data.decode("latin-1"))  # a trailing backslash continues a line
+    text = re.sub(r"\\[ \t]*\r?\n", " ", decode_text(data, "OBJ"))  # a trailing backslash continues a line
     fast = _obj_fast(text)
     if fast is not None:
         return fast
-    lines = text.splitlines()
+    lines = split_lines(text)
     parts = [ln.split("#", 1)[0].split() for ln in lines]
     heads = np.array([p[0] if p else "" for p in parts], dtype=object)
     is_v, is_f = heads == "v", heads == "f"
@@ -165,8 +210,8 @@ _OFF_HEAD = re.compile(r"^\s*(ST)?(C)?(N)?(4)?(n)?OFF", re.IGNORECASE)
 
 def read_off(data: bytes) -> RawMesh:
     """OFF / COFF / NOFF / STOFF (ASCII). Comments ``#`` anywhere; faces may carry colours or span lines."""
-    text = data.decode("latin-1")
-    lines = [ln.split("#", 1)[0] for ln in text.splitlines()]
+    text = decode_text(data, "OFF")
+    lines = [ln.split("#", 1)[0] for ln in split_lines(text)]
     lines = [ln for ln in lines if ln.strip()]
     if not lines:
         raise MeshError("OFF file is empty")
@@ -260,7 +305,7 @@ def _ply_header(data: bytes) -> tuple[str, list[tuple[str, int, list[_Prop]]], i
             raise MeshError("PLY header has no 'end_header' line")
     else:
         end_pos = end.end()
-    head = data[:end_pos].decode("latin-1").splitlines()
+    head = split_lines(data[:end_pos].decode("latin-1"))
     if not head or head[0].strip() != "ply":
         raise MeshError("not a PLY file: the first line is not 'ply'")
     fmt, elements = None, []
@@ -273,6 +318,8 @@ def _ply_header(data: bytes) -> tuple[str, list[tuple[str, int, list[_Prop]]], i
         elif p[0] == "element":
             if len(p) != 3 or not p[2].isdigit():
                 raise MeshError(f"PLY header: malformed element line {ln.strip()!r}")
+            if any(e[0] == p[1] for e in elements):
+                raise MeshError(f"PLY header: declares element {p[1]!r} twice")
             elements.append((p[1], int(p[2]), []))
         elif p[0] == "property":
             if not elements:
@@ -285,6 +332,11 @@ def _ply_header(data: bytes) -> tuple[str, list[tuple[str, int, list[_Prop]]], i
                 elements[-1][2].append(_Prop(p[2], _PLY_TYPES[p[1]]))
             else:
                 raise MeshError(f"PLY header: malformed property line {ln.strip()!r}")
+            props = elements[-1][2]
+            if props[-1].name in (q.name for q in props[:-1]):
+                raise MeshError(
+                    f"PLY header: element {elements[-1][0]!r} declares property {props[-1].name!r} twice"
+                )
         else:
             raise MeshError(f"PLY header: unknown line {ln.strip()!r}")
     if fmt not in ("ascii", "binary_little_endian", "binary_big_endian"):
@@ -295,6 +347,8 @@ def _ply_header(data: bytes) -> tuple[str, list[tuple[str, int, list[_Prop]]], i
 def read_ply(data: bytes) -> RawMesh:
     """PLY, ASCII or binary. Vertices from ``element vertex`` (x, y, z); polygons from ``element face``
     (list ``vertex_indices`` or ``vertex_index``) or triangle strips from ``element tristrips`` (-1 restarts)."""
+    check_encoding(data, "PLY")
+    data = strip_bom(data)
     fmt, elements, pos = _ply_header(data)
     names = [e[0] for e in elements]
     if "vertex" not in names:
@@ -304,7 +358,7 @@ def read_ply(data: bytes) -> RawMesh:
     last = max(names.index(n) for n in wanted)
     out = {}
     if fmt == "ascii":
-        lines = data[pos:].decode("latin-1").splitlines()
+        lines = split_lines(data[pos:].decode("latin-1"))
         lines = [ln for ln in lines if ln.strip()]
         row = 0
         for name, count, props in elements[: last + 1]:
@@ -472,6 +526,8 @@ def read_stl(data: bytes) -> RawMesh:
             rec = np.dtype([("normal", "<f4", (3,)), ("v", "<f4", (3, 3)), ("attr", "<u2")])
             tri = np.frombuffer(data, dtype=rec, count=n, offset=84)["v"].astype(np.float64)
             return _stl_soup(tri.reshape(-1, 3))
+    check_encoding(data, "STL")
+    data = strip_bom(data)
     if data.lstrip()[:5].lower() == b"solid":
         found = _STL_VERTEX.findall(data)
         if len(found) % 3:
