@@ -15,37 +15,21 @@ shape, bytes), so a truncated or altered file is detected on load (:class:`Corru
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MeshError
+from .fields import ARRAY_TABLE
 from .spec import OPERATOR_VERSION, OperatorSpec
 from .storage import StorageError, read_arrays, write_arrays
 
 __all__ = ["ARRAY_FIELDS", "SPARSE_FIELDS", "CorruptBundleError", "OperatorBundle"]
 
-SPARSE_FIELDS = ("laplacian", "grad_x", "grad_y")
-ARRAY_FIELDS = (
-    "verts",
-    "faces",
-    "mass",
-    "evals",
-    "evecs",
-    "hks",
-    "wks",
-    "normals",
-    "frames",
-    "edge_index",
-    "logmap_r",
-    "logmap_theta",
-    "transport_rho",
-    "patch_index",
-    "patch_r",
-    "patch_theta",
-    "patch_rho",
-)
+# Derived from the field table; a bundle writes dense arrays, then CSR ones, each in table order.
+ARRAY_FIELDS = tuple(name for name, a in ARRAY_TABLE.items() if a.kind != "csr")
+SPARSE_FIELDS = tuple(name for name, a in ARRAY_TABLE.items() if a.kind == "csr")
 
 
 class CorruptBundleError(MeshError):
@@ -68,19 +52,15 @@ def _freeze(a):
 
 @dataclass(frozen=True, eq=False)
 class OperatorBundle:
-    """Operators of one mesh (or point cloud), as named in :mod:`manifoldnet.operators.spec`.
+    """Operators of one mesh (or point cloud): one attribute per array of the field table.
 
     Attributes
     ----------
     spec : the :class:`OperatorSpec` that built it; version : the operator code version.
-    verts : (V, 3), faces : (F, 3) int64 or None (point cloud).
-    mass : (V,) diagonal mass; laplacian : (V, V) CSR weak PSD L.
-    evals : (K,) float64 ascending; evecs : (V, K), M-orthonormal.
-    hks : (V, n_hks); wks : (V, n_wks); normals : (V, 3); frames : (V, 3, 3) rows (e1, e2, n).
-    grad_x, grad_y : (V, V) CSR, real and imaginary parts of the complex tangent gradient (vertex gauges).
-    edge_index : (2, 2E) int64 directed edges (i, j); logmap_r, logmap_theta, transport_rho : (2E,).
-    patch_index : (2, P) int64; patch_r, patch_theta : (P,) geodesic polar coordinates of j around i;
-        patch_rho : (P,) transport angle from j to i along the patch geodesic (same convention as transport_rho).
+    verts, faces, mass, laplacian, evals, evecs, ... : the arrays of
+        :data:`~manifoldnet.operators.fields.ARRAY_TABLE` (shape rule, kind and meaning there), None when not
+        held: ``verts`` (V, 3) always, ``faces`` (F, 3) int64 for a mesh, the others as ``spec.fields`` asks.
+        Sparse operators are scipy CSR, e.g. ``laplacian`` (V, V); ``evals`` (K,) is always float64.
     """
 
     spec: OperatorSpec
@@ -107,10 +87,8 @@ class OperatorBundle:
     version: str = OPERATOR_VERSION
 
     def __post_init__(self):
-        for f in fields(self):
-            if f.name in ("spec", "version"):
-                continue
-            object.__setattr__(self, f.name, _freeze(getattr(self, f.name)))
+        for name in ARRAY_TABLE:
+            object.__setattr__(self, name, _freeze(getattr(self, name)))
 
     # ------------------------------------------------------------------ info
     @property
@@ -123,15 +101,11 @@ class OperatorBundle:
         return None if self.evals is None else int(self.evals.shape[0])
 
     def __repr__(self) -> str:
-        held = [
-            f.name
-            for f in fields(self)
-            if f.name not in ("spec", "version") and getattr(self, f.name) is not None
-        ]
+        held = [name for name in ARRAY_TABLE if getattr(self, name) is not None]
         return f"OperatorBundle(V={self.n_verts}, fields={held})"
 
     def arrays(self) -> dict:
-        """Name -> value of every field that is held (sparse matrices as scipy CSR)."""
+        """Name -> value of every array held (sparse matrices as scipy CSR): dense arrays, then CSR ones."""
         out = {}
         for name in ARRAY_FIELDS + SPARSE_FIELDS:
             v = getattr(self, name)

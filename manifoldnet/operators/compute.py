@@ -1,8 +1,8 @@
 """``compute_operators``: build an :class:`OperatorBundle` from a mesh or a point cloud.
 
-Only the fields asked for are stored; their dependencies are computed on the way (see
-:mod:`manifoldnet.operators.spec`). All geometry comes from :mod:`manifoldnet.geometry` (numpy/scipy, float64);
-the results are cast to ``spec.dtype`` for storage.
+Only the fields asked for are stored; their dependencies are computed on the way (the field table,
+:data:`manifoldnet.operators.fields.FIELD_TABLE`, says what each field stores and needs). All geometry comes
+from :mod:`manifoldnet.geometry` (numpy/scipy, float64); the results are cast to ``spec.dtype`` for storage.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import scipy.sparse as sp
 from ..errors import MeshError
 from ..mesh import Mesh
 from .bundle import OperatorBundle
+from .fields import FIELD_TABLE
 from .spec import OperatorSpec
 
 __all__ = ["as_mesh_or_points", "compute_operators", "descriptors_from_eigenbasis"]
 
-_MESH_ONLY = ("normals", "frames", "gradient", "logmap", "transport", "patches")
+_MESH_ONLY = tuple(name for name, f in FIELD_TABLE.items() if f.mesh_only)
 
 
 def as_mesh_or_points(mesh_or_points) -> Mesh | np.ndarray:
@@ -68,10 +69,10 @@ def compute_operators(
 
     Parameters
     ----------
-    mesh_or_points : Mesh, ``(verts, faces)``, a trimesh, or (N, 3) points (point clouds support
-        mass, laplacian, eigenbasis, hks, wks; their Laplacian and mass are
+    mesh_or_points : Mesh, ``(verts, faces)``, a trimesh, or (N, 3) points (point clouds support the fields
+        that are not ``mesh_only`` in the field table; their Laplacian and mass are
         :func:`~manifoldnet.geometry.laplacian.point_cloud_laplacian`'s, ``spec.laplacian``/``spec.mass`` unused).
-    fields : names from :data:`~manifoldnet.operators.spec.FIELDS` (overrides ``spec.fields``).
+    fields : names from :data:`~manifoldnet.operators.spec.FIELDS`, the field table (overrides ``spec.fields``).
     spec : a base :class:`OperatorSpec`; ``**params`` override its parameters (``k=64, gauge="world"``).
 
     Raises
@@ -90,16 +91,15 @@ def compute_operators(
     if not is_mesh:
         bad = [f for f in spec.fields if f in _MESH_ONLY]
         if bad:
-            raise MeshError(
-                f"fields {bad} need a triangle mesh; a point cloud supports mass, laplacian, eigenbasis, hks, wks"
-            )
+            ok = ", ".join(name for name in FIELD_TABLE if name not in _MESH_ONLY)
+            raise MeshError(f"fields {bad} need a triangle mesh; a point cloud supports {ok}")
         verts = geom
     else:
         verts = geom.verts
         out["faces"] = geom.faces
 
     L = M = None
-    if spec.needs("mass") or spec.needs("laplacian") or spec.needs_eigenbasis:
+    if spec.computes("mass") or spec.computes("laplacian"):  # computed together
         if is_mesh:
             from ..geometry.laplacian import laplacian
 

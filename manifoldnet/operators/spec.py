@@ -5,20 +5,9 @@ key, so two bundles built with different parameters can never be confused. ``OPE
 operator code: bump it whenever a geometry function that a bundle stores changes its output, and every old
 cache entry becomes a miss.
 
-Fields and what they need (``compute_operators`` computes the dependencies, stores only what was asked)::
-
-    mass        (V,)            diagonal mass (lumped or Voronoi)
-    laplacian   (V, V) CSR      weak PSD Laplacian L
-    eigenbasis  evals (K,), evecs (V, K)       L phi = lambda M phi, M-orthonormal   [needs L, M]
-    hks, wks    (V, n_hks), (V, n_wks)         heat / wave kernel signatures          [needs eigenbasis]
-    normals     (V, 3)          angle-weighted unit vertex normals
-    frames      (V, 3, 3)       rows (e1, e2, n) of each vertex gauge
-    gradient    grad_x, grad_y (V, V) CSR      real and imaginary parts of the complex vertex gradient in
-                                               the vertex gauges                       [needs frames]
-    logmap      edge_index (2, 2E), logmap_r, logmap_theta (2E,)                     [needs frames]
-    transport   edge_index (2, 2E), transport_rho (2E,)                              [needs frames]
-    patches     patch_index (2, P), patch_r, patch_theta, patch_rho (P,) geodesic polar coordinates and
-                transport within geodesic patches (give patch_radius or patch_k)      [needs frames]
+The fields a spec can ask for, the arrays each stores and what each needs are the entries of the field table,
+:data:`manifoldnet.operators.fields.FIELD_TABLE` (``FIELDS`` here is its names). ``compute_operators`` computes
+the dependencies and stores only what was asked.
 """
 
 from __future__ import annotations
@@ -27,24 +16,14 @@ import json
 import math
 from dataclasses import asdict, dataclass, fields
 
+from .fields import FIELD_TABLE, required_fields
+
 __all__ = ["DIFFUSIONNET_FIELDS", "FIELDS", "GEM_FIELDS", "OPERATOR_VERSION", "OperatorSpec"]
 
 # Bump when any stored operator changes its values (invalidates every cache entry).
 OPERATOR_VERSION = "1"
 
-FIELDS = (
-    "mass",
-    "laplacian",
-    "eigenbasis",
-    "hks",
-    "wks",
-    "normals",
-    "frames",
-    "gradient",
-    "logmap",
-    "transport",
-    "patches",
-)
+FIELDS = tuple(FIELD_TABLE)  # the spec field names, in table order
 # What a DiffusionNet-style model needs (spectral diffusion + spatial gradient features), and a GEM-style one.
 DIFFUSIONNET_FIELDS = ("mass", "laplacian", "eigenbasis", "gradient", "hks")
 GEM_FIELDS = ("mass", "frames", "logmap", "transport", "normals")
@@ -135,13 +114,19 @@ class OperatorSpec:
         """Whether field ``name`` is stored in the bundle."""
         return name in self.fields
 
+    def computes(self, name: str) -> bool:
+        """Whether field ``name`` is computed: asked for, or needed by one asked for (see ``Field.needs``)."""
+        return name in required_fields(self.fields)
+
     @property
     def needs_eigenbasis(self) -> bool:
-        return any(f in self.fields for f in ("eigenbasis", "hks", "wks"))
+        """Whether an eigenbasis is computed (stored or not)."""
+        return self.computes("eigenbasis")
 
     @property
     def needs_frames(self) -> bool:
-        return any(f in self.fields for f in ("frames", "gradient", "logmap", "transport", "patches"))
+        """Whether vertex frames are computed (stored or not)."""
+        return self.computes("frames")
 
     def replace(self, **changes) -> OperatorSpec:
         d = self.to_dict()
