@@ -1,16 +1,20 @@
 """Batching meshes of different sizes without padding.
 
 :func:`collate_operators` concatenates the operators of B meshes into one
-:class:`~manifoldnet.operators.TorchOperators`:
+:class:`~manifoldnet.operators.TorchOperators`, each array by its batch rule in the field table
+(:data:`~manifoldnet.operators.fields.ARRAY_TABLE`, rules in ``BATCH_RULES``):
 
-- vertex fields (verts, mass, hks, wks, normals, frames, evecs) are concatenated along the vertex axis;
-- sparse operators (laplacian, grad_x, grad_y) become block-diagonal sparse CSR, so ``L @ x`` on the batch is
-  one sparse product and equals the per-mesh products stacked;
-- index fields (faces, edge_index, patch_index) are shifted by each mesh's vertex offset;
-- ``offsets`` (B + 1,) marks where each mesh's vertices start, ``batch`` (V,) says which mesh owns a vertex;
-- the eigenbases stay per mesh: ``evecs`` is concatenated row-wise ((sum V, K); every mesh must hold the same
-  K), ``evals`` is (B, K). Spectral operations (``to_spectral``, ``from_spectral``, ``spectral_heat``) apply
-  mesh by mesh on these row blocks, never mixing meshes.
+- ``vertex`` arrays (verts, mass, evecs, ...) and ``pair`` arrays (one value per edge or patch pair) are
+  concatenated along dim 0;
+- ``sparse`` operators (laplacian, grad_x, grad_y) become block-diagonal sparse CSR, so ``L @ x`` on the batch
+  is one sparse product and equals the per-mesh products stacked;
+- ``index`` arrays ((2, N): edge_index, patch_index) and ``face`` arrays (faces) are shifted by each mesh's
+  vertex offset;
+- ``stack`` arrays get one row per mesh: ``evals`` is (B, K), so every mesh must hold the same K. With
+  ``evecs`` concatenated row-wise ((sum V, K)) the eigenbases stay per mesh: spectral operations apply mesh by
+  mesh on these row blocks, never mixing meshes;
+- ``offsets`` (B + 1,) marks where each mesh's vertices start, ``batch`` (V,) says which mesh owns a vertex,
+  ``face_offsets`` (B + 1,) the same for faces.
 
 :func:`collate` does the same for dataset samples (dicts with an ``"ops"`` entry and per-vertex tensors), and
 ``ops.split(y)`` gives per-mesh outputs back.
@@ -18,7 +22,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from ..operators.fields import ARRAY_TABLE
 
 __all__ = ["collate", "collate_operators", "split"]
 
@@ -51,6 +55,29 @@ def _block_diag(mats, sizes):
     return sparse_csr(torch.cat(crows), torch.cat(cols), torch.cat(vals), (off, off))
 
 
+def _cat(vals, voff):
+    import torch
+
+    return torch.cat(vals, dim=0)
+
+
+def _shift(vals, voff, dim):
+    import torch
+
+    return torch.cat([v + voff[b] for b, v in enumerate(vals)], dim=dim)
+
+
+# Batch rule (fields.BATCH_RULES) -> join(per-mesh values, vertex offsets (B + 1,)) -> batched value.
+_JOIN = {
+    "vertex": _cat,
+    "pair": _cat,
+    "stack": _cat,  # each mesh holds one row (1, K)
+    "index": lambda vals, voff: _shift(vals, voff, dim=1),
+    "face": lambda vals, voff: _shift(vals, voff, dim=0),
+    "sparse": lambda vals, voff: _block_diag(vals, (voff[1:] - voff[:-1]).tolist()),
+}
+
+
 def collate_operators(items, device=None, dtype=None):
     """One :class:`TorchOperators` for a list of bundles or ``TorchOperators`` (see the module docstring).
 
@@ -58,13 +85,7 @@ def collate_operators(items, device=None, dtype=None):
     """
     import torch
 
-    from ..operators.torch_ops import (
-        INDEX_TENSORS,
-        PAIR_TENSORS,
-        SPARSE_TENSORS,
-        VERTEX_TENSORS,
-        TorchOperators,
-    )
+    from ..operators.torch_ops import TorchOperators
 
     ops = [_as_torch(it, device, dtype) for it in items]
     if not ops:
@@ -82,26 +103,15 @@ def collate_operators(items, device=None, dtype=None):
         "offsets": voff,
         "batch": torch.repeat_interleave(torch.arange(len(ops), device=dev), torch.tensor(sizes, device=dev)),
     }
-    for f in fields(TorchOperators):
-        name = f.name
-        if name in ("spec", "offsets", "batch", "face_offsets"):
-            continue
+    for name, array in ARRAY_TABLE.items():
         vals = [getattr(o, name) for o in ops]
         if all(v is None for v in vals):
             continue
         if any(v is None for v in vals):
             raise ValueError(f"collate_operators: field {name!r} is held by some meshes only")
-        if name in SPARSE_TENSORS:
-            kw[name] = _block_diag(vals, sizes)
-        elif name in VERTEX_TENSORS or name in PAIR_TENSORS or name == "evals":
-            kw[name] = torch.cat(vals, dim=0)
-        elif name == "faces":
-            kw[name] = torch.cat([v + voff[b] for b, v in enumerate(vals)], dim=0)
-            kw["face_offsets"] = torch.tensor([0, *[v.shape[0] for v in vals]], device=dev).cumsum(0)
-        elif name in INDEX_TENSORS:
-            kw[name] = torch.cat([v + voff[b] for b, v in enumerate(vals)], dim=1)
-        else:  # pragma: no cover - a new field must be classified above
-            raise ValueError(f"collate_operators: no rule for field {name!r}")
+        kw[name] = _JOIN[array.batch](vals, voff)
+    if "faces" in kw:
+        kw["face_offsets"] = torch.tensor([0, *[o.faces.shape[0] for o in ops]], device=dev).cumsum(0)
     return TorchOperators(spec=spec, **kw)
 
 

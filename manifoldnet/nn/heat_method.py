@@ -15,29 +15,15 @@ Same as the scipy path: ``(S, V)`` distances, ``inf`` where no source of the row
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 import torch
 
 from ..errors import MeshError
 from ..geometry.geodesics import HeatMethodSolver, validate_sources
+from ..operators.torch_ops import to_torch_csr
 
 __all__ = ["TorchHeatMethod", "conjugate_gradient"]
-
-
-def _to_torch_csr(A: sp.spmatrix, device, dtype) -> torch.Tensor:
-    A = sp.csr_matrix(A)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(
-            torch.as_tensor(A.indptr, dtype=torch.int64),
-            torch.as_tensor(A.indices, dtype=torch.int64),
-            torch.as_tensor(A.data),
-            size=A.shape,
-            check_invariants=True,
-        ).to(device=device, dtype=dtype)
 
 
 def _cholmod(A: sp.spmatrix, device):
@@ -128,8 +114,8 @@ class TorchHeatMethod:
             s = self.solver
             t = lambda a: torch.as_tensor(np.array(a), device=device)
             ops = {
-                "G": _to_torch_csr(s._G, device, self.dtype),
-                "GT": _to_torch_csr(s._GT, device, self.dtype),
+                "G": to_torch_csr(s._G, device, self.dtype),
+                "GT": to_torch_csr(s._GT, device, self.dtype),
             }
             for name in ("_A_ref", "_A_int", "_L_keep"):
                 A = getattr(s, name, None)
@@ -137,9 +123,9 @@ class TorchHeatMethod:
                     if self.backend == "cholmod":
                         ops[name] = _cholmod(A, device)
                     else:
-                        ops[name] = (_to_torch_csr(A, device, self.dtype), t(A.diagonal()).to(self.dtype))
+                        ops[name] = (to_torch_csr(A, device, self.dtype), t(A.diagonal()).to(self.dtype))
             if getattr(s, "_A_IB", None) is not None:
-                ops["A_IB"] = _to_torch_csr(s._A_IB, device, self.dtype)
+                ops["A_IB"] = to_torch_csr(s._A_IB, device, self.dtype)
             for name in ("_ref", "_int", "_bnd", "_keep", "_comp"):
                 if getattr(s, name, None) is not None:
                     ops[name] = t(getattr(s, name)).long()

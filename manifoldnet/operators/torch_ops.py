@@ -4,8 +4,9 @@ Sparse operators are ``torch.sparse_csr`` tensors (CSR x dense is the fast spars
 dense fields are tensors with the same names as the bundle's. ``torch`` is imported only here, lazily.
 
 A single mesh is a batch of one: ``offsets = [0, V]``, ``batch = zeros(V)``. :func:`manifoldnet.data.collate`
-concatenates meshes of different sizes into one ``TorchOperators``: vertex fields concatenated, sparse
-operators block-diagonal, index fields shifted by the vertex offsets, and the eigenbases concatenated row-wise
+concatenates meshes of different sizes into one ``TorchOperators``, each array by its batch rule in the field
+table (:data:`~manifoldnet.operators.fields.ARRAY_TABLE`): vertex arrays concatenated, sparse operators
+block-diagonal, index arrays shifted by the vertex offsets, and the eigenbases concatenated row-wise
 (``evecs`` (sum V, K), ``evals`` (B, K)). Spectral operations act per mesh through :meth:`to_spectral` /
 :meth:`from_spectral`, which loop over the B meshes (B dense products, never a V x V matrix).
 """
@@ -16,20 +17,15 @@ import warnings
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = [
-    "INDEX_TENSORS",
-    "PAIR_TENSORS",
-    "SPARSE_TENSORS",
-    "VERTEX_TENSORS",
-    "TorchOperators",
-    "sparse_csr",
-]
+from .fields import ARRAY_TABLE
 
-SPARSE_TENSORS = ("laplacian", "grad_x", "grad_y")
-VERTEX_TENSORS = ("verts", "mass", "evecs", "hks", "wks", "normals", "frames")  # first dim is V
-INDEX_TENSORS = ("edge_index", "patch_index")  # (2, P) vertex indices
-PAIR_TENSORS = ("logmap_r", "logmap_theta", "transport_rho", "patch_r", "patch_theta", "patch_rho")
+__all__ = ["LAYOUT_TENSORS", "TorchOperators", "sparse_csr", "to_torch_csr"]
+
+# Attributes of TorchOperators that describe the batch layout; every other one (but spec) is an array of the
+# field table, ARRAY_TABLE.
+LAYOUT_TENSORS = ("offsets", "batch", "face_offsets")
 
 
 def _torch():
@@ -39,29 +35,37 @@ def _torch():
 
 
 def sparse_csr(crow, col, values, size):
-    """A torch sparse CSR tensor (index arrays from a valid scipy CSR: invariant checks skipped, beta warning muted)."""
+    """A torch sparse CSR tensor of ``size`` from ``crow`` (n + 1,), ``col`` (nnz,), ``values`` (nnz,) (a valid,
+    sorted CSR is assumed: invariant checks skipped, torch's beta warning muted)."""
     torch = _torch()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
         return torch.sparse_csr_tensor(crow, col, values, size=size, check_invariants=False)
 
 
-def _csr(m, device, dtype):
+def to_torch_csr(m, device=None, dtype=None):
+    """Any scipy sparse matrix (n, p) -> torch sparse CSR tensor (n, p): int64 indices, values copied in
+    ``dtype`` (default: the matrix's), on ``device`` (default CPU). Duplicates are summed, columns sorted."""
     torch = _torch()
-    return sparse_csr(
-        torch.from_numpy(np.asarray(m.indptr, dtype=np.int64)),
-        torch.from_numpy(np.asarray(m.indices, dtype=np.int64)),
-        torch.from_numpy(np.array(m.data)).to(dtype),
+    m = sp.csr_matrix(m)
+    if not m.has_canonical_format:  # torch wants sorted, distinct columns in each row
+        m = m.copy()
+        m.sum_duplicates()
+    t = sparse_csr(
+        torch.tensor(m.indptr, dtype=torch.int64),
+        torch.tensor(m.indices, dtype=torch.int64),
+        torch.tensor(m.data, dtype=dtype),
         tuple(m.shape),
-    ).to(device)
+    )
+    return t if device is None else t.to(device)
 
 
 @dataclass(frozen=True, eq=False)
 class TorchOperators:
     """Torch tensors of one or more meshes (see the module docstring for the batched layout).
 
-    Attributes: as :class:`OperatorBundle` (tensors or None), plus ``faces`` ((F, 3) long, shifted by the
-    vertex offsets in a batch), ``offsets`` ((B + 1,) long: mesh b owns rows ``offsets[b]:offsets[b+1]``),
+    Attributes: the arrays of the field table, as in :class:`OperatorBundle` (tensors or None; ``faces`` (F, 3)
+    long, shifted by the vertex offsets in a batch), plus the layout (``LAYOUT_TENSORS``): ``offsets`` ((B + 1,) long: mesh b owns rows ``offsets[b]:offsets[b+1]``),
     ``face_offsets`` ((B + 1,) long), ``batch`` ((V,) long: the mesh of each vertex), ``evals`` ((B, K)).
     """
 
@@ -100,14 +104,15 @@ class TorchOperators:
         device = torch.device("cpu") if device is None else torch.device(device)
         kw = {}
         for name, v in bundle.arrays().items():
-            if name in SPARSE_TENSORS:
-                kw[name] = _csr(v, device, dtype)
-            elif v.dtype.kind in "iu":
+            kind = ARRAY_TABLE[name].kind
+            if kind == "csr":
+                kw[name] = to_torch_csr(v, device, dtype)
+            elif kind == "int64":
                 kw[name] = torch.from_numpy(np.array(v, dtype=np.int64)).to(device)
             else:
                 kw[name] = torch.from_numpy(np.array(v)).to(device=device, dtype=dtype)
-        if "evals" in kw:
-            kw["evals"] = kw["evals"][None, :]
+            if ARRAY_TABLE[name].batch == "stack":  # one row per mesh: (K,) -> (1, K)
+                kw[name] = kw[name][None]
         V = bundle.n_verts
         kw["offsets"] = torch.tensor([0, V], dtype=torch.long, device=device)
         kw["batch"] = torch.zeros(V, dtype=torch.long, device=device)
