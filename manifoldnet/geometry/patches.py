@@ -18,6 +18,18 @@ point) it is raised to that distance and ``z_ik`` keeps its direction, so every 
 distance. Of the candidates for a new pair (i, k) the one of smallest radius is kept. On a flat mesh the
 coordinates are exact.
 
+Cost
+----
+With ``k``, each expanded entry (i, j) joins at most ``window = max(2 k, 32)`` out-edges of j: all of them
+when j's degree is at most that (every vertex of an ordinary mesh, whose results do not depend on the
+window), else the ``window`` consecutive ones around the direction (in j's angular order) that points back
+at i, those whose unfolded position is nearest to i (exact on a flat fan). A centre expands entries only
+while its patch holds fewer than k, plus one ring from the entries nearer than its k-th, so work and
+memory are O(E + V k window) for E edges and V vertices, whatever the valence: a 20k-valence fan takes
+O(k) per vertex instead of (max degree)^2 candidates. With ``radius`` the patch holds every vertex within
+the radius and is expanded in full: work and memory are O(sum over patches of size x degree), bounded by
+the radius the caller chooses (a radius reaching round a 20k-valence vertex makes patches that large).
+
 Conventions
 -----------
 ``edge_index (2, P)``: pairs (i, j) = (centre, neighbour), sorted by (i, j), the centre itself excluded;
@@ -88,6 +100,46 @@ def _kth_smallest(values: np.ndarray, ptr: np.ndarray, k: int) -> np.ndarray:
     has = cnt >= k
     out[has] = values[o[ptr[:-1][has] + k - 1]]
     return out
+
+
+def _search_rows(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per query: the first position p in ``[lo, hi)`` with ``values[p] >= target`` (``hi`` if none), for
+    ``values`` sorted within each ``[lo, hi)``; a vectorized bisection, log2(max(hi - lo)) steps."""
+    lo, hi = lo.copy(), hi.copy()
+    last = max(len(values) - 1, 0)
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        go = active & (values[np.minimum(mid, last)] < target)
+        lo = np.where(go, mid + 1, lo)
+        hi = np.where(active & ~go, mid, hi)
+
+
+def _join(front, J, Z, R, indptr, deg, window, ang, ang_theta):
+    """Candidates of the frontier entries ``front``: (entry, directed edge) pairs, sorted by entry.
+
+    An entry (i, j) joins every out-edge of j when ``deg[j] <= window``; else the ``window`` consecutive
+    out-edges (in j's angular order ``ang``, ``ang_theta`` their sorted angles) centred on the direction
+    that points back at i (module Cost)."""
+    full = deg[J[front]]
+    cnt = full if window is None else np.minimum(full, window)
+    e = np.repeat(front, cnt)
+    off = np.arange(len(e)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    j = J[e]
+    d = indptr[j] + off
+    wide = full > cnt
+    if wide.any():
+        fw = front[wide]
+        jw = J[fw]
+        back = np.mod(np.angle(-Z[fw] * np.conj(R[fw])), _TWO_PI)  # log_j(m) in this direction points at i
+        shift = np.zeros(len(front), dtype=np.int64)
+        shift[wide] = _search_rows(ang_theta, indptr[jw], indptr[jw + 1], back) - indptr[jw] - window // 2
+        w = np.repeat(wide, cnt)
+        sh = np.repeat(shift, cnt)[w]
+        d[w] = ang[indptr[j[w]] + np.mod(sh + off[w], deg[j[w]])]
+    return e, d
 
 
 def _interleave(old: np.ndarray, new: np.ndarray, pos_old: np.ndarray, pos_new: np.ndarray) -> np.ndarray:
@@ -169,6 +221,12 @@ def geodesic_patches(
     deg = np.diff(indptr)
 
     erho = np.exp(1j * rho)
+    window = None if k is None else max(2 * int(k), 32)
+    ang = ang_theta = None
+    if window is not None and deg.max(initial=0) > window:  # out-edges in angular order, for the window
+        th_mod = np.mod(th1, _TWO_PI)
+        ang = _row_sorted_by_value(indptr, th_mod)
+        ang_theta = th_mod[ang]
     # state, sorted by centre (CSR rows): neighbour J, position Z, transport R = exp(1j R_ij), round added
     ptr = indptr.copy()
     J, Z, R = dst.copy(), log1.copy(), erho.copy()
@@ -194,10 +252,7 @@ def geodesic_patches(
         if front.size == 0:
             break
         # join: frontier entry (i, j) x out-edges (j, m); candidates stay sorted by centre i
-        cnt = deg[J[front]]
-        e = np.repeat(front, cnt)
-        base = np.repeat(np.cumsum(cnt) - cnt, cnt)
-        d = indptr[J[e]] + (np.arange(len(e)) - base)
+        e, d = _join(front, J, Z, R, indptr, deg, window, ang, ang_theta)
         ci, cm = I[e], dst[d]
         ok = cm != ci
         e, d, ci, cm = e[ok], d[ok], ci[ok], cm[ok]

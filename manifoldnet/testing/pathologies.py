@@ -19,6 +19,7 @@ __all__ = [
     "Pathology",
     "base_mesh",
     "check_pathology",
+    "fan_disk",
     "folded_edges",
     "iter_pathologies",
     "make_pathology",
@@ -80,6 +81,16 @@ def sliver_fan_plate(nx: int = 40, ny: int = 4, h: float = 0.1) -> Mesh:
     ])
     verts = np.r_[np.c_[X.ravel(), Y.ravel(), np.zeros(X.size)], [[0, 0, 0], [1, 0, 0]]]
     return Mesh(verts, faces)
+
+
+def fan_disk(valence: int = 2048) -> Mesh:
+    """A flat unit disk made of one fan: vertex 0 at the centre, ``valence`` rim vertices (1..valence, counter-
+    clockwise), one triangle per rim edge. The centre's valence is ``valence``, every rim vertex's is 3: the
+    shape that makes anything costing (max degree)^2 blow up. Geodesics are straight lines (convex, flat)."""
+    t = np.linspace(0.0, 2.0 * np.pi, valence, endpoint=False)
+    verts = np.r_[[[0.0, 0.0, 0.0]], np.c_[np.cos(t), np.sin(t), np.zeros(valence)]]
+    i = np.arange(valence)
+    return Mesh(verts, np.c_[np.zeros(valence, dtype=np.int64), 1 + i, 1 + (i + 1) % valence])
 
 
 def _arrays(base) -> tuple[np.ndarray, np.ndarray]:
@@ -364,6 +375,15 @@ def _p_soup(v, f, rng):
     }
 
 
+def _p_fan(v, f, rng):
+    m = fan_disk(max(1024, 4 * len(v)))  # the base only sets the size: valence >> anything it holds
+    return {
+        "verts": m.verts, "faces": m.faces, "valid": True,
+        "description": f"a flat disk of one fan: a vertex of valence {m.n_verts - 1}",
+        "expect": {"n_boundary_loops": 1, "n_components": 1},
+    }
+
+
 PATHOLOGIES: dict[str, Callable] = {
     "clean": _p_clean,
     "duplicate_faces": _p_duplicate_faces,
@@ -386,6 +406,7 @@ PATHOLOGIES: dict[str, Callable] = {
     "far_from_origin": _p_far,
     "single_triangle": _p_single_triangle,
     "triangle_soup": _p_soup,
+    "high_valence_fan": _p_fan,
     "nan_coordinate": _nonfinite(np.nan),
     "inf_coordinate": _nonfinite(np.inf),
     "out_of_range_index": _p_out_of_range,

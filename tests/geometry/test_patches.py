@@ -186,3 +186,45 @@ def test_radius_never_below_euclidean_on_faust():
     ei, r1, _ = one_ring_logmap(m)
     short = r1 <= np.quantile(r1, 0.25)  # the shortest edges are in every 16-patch
     np.testing.assert_array_equal(P.r[_pair_lookup(P, ei[:, short], m.n_verts)], r1[short])
+
+
+FAN = r"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]) << 20, int(sys.argv[2]) << 20))
+import numpy as np
+from manifoldnet.geometry.patches import geodesic_patches
+from manifoldnet.testing import fan_disk
+m = fan_disk(int(sys.argv[1]))
+P = geodesic_patches(m, k=16)
+np.savez(sys.argv[3], edge_index=P.edge_index, r=P.r, theta=P.theta)
+"""
+
+
+def test_k_patches_of_a_20k_valence_fan_fit_in_bounded_memory(tmp_path):
+    # regression: every rim vertex joined the hub's 20k out-edges, (max degree)^2 candidates: 100 GB asked.
+    # Now O(k) per vertex: 20k vertices, k = 16 fit in 1.5 GiB of address space (numpy and scipy included)
+    import subprocess
+    import sys
+
+    D, out = 20_000, tmp_path / "p.npz"
+    proc = subprocess.run(
+        [sys.executable, "-c", FAN, str(D), "1536", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    z = np.load(out)
+    i, j = z["edge_index"]
+    assert (np.bincount(i, minlength=D + 1) == 16).all()
+    from manifoldnet.testing import fan_disk
+
+    v = np.asarray(fan_disk(D).verts)
+    np.testing.assert_allclose(z["r"], np.linalg.norm(v[j] - v[i], axis=1), rtol=1e-9)  # flat: exact
+    # a rim vertex's 16 nearest are its 8 rim neighbours on each side (the hub is 1 away, they are < 0.003)
+    rim = i > 0
+    step = (j[rim] - i[rim] + D // 2) % D - D // 2
+    assert (np.abs(step) <= 8).all() and (step != 0).all()
+    # the hub's 16 nearest are rim vertices at distance 1
+    np.testing.assert_allclose(z["r"][i == 0], 1.0, rtol=1e-12)
