@@ -16,6 +16,7 @@ COMMANDS = {
     "info": "print a mesh's counts, topology and defects",
     "geodesic": "geodesic distances from source vertices",
     "precompute": "compute and cache operator bundles for a folder of meshes",
+    "cache": "show (info) or tidy (clean) the operator cache",
     "view": "render a mesh with features (on screen or --screenshot)",
 }
 

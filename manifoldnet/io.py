@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import MeshError
 from .mesh import Mesh
 
@@ -337,7 +337,8 @@ def _drop_repeated(faces: np.ndarray, where: str) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------- writing
 def save_mesh(path: str | os.PathLike, mesh: Mesh, *, binary: bool | None = None) -> Path:
-    """Write ``mesh`` as OBJ, OFF, PLY or STL (by extension), atomically (temp file + rename).
+    """Write ``mesh`` as OBJ, OFF, PLY or STL (by extension), atomically (temp file + rename), with the mode
+    the umask gives a new file (:mod:`manifoldnet.atomic`).
 
     ``binary``: PLY and STL default to binary (PLY: little endian, double vertices, int32 indices);
     ``binary=False`` writes ASCII. OBJ and OFF are ASCII only. Returns the path.
@@ -360,15 +361,7 @@ def save_mesh(path: str | os.PathLike, mesh: Mesh, *, binary: bool | None = None
     else:
         body = _stl_bytes(v, f, mesh.face_normals, binary)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda fh: fh.write(body), suffix="")
 
 
 def _text_rows(prefix: str, a: np.ndarray, fmt: str) -> bytes:

@@ -7,10 +7,17 @@ parameter is in the key. The number of eigenpairs is in the file name instead: a
 served by the smallest stored ``K >= k``, truncated (HKS/WKS recomputed from the first ``k`` pairs, exactly as
 a fresh build of ``k`` would do).
 
-Writes are atomic: the bundle goes to a temporary file in the cache folder, is flushed and fsynced, then
-renamed over the entry with :func:`os.replace`; two processes writing the same entry each rename a complete
-file, so one valid entry remains. A stored checksum detects a truncated or corrupt entry: it is logged
-(``logging.getLogger("manifoldnet.operators.cache")``), removed and recomputed.
+Writes are atomic: the bundle goes to a temporary file ``.<entry stem>.<random>.tmp`` in the cache folder,
+is flushed and fsynced, then renamed over the entry with :func:`os.replace`; two processes writing the same
+entry each rename a complete file, so one valid entry remains. Entries get the umask's mode (``0644`` under
+``022``, :mod:`manifoldnet.atomic`), so a cache can be shared. A writer killed mid-write leaves its
+temporary behind: every write removes the cache's temporaries older than :data:`STALE_SECONDS` (no live
+writer takes an hour), and :meth:`OperatorCache.clean` (``manifoldnet cache clean``) does it on demand.
+
+A stored checksum detects a truncated or corrupt entry: it is logged
+(``logging.getLogger("manifoldnet.operators.cache")``), removed and recomputed. So is an entry that is not a
+regular file (a FIFO, a link to a device; a directory is skipped, not removed): it is never opened for
+reading, and a regular entry is read only up to the size it had when opened.
 """
 
 from __future__ import annotations
@@ -19,22 +26,38 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
-from dataclasses import replace
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..mesh import Mesh
 from ..paths import cache_root
 from .bundle import CorruptBundleError, OperatorBundle
 from .compute import as_mesh_or_points, compute_operators
 from .spec import OPERATOR_VERSION, OperatorSpec
 
-__all__ = ["OperatorCache", "cache_key"]
+__all__ = ["STALE_SECONDS", "CacheInfo", "OperatorCache", "cache_key"]
 
 log = logging.getLogger("manifoldnet.operators.cache")
 _ENTRY = re.compile(r"^(?P<key>[0-9a-f]{64})-k(?P<k>\d+)\.npz$")
+_TEMPORARY = re.compile(r"^\.[0-9a-f]{64}-k\d+\..+\.tmp$")  # what store() writes before renaming
+STALE_SECONDS = 3600.0  # a temporary this old belongs to a writer that was killed
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What a cache folder holds: entries and their bytes, temporaries of killed writers and their bytes
+    (older than :data:`STALE_SECONDS`), temporaries of writers at work now."""
+
+    root: Path
+    entries: int = 0
+    entry_bytes: int = 0
+    stale_temporaries: int = 0
+    stale_bytes: int = 0
+    live_temporaries: int = 0
 
 
 def cache_key(mesh_or_points, spec: OperatorSpec) -> str:
@@ -70,6 +93,8 @@ class OperatorCache:
     """
 
     def __init__(self, root=None):
+        if root is not None and not str(root).strip():
+            raise ValueError("OperatorCache: the cache root is an empty path; give a folder, or None for the default")
         self.root = Path(cache_root(root))
 
     def __repr__(self) -> str:
@@ -102,10 +127,13 @@ class OperatorCache:
             except FileNotFoundError:  # removed by another process meanwhile
                 continue
             except CorruptBundleError as exc:
+                if p.is_dir():
+                    log.warning("corrupt cache entry %s (%s); skipping it (a directory is not removed)", p, exc)
+                    continue
                 log.warning("corrupt cache entry %s (%s); removing it, it will be recomputed", p, exc)
                 try:
                     p.unlink()
-                except FileNotFoundError:
+                except OSError:  # removed meanwhile, or not ours to remove: skipped either way
                     pass
                 continue
             if bundle.spec.replace(k=spec.k) != spec:
@@ -120,21 +148,66 @@ class OperatorCache:
         """Write ``bundle`` under ``key`` (from :func:`cache_key` of the float64 input it was built from)
         atomically: temporary file in the same folder, fsync, :func:`os.replace`."""
         self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_temporaries(STALE_SECONDS)
         final = self.path(key, _stored_k(bundle.spec))
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{final.stem}.", suffix=".tmp")
+        return atomic_write(final, bundle.save, prefix=f".{final.stem}.", suffix=".tmp")
+
+    def _scan(self):
+        """(entries, temporaries) as lists of (path, lstat) of the regular files in the root."""
+        entries, temps = [], []
         try:
-            with os.fdopen(fd, "wb") as fh:
-                bundle.save(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-        except BaseException:
+            names = os.listdir(self.root)
+        except (FileNotFoundError, NotADirectoryError):
+            return entries, temps
+        for name in names:
+            kind = entries if _ENTRY.match(name) else temps if _TEMPORARY.match(name) else None
+            if kind is None:
+                continue
             try:
-                os.unlink(tmp)
+                st = os.lstat(self.root / name)
             except FileNotFoundError:
-                pass
-            raise
-        return final
+                continue
+            kind.append((self.root / name, st))
+        return entries, temps
+
+    def _remove_temporaries(self, older_than: float) -> int:
+        now, removed = time.time(), 0
+        for p, st in self._scan()[1]:
+            if now - st.st_mtime >= older_than:
+                try:
+                    p.unlink()
+                    removed += 1
+                except OSError:  # removed by another process, or not ours to remove
+                    pass
+        return removed
+
+    def info(self) -> CacheInfo:
+        """Counts and bytes of the entries and of the temporaries (stale: older than :data:`STALE_SECONDS`)."""
+        entries, temps = self._scan()
+        now = time.time()
+        stale = [st for _, st in temps if now - st.st_mtime >= STALE_SECONDS]
+        return CacheInfo(
+            root=self.root,
+            entries=len(entries),
+            entry_bytes=sum(st.st_size for _, st in entries),
+            stale_temporaries=len(stale),
+            stale_bytes=sum(st.st_size for st in stale),
+            live_temporaries=len(temps) - len(stale),
+        )
+
+    def clean(self, everything: bool = False, older_than: float = STALE_SECONDS) -> int:
+        """Remove the temporaries older than ``older_than`` seconds (killed writers); with ``everything``, every
+        entry too (the cache is then empty; other files in the folder are left alone). Returns how many files
+        were removed."""
+        removed = self._remove_temporaries(older_than)
+        if everything:
+            for p, _ in self._scan()[0]:
+                try:
+                    p.unlink()
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed
 
     def get(self, mesh_or_points, spec: OperatorSpec | None = None, **params) -> OperatorBundle:
         """The cached bundle, or compute it, store it and return it (a failed store is logged, not raised)."""

@@ -5,7 +5,8 @@ written so that every array's data starts at a 64-byte aligned file offset (a pa
 header's extra field, as zipalign does), plus a member ``__checksum__`` holding ``"<algorithm>:<hex digest>"``
 of every other member (name, dtype, shape and bytes, in sorted name order).
 
-Reading: the file is read with one system call, each member is located in the zip directory and viewed in
+Reading: only a regular file is read (a FIFO, a device or a directory is a StorageError, found before any
+read), and only up to the size it had when opened; it is read with one system call, each member is located in the zip directory and viewed in
 place with ``numpy.frombuffer`` (no copy, read-only), and the checksum is verified. The algorithm is
 ``xxh3_128`` when the ``xxhash`` package is installed (about 7 GB/s here, so a 20 MB bundle verifies in ~3 ms),
 else ``sha256``. A file whose checksum algorithm is not available here counts as unverifiable.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 import struct
 import zipfile
 
@@ -121,8 +123,16 @@ def read_arrays(path) -> dict[str, np.ndarray]:
     Raises StorageError (truncated, altered, not an archive, checksum mismatch or unverifiable) and
     OSError (FileNotFoundError when the file does not exist).
     """
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
+    try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except IsADirectoryError as exc:
+        raise StorageError("not a regular file (a directory)") from exc
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # a FIFO, a device (/dev/zero never ends), a directory
+        os.close(fd)
+        raise StorageError(f"not a regular file (mode {stat.filemode(st.st_mode)})")
+    with open(fd, "rb") as f:
+        size = st.st_size
         raw = np.empty(size + _ALIGN, dtype=np.uint8)
         start = (-raw.ctypes.data) % _ALIGN  # 64-byte aligned in memory, like the members in the file
         arr = raw[start : start + size]
