@@ -12,6 +12,8 @@ import pytest
 
 from manifoldnet.paths import data_root
 
+pytest_plugins = ["tests.nn.layer_fixtures"]  # device, noisy_bundle, three_bundles
+
 
 def shared_data(sub: str = ""):
     """Path of ``<data root>/<sub>``; skips the test with a clear reason when it is absent."""

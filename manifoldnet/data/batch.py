@@ -11,7 +11,8 @@
 - ``index`` arrays ((2, N): edge_index, patch_index) and ``face`` arrays (faces) are shifted by each mesh's
   vertex offset;
 - ``stack`` arrays get one row per mesh: ``evals`` is (B, K), so every mesh must hold the same K. With
-  ``evecs`` concatenated row-wise ((sum V, K)) the eigenbases stay per mesh: spectral operations apply mesh by
+  ``evecs`` concatenated row-wise ((sum V, K)) the eigenbases stay per mesh: spectral operations
+  (:mod:`manifoldnet.nn.functional`) apply mesh by
   mesh on these row blocks, never mixing meshes;
 - ``offsets`` (B + 1,) marks where each mesh's vertices start, ``batch`` (V,) says which mesh owns a vertex,
   ``face_offsets`` (B + 1,) the same for faces.

@@ -1,15 +1,31 @@
-"""PyTorch side: layers and solvers that run on the device of their inputs (never reads files).
+"""PyTorch side: layers, models and solvers that run on the device of their inputs (never reads files).
 
-``TorchHeatMethod`` (batched heat-method geodesics on CPU or CUDA). Names load lazily so that
-``import manifoldnet`` never imports torch.
+Every layer follows one convention: ``forward(x, ops)`` with ``x`` (V, C) over all vertices of a batch and
+``ops`` a :class:`~manifoldnet.operators.TorchOperators`; ``model.required_fields`` names the bundle fields
+to compute. Pure functions live in :mod:`manifoldnet.nn.functional`.
 """
 
 from __future__ import annotations
 
-from ..lazy import lazy_exports
+from . import functional
+from .base import OperatorModule
+from .diffusionnet import DiffusionNet, DiffusionNetBlock, SpatialGradientFeatures
+from .heads import OutputHead
+from .heat_method import TorchHeatMethod
+from .models import MODELS, build_model
+from .spectral import ChebConv, LearnedDiffusion, SpectralConv
 
-_LAZY = {"TorchHeatMethod": "heat_method"}
-
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__all__ = [
+    "MODELS",
+    "ChebConv",
+    "DiffusionNet",
+    "DiffusionNetBlock",
+    "LearnedDiffusion",
+    "OperatorModule",
+    "OutputHead",
+    "SpatialGradientFeatures",
+    "SpectralConv",
+    "TorchHeatMethod",
+    "build_model",
+    "functional",
+]

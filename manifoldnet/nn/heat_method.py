@@ -22,8 +22,9 @@ import torch
 from ..errors import MeshError
 from ..geometry.geodesics import HeatMethodSolver, validate_sources
 from ..operators.torch_ops import to_torch_csr
+from .linalg import conjugate_gradient
 
-__all__ = ["TorchHeatMethod", "conjugate_gradient"]
+__all__ = ["TorchHeatMethod"]
 
 
 def _cholmod(A: sp.spmatrix, device):
@@ -34,37 +35,6 @@ def _cholmod(A: sp.spmatrix, device):
     idx = lambda a: torch.as_tensor(np.asarray(a, dtype=np.int32), device=device)
     data = torch.as_tensor(np.asarray(A.data, dtype=np.float64), device=device)
     return CholeskySolverD(A.shape[0], idx(A.row), idx(A.col), data, MatrixType.COO)
-
-
-def conjugate_gradient(
-    A: torch.Tensor, B: torch.Tensor, diag: torch.Tensor, rtol: float = 1e-12, maxiter: int = 20000
-):
-    """Solve ``A X = B`` for SPD sparse ``A`` (n, n) and block ``B`` (n, S), Jacobi preconditioned.
-
-    Stops when every column's residual is below ``rtol`` times its right-hand side; raises MeshError if
-    ``maxiter`` iterations do not get there.
-    """
-    X = torch.zeros_like(B)
-    R = B.clone()
-    dinv = (1.0 / diag).unsqueeze(1)
-    Z = R * dinv
-    P = Z.clone()
-    rz = (R * Z).sum(0)
-    bnorm = torch.linalg.vector_norm(B, dim=0).clamp_min(torch.finfo(B.dtype).tiny)
-    for _ in range(maxiter):
-        if bool((torch.linalg.vector_norm(R, dim=0) <= rtol * bnorm).all()):
-            return X
-        AP = A @ P
-        pap = (P * AP).sum(0)
-        alpha = torch.where(pap > 0, rz / torch.where(pap > 0, pap, 1.0), 0.0)
-        X += alpha * P
-        R -= alpha * AP
-        Z = R * dinv
-        rz_new = (R * Z).sum(0)
-        beta = torch.where(rz > 0, rz_new / torch.where(rz > 0, rz, 1.0), 0.0)
-        P = Z + beta * P
-        rz = rz_new
-    raise MeshError(f"conjugate gradients did not converge in {maxiter} iterations (rtol {rtol})")
 
 
 class TorchHeatMethod:
@@ -143,7 +113,7 @@ class TorchHeatMethod:
                 X[:, a : a + 128] = x
             return X
         A, diag = ops[name]
-        return conjugate_gradient(A, B, diag, self.rtol)
+        return conjugate_gradient(A, B, diag, self.rtol, what="heat method (Jacobi CG)")
 
     def distances(self, sources_list, device=None) -> torch.Tensor:
         """(S, V) distances; ``sources_list``: a 1D LongTensor (one source per row) or a list of index sets.

@@ -7,8 +7,9 @@ A single mesh is a batch of one: ``offsets = [0, V]``, ``batch = zeros(V)``. :fu
 concatenates meshes of different sizes into one ``TorchOperators``, each array by its batch rule in the field
 table (:data:`~manifoldnet.operators.fields.ARRAY_TABLE`): vertex arrays concatenated, sparse operators
 block-diagonal, index arrays shifted by the vertex offsets, and the eigenbases concatenated row-wise
-(``evecs`` (sum V, K), ``evals`` (B, K)). Spectral operations act per mesh through :meth:`to_spectral` /
-:meth:`from_spectral`, which loop over the B meshes (B dense products, never a V x V matrix).
+(``evecs`` (sum V, K), ``evals`` (B, K)). The class holds data only: the maths on it (gradients, spectral
+projections, diffusion, filters) lives in :mod:`manifoldnet.nn.functional`, which keeps each mesh's eigenbasis
+to its own rows.
 """
 
 from __future__ import annotations
@@ -160,26 +161,3 @@ class TorchOperators:
     def split(self, x) -> list:
         """Per-mesh pieces of a vertex tensor ``x`` (V, ...) -> list of (V_b, ...)."""
         return list(x.split(self.sizes, dim=0))
-
-    def gradient(self, x):
-        """(V, C) -> complex (V, C): tangent gradient of each channel in the vertex gauges."""
-        torch = _torch()
-        return torch.complex(self.grad_x @ x, self.grad_y @ x)
-
-    def to_spectral(self, x):
-        """(V, C) -> (B, K, C): ``evecs_b^T (M_b x_b)`` per mesh (the M-orthogonal projection coefficients)."""
-        torch = _torch()
-        mx = self.mass[:, None] * x
-        parts = [e.T @ m for e, m in zip(self.split(self.evecs), self.split(mx))]
-        return torch.stack(parts, dim=0)
-
-    def from_spectral(self, coeffs):
-        """(B, K, C) -> (V, C): ``evecs_b @ coeffs[b]`` per mesh, concatenated."""
-        torch = _torch()
-        return torch.cat([e @ c for e, c in zip(self.split(self.evecs), coeffs.unbind(0))], dim=0)
-
-    def spectral_heat(self, x, t):
-        """(V, C), times (C,) -> (V, C): ``evecs exp(-evals t) evecs^T M x`` per mesh (DiffusionNet's diffusion)."""
-        torch = _torch()
-        decay = torch.exp(-self.evals[:, :, None] * t[None, None, :])
-        return self.from_spectral(decay * self.to_spectral(x))

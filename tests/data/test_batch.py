@@ -15,6 +15,7 @@ from manifoldnet.operators import compute_operators
 
 torch = pytest.importorskip("torch")
 from manifoldnet.data.batch import collate, collate_operators
+from manifoldnet.nn import functional as F
 
 K = 12
 FIELDS = ("mass", "laplacian", "gradient", "normals", "logmap", "transport")
@@ -52,13 +53,13 @@ def test_batch_of_three_equals_one_at_a_time(bundles):
     t = torch.tensor([0.01, 0.1, 0.5, 1.0, 3.0], dtype=torch.float64)
     outs = {
         "laplacian": (batch.laplacian @ x, [s.laplacian @ xi for s, xi in zip(singles, xs)]),
-        "gradient": (batch.gradient(x), [s.gradient(xi) for s, xi in zip(singles, xs)]),
-        "heat": (batch.spectral_heat(x, t), [s.spectral_heat(xi, t) for s, xi in zip(singles, xs)]),
+        "gradient": (F.gradient(x, batch), [F.gradient(xi, s) for s, xi in zip(singles, xs)]),
+        "heat": (F.diffuse_spectral(x, batch, t), [F.diffuse_spectral(xi, s, t) for s, xi in zip(singles, xs)]),
     }
     for name, (whole, parts) in outs.items():
         for got, want in zip(batch.split(whole), parts):
             assert_allclose(got.numpy(), want.numpy(), atol=1e-6, rtol=0, err_msg=name)
-    coeffs = batch.to_spectral(x)
+    coeffs = F.to_spectral(x, batch)
     assert coeffs.shape == (3, K, 5)
     for b, xi, c in zip(bundles, xs, coeffs):
         assert_allclose(c.numpy(), b.evecs.T @ (b.mass[:, None] * xi.numpy()), atol=1e-10)
