@@ -41,19 +41,17 @@ def run(args: argparse.Namespace) -> int:
     from ..data.datasets import FolderDataset
     from ..data.preprocess import preprocess
     from ..data.transforms import center_and_scale
+    from ..operators.cache import OperatorCache
     from ..operators.spec import OperatorSpec
 
-    try:
-        spec = OperatorSpec(
-            fields=tuple(f.strip() for f in args.fields.split(",") if f.strip()),
-            k=args.k,
-            laplacian=args.laplacian,
-            gauge=args.gauge,
-            dtype=args.dtype,
-        )
-    except ValueError as exc:
-        print(f"manifoldnet precompute: error: {exc}")
-        return 2
+    spec = OperatorSpec(  # a bad value is a ValueError: one line, exit 2 (cli.fail)
+        fields=tuple(f.strip() for f in args.fields.split(",") if f.strip()),
+        k=args.k,
+        laplacian=args.laplacian,
+        gauge=args.gauge,
+        dtype=args.dtype,
+    )
+    OperatorCache(args.cache)  # an empty root or a file is refused before any work
     dataset = FolderDataset(args.dir)
     summary = preprocess(
         dataset,

@@ -34,8 +34,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="predicted labels (N,) or scores (N, C) (.npy/.txt/.npz); with --labels: truth | prediction",
     )
+    from . import source_vertices
+
     g.add_argument(
-        "--geodesic", metavar="SRC", help="geodesic distance from source vertices, e.g. 0 or 0,120"
+        "--geodesic",
+        metavar="SRC",
+        type=source_vertices,
+        help="geodesic distance from source vertices, e.g. 0 or 0,120",
     )
     g.add_argument(
         "--correspondence",
@@ -179,7 +184,7 @@ def _run(args) -> int:
             from manifoldnet.operators import OperatorCache
 
             bundle = OperatorCache(args.cache or None).get(mesh, fields=("eigenbasis",), k=k)
-    geodesic = [int(s) for s in args.geodesic.split(",")] if args.geodesic else None
+    geodesic = args.geodesic
     scene = build_scene(
         mesh,
         args.scalar,

@@ -96,6 +96,10 @@ class OperatorCache:
         if root is not None and not str(root).strip():
             raise ValueError("OperatorCache: the cache root is an empty path; give a folder, or None for the default")
         self.root = Path(cache_root(root))
+        if self.root.exists() and not self.root.is_dir():  # refuse before any work, not when storing
+            import errno
+
+            raise NotADirectoryError(errno.ENOTDIR, "the operator cache root is not a folder", str(self.root))
 
     def __repr__(self) -> str:
         return f"OperatorCache({str(self.root)!r})"
