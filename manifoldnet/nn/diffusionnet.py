@@ -8,6 +8,7 @@ Block: ``x_d = diffuse(x)`` (one learned time per channel), ``g = tanh(Re(conj(g
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -15,6 +16,7 @@ from torch import nn
 
 from . import functional as F
 from .base import OperatorModule
+from .dropout import Dropout
 from .heads import OutputHead
 from .spectral import LearnedDiffusion
 
@@ -48,9 +50,9 @@ def _uniform(n: int, bound: float):
 def _mlp(sizes, dropout: float) -> nn.Sequential:
     """Linear layers of ``sizes`` with ReLU between them and dropout before every layer but the first."""
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         if dropout > 0 and i > 0:
-            layers.append(nn.Dropout(dropout))
+            layers.append(Dropout(dropout))
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())

@@ -20,6 +20,7 @@ import torch
 from ..operators.fields import FIELD_TABLE
 from ..operators.torch_ops import sparse_csr
 from .implicit import ImplicitDiffusion, ImplicitDiffusionSolver
+from .sparse import spmm
 
 __all__ = [
     "cheb_filter",
@@ -239,7 +240,7 @@ def cheb_filter(x, ops, coeffs, lambda_max=None):
     scale = (2.0 / (ops.mass * lam[ops.batch]))[:, None]
 
     def S(v):
-        return scale * (ops.laplacian @ v) - v
+        return scale * spmm(ops.laplacian, v) - v
 
     terms = [x]
     if w.shape[0] > 1:
@@ -259,26 +260,25 @@ def gradient(x, ops):
     (``grad_x @ x + 1j * grad_y @ x``; the bundle's ``gradient`` field)."""
     _check_x(x, ops, "gradient")
     require_fields(ops, ("gradient",), "gradient")
-    return torch.complex(ops.grad_x @ x, ops.grad_y @ x)
+    return torch.complex(spmm(ops.grad_x, x), spmm(ops.grad_y, x))
 
 
 @_no_autocast
 def gradient_features(x, ops, weight_re, weight_im):
-    """DiffusionNet's spatial gradient features, fused: ``tanh(Re(conj(g) * (A g)))`` per channel.
+    """DiffusionNet's spatial gradient features: ``tanh(Re(conj(g) * (A g)))`` per channel.
 
     ``g = gradient(x)`` (V, C) complex, ``A = weight_re + 1j weight_im`` (C, C) complex-linear (so the features
-    are invariant to a rotation of every tangent plane: a gauge change). Computed on real and imaginary parts
-    with one (2V, C) x (C, 2C) product. Returns (V, C).
+    are invariant to a rotation of every tangent plane: a gauge change). Computed in real arithmetic as one
+    (V, 2C) x (2C, 2C) product: ``[Re Ag, Im Ag] = [Re g, Im g] @ [[A_re^T, A_im^T], [-A_im^T, A_re^T]]``.
+    Returns (V, C).
     """
     _check_x(x, ops, "gradient_features")
     require_fields(ops, ("gradient",), "gradient_features")
     V, C = x.shape
-    gx, gy = ops.grad_x @ x, ops.grad_y @ x
-    W = torch.cat([weight_re.T, weight_im.T], dim=1).to(x.dtype)  # (C, 2C)
-    P = torch.cat([gx, gy], dim=0) @ W  # rows: [gx A_re^T, gx A_im^T ; gy A_re^T, gy A_im^T]
-    b_re = P[:V, :C] - P[V:, C:]
-    b_im = P[V:, :C] + P[:V, C:]
-    return torch.tanh(gx * b_re + gy * b_im)
+    g = torch.cat([spmm(ops.grad_x, x), spmm(ops.grad_y, x)], dim=1)  # (V, 2C): [Re g, Im g]
+    wr, wi = weight_re.T.to(x.dtype), weight_im.T.to(x.dtype)
+    W = torch.cat([torch.cat([wr, wi], dim=1), torch.cat([-wi, wr], dim=1)], dim=0)  # (2C, 2C)
+    return torch.tanh((g * (g @ W)).view(V, 2, C).sum(1))
 
 
 # -------------------------------------------------------------------------------------- outputs

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..base import OperatorModule
+from ..dropout import Dropout
 from ..heads import OutputHead
 from ..spectral import ChebConv, SpectralConv
 
@@ -23,7 +24,7 @@ class ConvBlock(OperatorModule):
         super().__init__()
         self.conv = conv
         self.mlp = nn.Sequential(
-            nn.Linear(2 * width, width), nn.ReLU(), nn.Dropout(dropout), nn.Linear(width, width)
+            nn.Linear(2 * width, width), nn.ReLU(), Dropout(dropout), nn.Linear(width, width)
         )
 
     def forward(self, x, ops):
