@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from ..errors import MeshError
+from ..geometry.inputs import mesh_input
 from ..mesh import Mesh
 
 __all__ = [
@@ -40,18 +41,13 @@ __all__ = [
 ]
 
 
-def _check_mesh(mesh) -> Mesh:
-    if not isinstance(mesh, Mesh):
-        raise MeshError(f"expected a manifoldnet.Mesh, got {type(mesh).__name__}")
-    return mesh
-
-
 def _check_n(n) -> int:
     if int(n) != n or n < 1:
         raise MeshError(f"n (directions per vertex) must be a positive integer, got {n}")
     return int(n)
 
 
+@mesh_input
 def n_connection_laplacian(mesh: Mesh, n: int = 1, *, frames=None, laplacian=None) -> sp.csr_matrix:
     """(V, V) complex128 Hermitian CSR: ``u^H Lc_n u = sum_edges w_ij |u_i - exp(1j n rho_ij) u_j|^2``.
 
@@ -59,9 +55,10 @@ def n_connection_laplacian(mesh: Mesh, n: int = 1, *, frames=None, laplacian=Non
     """
     from ..geometry.transport import connection_laplacian
 
-    return connection_laplacian(_check_mesh(mesh), frames, laplacian, n=_check_n(n))
+    return connection_laplacian(mesh, frames, laplacian, n=_check_n(n))
 
 
+@mesh_input
 def smoothest_direction_field(mesh: Mesh, n: int = 1, *, frames=None, laplacian=None, mass=None):
     """The smoothest n-direction field: ``(power (V,) complex, energy float)``.
 
@@ -72,7 +69,6 @@ def smoothest_direction_field(mesh: Mesh, n: int = 1, *, frames=None, laplacian=
     """
     from ..geometry.spectral import eigenbasis
 
-    mesh = _check_mesh(mesh)
     n = _check_n(n)
     Lc = n_connection_laplacian(mesh, n, frames=frames, laplacian=laplacian)
     if mass is None:
@@ -102,6 +98,7 @@ def power_to_directions(power, n: int) -> np.ndarray:
     return base[:, None] * np.exp(2j * np.pi * np.arange(n) / n)[None, :]
 
 
+@mesh_input
 def singularity_indices(mesh: Mesh, power, n: int, *, frames=None) -> np.ndarray:
     """(F,) int64 index of each face in units of ``1/n`` (module docstring); 0 on regular faces.
 
@@ -110,7 +107,6 @@ def singularity_indices(mesh: Mesh, power, n: int, *, frames=None) -> np.ndarray
     from ..geometry.fans import edge_lookup
     from ..geometry.transport import connection_face_curvature, edge_transport
 
-    mesh = _check_mesh(mesh)
     n = _check_n(n)
     u = np.asarray(power, dtype=np.complex128)
     V = mesh.n_verts
@@ -135,9 +131,9 @@ def singularity_indices(mesh: Mesh, power, n: int, *, frames=None) -> np.ndarray
     return np.rint(idx).astype(np.int64)
 
 
+@mesh_input
 def shortest_edge_path(mesh: Mesh, source: int, target: int) -> np.ndarray:
     """(P,) int64 vertices of a shortest path along mesh edges (Dijkstra on edge lengths), source first."""
-    mesh = _check_mesh(mesh)
     V = mesh.n_verts
     for name, v in (("source", source), ("target", target)):
         if int(v) != v or not 0 <= v < V:
@@ -153,6 +149,7 @@ def shortest_edge_path(mesh: Mesh, source: int, target: int) -> np.ndarray:
     return np.asarray(path[::-1], dtype=np.int64)
 
 
+@mesh_input
 def transport_along_path(mesh: Mesh, path, vector=1.0 + 0.0j, *, frames=None) -> np.ndarray:
     """(P,) complex: ``vector`` (in the gauge of ``path[0]``) parallel-transported along the edge path.
 
@@ -163,7 +160,6 @@ def transport_along_path(mesh: Mesh, path, vector=1.0 + 0.0j, *, frames=None) ->
     from ..geometry.fans import edge_lookup
     from ..geometry.transport import edge_transport
 
-    mesh = _check_mesh(mesh)
     p = np.asarray(path)
     if p.ndim != 1 or p.size < 1 or p.dtype.kind not in "iu":
         raise MeshError(f"path must be a non-empty 1-D integer array of vertices, got {p.dtype} {p.shape}")

@@ -18,20 +18,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import MeshError
 from ..mesh import Mesh
 from .elements import vertex_angle_sums
+from .inputs import mesh_input
 from .laplacian import cotan_laplacian, mass_matrix
 
 __all__ = ["gaussian_curvature", "mean_curvature", "principal_curvatures"]
 
 
-def _check_mesh(mesh) -> Mesh:
-    if not isinstance(mesh, Mesh):
-        raise MeshError(f"expected a manifoldnet.Mesh, got {type(mesh).__name__}")
-    return mesh
-
-
+@mesh_input
 def boundary_vertex_mask(mesh: Mesh) -> np.ndarray:
     """(V,) bool: vertices on at least one boundary edge (an edge with exactly one face)."""
     mask = np.zeros(mesh.n_verts, dtype=bool)
@@ -39,12 +34,12 @@ def boundary_vertex_mask(mesh: Mesh) -> np.ndarray:
     return mask
 
 
+@mesh_input
 def gaussian_curvature(mesh: Mesh, *, integrated: bool = True) -> np.ndarray:
     """(V,) float64 angle-defect Gaussian curvature (module docstring for the boundary convention).
 
     With ``integrated=False`` the defect is divided by the mixed Voronoi vertex area (Meyer et al. 2003).
     """
-    mesh = _check_mesh(mesh)
     theta = vertex_angle_sums(mesh)
     full = np.where(boundary_vertex_mask(mesh), np.pi, 2.0 * np.pi)
     K = np.where(mesh.referenced, full - theta, 0.0)
@@ -53,6 +48,7 @@ def gaussian_curvature(mesh: Mesh, *, integrated: bool = True) -> np.ndarray:
     return K / mass_matrix(mesh, "voronoi").diagonal()
 
 
+@mesh_input
 def mean_curvature(mesh: Mesh, *, mass: str = "voronoi") -> np.ndarray:
     """(V,) float64 pointwise mean curvature ``H = <M^-1 L x, n> / 2`` (the mean-curvature normal
     ``-Delta x = 2 H n`` of the cotan Laplacian of positions, signed by the vertex normals).
@@ -60,7 +56,6 @@ def mean_curvature(mesh: Mesh, *, mass: str = "voronoi") -> np.ndarray:
     At boundary vertices ``L x`` also holds the boundary's in-surface curvature; its normal component is
     returned (exact for planar and cylindrical boundaries, approximate otherwise). Unreferenced vertices: 0.
     """
-    mesh = _check_mesh(mesh)
     from .frames import vertex_normals
 
     Lx = cotan_laplacian(mesh) @ mesh.verts
@@ -70,6 +65,7 @@ def mean_curvature(mesh: Mesh, *, mass: str = "voronoi") -> np.ndarray:
     return np.where(mesh.referenced, H, 0.0)
 
 
+@mesh_input
 def principal_curvatures(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Principal curvatures and directions from a per-vertex least-squares shape operator.
 
@@ -84,7 +80,6 @@ def principal_curvatures(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray
     sign arbitrary). Unreferenced vertices: 0 curvatures and the axes of their default frame. A vertex whose
     one-ring spans a single direction gets the least-squares solution of minimum norm in the other.
     """
-    mesh = _check_mesh(mesh)
     from .frames import tangent_frames, vertex_normals
 
     n = vertex_normals(mesh)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..mesh import Mesh
+from .inputs import mesh_input
 
 __all__ = [
     "corner_angles",
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 
+@mesh_input
 def halfedge_lengths(mesh: Mesh) -> np.ndarray:
     """(F, 3) float64: length of half-edge ``3f + k``."""
     p = mesh.verts[mesh.faces]
@@ -62,6 +64,7 @@ def corner_angles_from_lengths(lengths: np.ndarray) -> np.ndarray:
     return ang
 
 
+@mesh_input
 def corner_angles(mesh: Mesh) -> np.ndarray:
     """(F, 3) float64 interior angles at ``faces[f, k]``."""
     return corner_angles_from_lengths(halfedge_lengths(mesh))
@@ -89,6 +92,7 @@ def floored_face_areas(lengths: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     return np.maximum(face_areas_from_lengths(lengths), eps * (lengths**2).mean(axis=1))
 
 
+@mesh_input
 def vertex_angle_sums(mesh: Mesh, angles: np.ndarray | None = None) -> np.ndarray:
     """(V,) float64: sum of corner angles at each vertex (0 at unreferenced vertices)."""
     if angles is None:

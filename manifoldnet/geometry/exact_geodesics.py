@@ -26,11 +26,13 @@ import numpy as np
 
 from ..errors import MeshError
 from ..mesh import Mesh, require_manifold
-from .geodesics import _check_mesh, validate_sources
+from .geodesics import validate_sources
+from .inputs import mesh_input
 
 __all__ = ["check_exact_geodesic_input", "exact_geodesic_distance"]
 
 
+@mesh_input
 def check_exact_geodesic_input(mesh: Mesh) -> Mesh:
     """The mesh pygeodesic runs on: ``mesh`` without duplicate faces.
 
@@ -39,7 +41,6 @@ def check_exact_geodesic_input(mesh: Mesh) -> Mesh:
     MeshError
         non-manifold edge, non-manifold vertex or zero-area face (the first one named).
     """
-    mesh = _check_mesh(mesh)
     if mesh.duplicate_faces.size:
         keep = np.ones(mesh.n_faces, dtype=bool)
         keep[mesh.duplicate_faces] = False
@@ -54,11 +55,11 @@ def check_exact_geodesic_input(mesh: Mesh) -> Mesh:
     return require_manifold(mesh, "exact geodesics", hint)
 
 
+@mesh_input
 def exact_geodesic_distance(mesh: Mesh, sources) -> np.ndarray:
     """(V,) float64 exact polyhedral distance from the nearest of ``sources`` (module docstring for input rules)."""
     import pygeodesic.geodesic as _pg
 
-    mesh = _check_mesh(mesh)
     src = validate_sources(sources, mesh.n_verts)
     work = check_exact_geodesic_input(mesh)
     V = mesh.n_verts

@@ -40,6 +40,7 @@ import scipy.sparse as sp
 
 from ..mesh import Mesh, readonly
 from .elements import corner_angles
+from .inputs import mesh_input
 
 __all__ = ["VertexFans", "directed_edges", "edge_lookup", "edges_csr", "halfedge_directed_edges", "vertex_fans"]
 
@@ -108,6 +109,7 @@ def _directed(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return got
 
 
+@mesh_input
 def halfedge_directed_edges(mesh: Mesh) -> np.ndarray:
     """(3F,) int64: position in the sorted directed-edge list of every half-edge ``3f + k``."""
     _, _, position = _directed(mesh)
@@ -160,6 +162,7 @@ def _directed_uncached(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.stack([src[perm], dst[perm]]), reverse, position
 
 
+@mesh_input
 def directed_edges(mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
     """Both directions of every edge, sorted by (source, target).
 
@@ -194,6 +197,7 @@ def _assign_smallest_corner(out: np.ndarray, has: np.ndarray, d: np.ndarray, val
 _ANGLES: weakref.WeakKeyDictionary[Mesh, np.ndarray] = weakref.WeakKeyDictionary()
 
 
+@mesh_input
 def cached_corner_angles(mesh: Mesh) -> np.ndarray:
     """(F, 3) read-only :func:`~manifoldnet.geometry.elements.corner_angles`, cached per mesh object."""
     a = _ANGLES.get(mesh)
@@ -203,6 +207,7 @@ def cached_corner_angles(mesh: Mesh) -> np.ndarray:
     return a
 
 
+@mesh_input
 def vertex_fans(mesh: Mesh) -> VertexFans:
     """The :class:`VertexFans` of ``mesh`` (cached per mesh object; meshes are immutable).
 

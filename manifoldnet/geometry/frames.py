@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import MeshError
 from ..mesh import Mesh
+from .inputs import mesh_input
 
 __all__ = ["GAUGES", "face_frames", "tangent_frames", "vertex_frames", "vertex_normals"]
 
@@ -47,6 +48,7 @@ def _unit_rows(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, n
 
 
+@mesh_input
 def vertex_normals(mesh: Mesh) -> np.ndarray:
     """(V, 3) float64 unit normals: corner-angle-weighted average of the incident face normals.
 
@@ -126,6 +128,7 @@ def tangent_frames(normals, directions=None, axis=(1.0, 0.0, 0.0)) -> np.ndarray
     return np.stack([e1, e2, n], axis=1)
 
 
+@mesh_input
 def vertex_frames(mesh: Mesh, gauge: str = "intrinsic", axis=(1.0, 0.0, 0.0)) -> np.ndarray:
     """(V, 3, 3) float64 right-handed vertex frames, rows ``(e1, e2, n)``, in the chosen ``gauge``.
 
@@ -158,6 +161,7 @@ def vertex_frames(mesh: Mesh, gauge: str = "intrinsic", axis=(1.0, 0.0, 0.0)) ->
     return frames
 
 
+@mesh_input
 def face_frames(mesh: Mesh) -> np.ndarray:
     """(F, 3, 3) float64 right-handed face frames: ``e1`` along half-edge ``3f`` (``p0 -> p1``),
     ``n`` the face normal, ``e2 = n x e1``. Zero-area faces get the identity frame."""

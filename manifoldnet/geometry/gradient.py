@@ -31,6 +31,7 @@ from ..errors import MeshError
 from ..mesh import Mesh, readonly
 from .elements import floored_face_areas, halfedge_cotans_from_lengths, halfedge_lengths
 from .fans import _directed, edges_csr, halfedge_directed_edges
+from .inputs import mesh_input
 from .laplacian import cotan_guard_scale
 from .logmap import _as_frames, _check_cloud, _one_ring, gauge_offsets
 
@@ -106,6 +107,7 @@ def _check_max_cotan(max_cotan: float) -> None:
         raise MeshError(f"max_cotan must be positive, got {max_cotan}")
 
 
+@mesh_input
 def face_gradient(mesh: Mesh) -> sp.csr_matrix:
     """(3F, V) float64 CSR: per-face gradient of a vertex function (rows x, y, z of each face).
 
@@ -120,6 +122,7 @@ def face_gradient(mesh: Mesh) -> sp.csr_matrix:
     return sp.csr_matrix((g.reshape(-1), (rows.reshape(-1), cols.reshape(-1))), shape=(3 * F, V))
 
 
+@mesh_input
 def divergence(mesh: Mesh, *, max_cotan: float = 1e5) -> sp.csr_matrix:
     """(V, 3F) float64 CSR weak divergence of a per-face vector field (x, y, z per face).
 
@@ -135,6 +138,7 @@ def divergence(mesh: Mesh, *, max_cotan: float = 1e5) -> sp.csr_matrix:
     return sp.csr_matrix(-(G.T @ sp.diags(np.repeat(w, 3))))
 
 
+@mesh_input
 def vertex_gradient(mesh: Mesh, frames=None, method: str = "faces") -> sp.csr_matrix:
     """(V, V) complex128 CSR: tangent gradient at every vertex in the vertex gauges.
 

@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from ..mesh import Mesh
 from .elements import corner_angles_from_lengths, face_areas_from_lengths, halfedge_lengths
+from .inputs import mesh_input
 from .laplacian import _assemble_symmetric
 
 __all__ = [
@@ -133,6 +134,7 @@ def _edge_angles(mesh: Mesh, h: np.ndarray, e: np.ndarray) -> np.ndarray:
     return np.arctan2(np.einsum("ij,ij->i", e2, opp), np.einsum("ij,ij->i", e1, opp))
 
 
+@mesh_input
 def tufted_cover(mesh: Mesh, lengths: np.ndarray | None = None) -> IntrinsicTriangulation:
     """The tufted cover: faces ``0..F-1`` as given (front), ``F..2F-1`` reversed copies (back).
 
@@ -265,6 +267,7 @@ def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max
     return IntrinsicTriangulation(faces, lens, twin, tri.n_verts, tri.n_flips + n_flips, tri.mollify_eps)
 
 
+@mesh_input
 def intrinsic_delaunay_cover(mesh: Mesh, mollify: float = 1e-5) -> IntrinsicTriangulation:
     """Tufted cover, then mollification (relative to the cover's mean edge length), then Delaunay flips:
     the triangulation geometry-central's robust heat method works on."""

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from ..errors import MeshError
 from ..mesh import Mesh
 from .elements import face_areas_from_lengths, halfedge_cotans_from_lengths, halfedge_lengths
+from .inputs import mesh_input
 
 __all__ = [
     "MASS_FLOOR",
@@ -51,14 +52,6 @@ MASS_FLOOR = 1e-10
 
 MASS_KINDS = ("lumped", "voronoi", "galerkin")
 LAPLACIAN_KINDS = ("cotan", "robust")
-
-
-def _check_mesh(mesh) -> Mesh:
-    if not isinstance(mesh, Mesh):
-        raise MeshError(
-            f"expected a manifoldnet.Mesh, got {type(mesh).__name__} (build one with Mesh(verts, faces))"
-        )
-    return mesh
 
 
 def cotan_guard_scale(cot: np.ndarray, max_cotan: float) -> np.ndarray:
@@ -87,6 +80,7 @@ def _assemble_symmetric(faces: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matr
     return L
 
 
+@mesh_input
 def cotan_laplacian(mesh: Mesh, *, max_cotan: float = 1e5) -> sp.csr_matrix:
     """The weak PSD cotangent Laplacian.
 
@@ -99,7 +93,6 @@ def cotan_laplacian(mesh: Mesh, *, max_cotan: float = 1e5) -> sp.csr_matrix:
     -------
     L : (V, V) float64 CSR, symmetric, ``L @ 1 = 0``; zero rows at unreferenced vertices.
     """
-    mesh = _check_mesh(mesh)
     if not max_cotan > 0:
         raise MeshError(f"max_cotan must be positive, got {max_cotan}")
     cot = _scaled_cotans(halfedge_lengths(mesh), max_cotan)
@@ -113,6 +106,7 @@ def _floor_masses(m: np.ndarray) -> np.ndarray:
     return np.maximum(m, MASS_FLOOR * ref)
 
 
+@mesh_input
 def mass_matrix(mesh: Mesh, kind: str = "lumped") -> sp.csr_matrix:
     """Vertex mass matrix.
 
@@ -129,7 +123,6 @@ def mass_matrix(mesh: Mesh, kind: str = "lumped") -> sp.csr_matrix:
     M : (V, V) float64 CSR, diagonal except for ``"galerkin"``; ``M.sum()`` is the total area (up to the
         :data:`MASS_FLOOR` given to vertices of zero mass, e.g. unreferenced ones).
     """
-    mesh = _check_mesh(mesh)
     return _mass_from_lengths(mesh, kind, halfedge_lengths(mesh))
 
 
@@ -188,6 +181,7 @@ def _clip_roundoff(L: sp.csr_matrix) -> sp.csr_matrix:
     return L
 
 
+@mesh_input
 def robust_laplacian(mesh: Mesh, *, mollify_factor: float = 1e-5) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """The robust Laplacian of Sharp & Crane 2020 (intrinsic mollification, tufted cover, intrinsic Delaunay).
 
@@ -201,7 +195,6 @@ def robust_laplacian(mesh: Mesh, *, mollify_factor: float = 1e-5) -> tuple[sp.cs
     """
     import robust_laplacian as _rl
 
-    mesh = _check_mesh(mesh)
     if not mollify_factor >= 0:
         raise MeshError(f"mollify_factor must be non-negative, got {mollify_factor}")
     try:
@@ -228,6 +221,7 @@ def robust_laplacian(mesh: Mesh, *, mollify_factor: float = 1e-5) -> tuple[sp.cs
     return L, sp.diags(_floor_masses(m)).tocsr()
 
 
+@mesh_input
 def laplacian(
     mesh: Mesh,
     kind: str = "cotan",
@@ -247,7 +241,6 @@ def laplacian(
         the intrinsic Delaunay triangulation; the other kinds are computed on the input triangles.
     """
     if kind == "cotan":
-        mesh = _check_mesh(mesh)
         if not max_cotan > 0:
             raise MeshError(f"max_cotan must be positive, got {max_cotan}")
         lengths = halfedge_lengths(mesh)  # shared by L and M

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import MeshError
 from ..mesh import Mesh
 from .fans import _assign_smallest_corner, edge_lookup, vertex_fans
+from .inputs import mesh_input
 
 __all__ = ["gauge_offsets", "one_ring_logmap", "point_cloud_logmap", "two_ring_logmap"]
 
@@ -66,6 +67,7 @@ def _as_frames(mesh: Mesh, frames) -> np.ndarray | None:
     return np.stack([e1, e2, fr[:, 2]], axis=1)
 
 
+@mesh_input
 def gauge_offsets(mesh: Mesh, frames=None) -> np.ndarray:
     """(V,) float64 in [0, 2 pi): intrinsic angle of each frame's ``e1`` from the vertex's reference edge.
 
@@ -131,6 +133,7 @@ def _one_ring(mesh: Mesh, g: np.ndarray):
     return fans, r, theta
 
 
+@mesh_input
 def one_ring_logmap(mesh: Mesh, frames=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Polar coordinates of every one-ring neighbour in the vertex gauges.
 
@@ -149,6 +152,7 @@ def one_ring_logmap(mesh: Mesh, frames=None) -> tuple[np.ndarray, np.ndarray, np
     return fans.edge_index.copy(), r, theta  # a writable copy: the cached array is read-only
 
 
+@mesh_input
 def two_ring_logmap(
     mesh: Mesh, frames=None, include_one_ring: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -47,7 +47,7 @@ import scipy.sparse as sp
 
 from ..errors import MeshError
 from ..mesh import Mesh
-from .geodesics import _check_mesh
+from .inputs import mesh_input
 
 __all__ = ["GeodesicPatches", "geodesic_patches"]
 
@@ -182,6 +182,7 @@ def _accept_unfolded(cz: np.ndarray, verts: np.ndarray, ci: np.ndarray, cm: np.n
     return cr
 
 
+@mesh_input
 def geodesic_patches(
     mesh: Mesh,
     radius: float | None = None,
@@ -202,7 +203,6 @@ def geodesic_patches(
     from .logmap import one_ring_logmap
     from .transport import edge_transport
 
-    mesh = _check_mesh(mesh)
     if (radius is None) == (k is None):
         raise MeshError("give exactly one of radius= or k=")
     if radius is not None and not (np.isfinite(radius) and radius > 0):

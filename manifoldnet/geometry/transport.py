@@ -27,6 +27,7 @@ from ..errors import MeshError
 from ..mesh import Mesh
 from .elements import corner_angles
 from .fans import edge_lookup, edges_csr, vertex_fans
+from .inputs import mesh_input
 from .logmap import _check_cloud, _one_ring, gauge_offsets
 
 __all__ = [
@@ -45,6 +46,7 @@ def _wrap(a: np.ndarray) -> np.ndarray:
     return np.mod(a + np.pi, _TWO_PI) - np.pi
 
 
+@mesh_input
 def edge_transport(mesh: Mesh, frames=None) -> tuple[np.ndarray, np.ndarray]:
     """Levi-Civita transport angle of every directed edge.
 
@@ -64,6 +66,7 @@ def edge_transport(mesh: Mesh, frames=None) -> tuple[np.ndarray, np.ndarray]:
     return fans.edge_index.copy(), rho
 
 
+@mesh_input
 def connection_face_curvature(mesh: Mesh) -> np.ndarray:
     """(F,) float64: curvature the connection assigns each face, ``sum_corners alpha * K_v / Theta_v``.
 
@@ -78,6 +81,7 @@ def connection_face_curvature(mesh: Mesh) -> np.ndarray:
     return (alpha * ratio[f]).sum(axis=1)
 
 
+@mesh_input
 def connection_laplacian(mesh: Mesh, frames=None, laplacian=None, n: int = 1) -> sp.csr_matrix:
     """(V, V) complex128 CSR connection Laplacian (weak, Hermitian) in the vertex gauges.
 
@@ -118,6 +122,7 @@ def connection_laplacian(mesh: Mesh, frames=None, laplacian=None, n: int = 1) ->
     return edges_csr(ei, -w * np.exp(1j * int(n) * rho), diag.astype(np.complex128))
 
 
+@mesh_input
 def holonomy(mesh: Mesh, path) -> float:
     """Rotation angle in [-pi, pi) of a vector transported once around a closed edge path.
 

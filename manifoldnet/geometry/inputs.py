@@ -1,0 +1,74 @@
+"""The one way a mesh enters a geometry function.
+
+Every public function of :mod:`manifoldnet.geometry` that takes a mesh accepts, in its first argument,
+
+- a :class:`~manifoldnet.mesh.Mesh` (connectivity and per-mesh caches are reused across calls), or
+- a ``(verts, faces)`` pair (tuple or list), or
+- ``verts, faces`` as its first two positional arguments: ``laplacian(V, F)``, ``laplacian(V, F, "robust")``.
+
+Arrays are validated by building a :class:`Mesh` (``verts (V, 3)`` real, ``faces (F, 3)`` integer; the same
+errors name the offending shape or index). Passing a ``Mesh`` is cheaper when calling several functions on
+the same surface: each call on bare arrays builds (and validates) a new one.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..errors import MeshError
+from ..mesh import Mesh
+
+__all__ = ["as_mesh", "mesh_input"]
+
+
+def _type_name(x) -> str:
+    if isinstance(x, np.ndarray):
+        return f"ndarray of shape {x.shape}"
+    return type(x).__name__
+
+
+def as_mesh(mesh, name: str = "mesh") -> Mesh:
+    """``mesh`` itself if it is a :class:`Mesh`, ``Mesh(*mesh)`` for a ``(verts, faces)`` pair.
+
+    Raises
+    ------
+    MeshError
+        anything else (named with its type), or arrays that do not make a valid mesh.
+    """
+    if isinstance(mesh, Mesh):
+        return mesh
+    if isinstance(mesh, (tuple, list)) and len(mesh) == 2:
+        return Mesh(*mesh)
+    raise MeshError(
+        f"expected a manifoldnet.Mesh or a (verts, faces) pair for {name}, got {_type_name(mesh)} "
+        "(build one with Mesh(verts, faces))"
+    )
+
+
+def _is_2d_array_like(x) -> bool:
+    if isinstance(x, np.ndarray):
+        return x.ndim == 2
+    if isinstance(x, (list, tuple)) and x and isinstance(x[0], (list, tuple, np.ndarray)):
+        return True
+    return hasattr(x, "shape") and hasattr(x, "__array__") and len(x.shape) == 2  # torch tensors and the like
+
+
+def mesh_input(fn):
+    """Decorator for a function whose first parameter is ``mesh``: accept the forms of the module docstring.
+
+    ``f(verts, faces, *rest)`` is recognised only when the first argument is not a Mesh or a pair and is a 2D
+    array: such a call was an error before, so no existing call changes meaning.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(mesh, *args, **kwargs):
+        if not isinstance(mesh, Mesh):
+            if args and _is_2d_array_like(mesh) and _is_2d_array_like(args[0]):
+                mesh, args = Mesh(mesh, args[0]), args[1:]
+            else:
+                mesh = as_mesh(mesh)
+        return fn(mesh, *args, **kwargs)
+
+    return wrapper
