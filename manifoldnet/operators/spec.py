@@ -16,6 +16,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, fields
 
+import numpy as np
+
 from .fields import FIELD_TABLE, required_fields
 
 __all__ = ["DIFFUSIONNET_FIELDS", "FIELDS", "GEM_FIELDS", "OPERATOR_VERSION", "OperatorSpec"]
@@ -33,6 +35,19 @@ _MASSES = ("lumped", "voronoi")
 _GAUGES = ("intrinsic", "world", "principal")
 _GRADIENTS = ("faces", "lsq")
 _DTYPES = ("float32", "float64")
+
+
+def _dtype_name(value):
+    """``"float32"`` for ``np.float32``, ``np.dtype("float32")`` or ``torch.float32`` (torch is not imported);
+    strings and unrecognised values pass through unchanged (the validation names them)."""
+    if isinstance(value, str):
+        return value
+    if type(value).__module__.split(".")[0] == "torch":
+        return str(value).removeprefix("torch.")
+    try:
+        return np.dtype(value).name
+    except TypeError:
+        return value
 
 
 @dataclass(frozen=True)
@@ -54,8 +69,9 @@ class OperatorSpec:
         of ``eigenbasis`` made its solver run 10-20x longer, or fail at a residual of 1.1e-10, on rna meshes.
     patch_radius, patch_k : passed to ``geometry.geodesic_patches`` (exactly one when ``patches`` is asked for).
     n_neighbors : neighbours of the point-cloud Laplacian (point input only).
-    dtype : storage dtype of the float arrays (``"float32"`` or ``"float64"``); everything is computed in
-        float64. ``evals`` is always kept in float64.
+    dtype : storage dtype of the float arrays (``"float32"`` or ``"float64"``; numpy and torch dtypes are
+        accepted and stored as these names, so the cache key is the same); everything is computed in float64.
+        ``evals`` is always kept in float64.
     """
 
     fields: tuple[str, ...] = DIFFUSIONNET_FIELDS
@@ -81,6 +97,7 @@ class OperatorSpec:
         if not fs:
             raise ValueError("OperatorSpec.fields is empty: ask for at least one field")
         object.__setattr__(self, "fields", tuple(sorted(set(fs))))
+        object.__setattr__(self, "dtype", _dtype_name(self.dtype))
         for name, value, allowed in (
             ("laplacian", self.laplacian, _LAPLACIANS),
             ("mass", self.mass, _MASSES),

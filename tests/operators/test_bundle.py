@@ -55,6 +55,20 @@ def test_spec_rejects_bad_parameters(bad):
         OperatorSpec(**bad)
 
 
+def test_spec_accepts_numpy_and_torch_dtypes():
+    """np.float32, np.dtype, torch.float32 and the string name give the same spec (and so the same cache key)."""
+    torch = pytest.importorskip("torch")
+    for name, np_type, torch_type in (("float32", np.float32, torch.float32), ("float64", np.float64, torch.float64)):
+        ref = OperatorSpec(dtype=name)
+        for d in (np_type, np.dtype(name), torch_type):
+            spec = OperatorSpec(dtype=d)
+            assert spec.dtype == name and spec == ref and spec.to_json() == ref.to_json()
+    with pytest.raises(ValueError, match="is not one of"):
+        OperatorSpec(dtype=np.int32)
+    with pytest.raises(ValueError, match="is not one of"):
+        OperatorSpec(dtype=torch.float16)
+
+
 def test_spec_canonical_and_json_round_trip():
     a = OperatorSpec(fields=("laplacian", "mass", "mass"), k=32)
     b = OperatorSpec(fields=["mass", "laplacian"], k=32)
