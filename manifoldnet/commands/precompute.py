@@ -1,6 +1,6 @@
 """``manifoldnet precompute DIR --k 128 --cache DIR [--workers N]``: compute and cache operator bundles.
 
-Every mesh file in DIR (OFF, OBJ, PLY, STL) gets the bundle of the requested fields, computed in worker
+Every mesh file in DIR (OFF, OBJ, PLY, STL; with ``--recursive`` in its subfolders too) gets the bundle of the requested fields, computed in worker
 processes and stored in the verified disk cache; meshes already cached are skipped (rerun to resume), a
 failing mesh is reported with its reason and the rest go on. Exit code 0 when every mesh succeeded, 1 when
 some failed, 2 for a bad folder.
@@ -14,9 +14,13 @@ HELP = "compute and cache operator bundles for a folder of meshes"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..operators.spec import DIFFUSIONNET_FIELDS, FIELDS
+    from ..operators.fields import FIELD_TABLE
+    from ..operators.spec import DIFFUSIONNET_FIELDS
 
     parser.add_argument("dir", help="folder of meshes (OFF, OBJ, PLY, STL)")
+    parser.add_argument(
+        "--recursive", action="store_true", help="also the meshes in subfolders (named by relative path)"
+    )
     parser.add_argument("--k", type=int, default=128, help="eigenpairs (default 128)")
     parser.add_argument(
         "--cache", default=None, help="cache folder (default $MANIFOLDNET_CACHE or ~/.cache/manifoldnet)"
@@ -26,7 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fields",
         default=",".join(DIFFUSIONNET_FIELDS),
-        help=f"comma-separated fields (default {','.join(DIFFUSIONNET_FIELDS)}; choose from {','.join(FIELDS)})",
+        help=f"comma-separated fields (default {','.join(DIFFUSIONNET_FIELDS)}); valid names: "
+        f"{', '.join(FIELD_TABLE)} (patches needs --patch-k or --patch-radius)",
+    )
+    patch = parser.add_mutually_exclusive_group()
+    patch.add_argument(
+        "--patch-k", type=int, default=None, help="patches field: the k nearest geodesic neighbours"
+    )
+    patch.add_argument(
+        "--patch-radius",
+        type=float,
+        default=None,
+        help="patches field: the neighbours within this geodesic radius",
     )
     parser.add_argument("--laplacian", default="cotan", choices=("cotan", "robust"))
     parser.add_argument("--gauge", default="intrinsic", choices=("intrinsic", "world", "principal"))
@@ -44,15 +59,20 @@ def run(args: argparse.Namespace) -> int:
     from ..operators.cache import OperatorCache
     from ..operators.spec import OperatorSpec
 
+    fields = tuple(f.strip() for f in args.fields.split(",") if f.strip())
+    if "patches" not in fields and (args.patch_k is not None or args.patch_radius is not None):
+        raise ValueError("--patch-k / --patch-radius apply to the patches field only: add patches to --fields")
     spec = OperatorSpec(  # a bad value is a ValueError: one line, exit 2 (cli.fail)
-        fields=tuple(f.strip() for f in args.fields.split(",") if f.strip()),
+        fields=fields,
         k=args.k,
         laplacian=args.laplacian,
         gauge=args.gauge,
         dtype=args.dtype,
+        patch_k=args.patch_k,
+        patch_radius=args.patch_radius,
     )
     OperatorCache(args.cache)  # an empty root or a file is refused before any work
-    dataset = FolderDataset(args.dir)
+    dataset = FolderDataset(args.dir, recursive=args.recursive)
     summary = preprocess(
         dataset,
         spec,

@@ -64,3 +64,31 @@ def test_cli_precompute(mesh_dir, tmp_path, capsys):
     )
     assert rc == 2
     assert main(["precompute", str(tmp_path / "nowhere"), "--cache", str(tmp_path)]) == 2
+
+
+def test_cli_precompute_patches_recursive_and_field_help(tmp_path, capsys):
+    """--patch-k reaches the patches field, --recursive finds nested meshes, --help names every field."""
+    from manifoldnet.io import load_mesh
+    from manifoldnet.operators.fields import FIELD_TABLE
+
+    root = tmp_path / "data"
+    (root / "a" / "b").mkdir(parents=True)
+    save_mesh(root / "top.off", g.generate_shape("torus", 0, 150).mesh)
+    save_mesh(root / "a" / "b" / "deep.off", g.generate_shape("star", 1, 150).mesh)
+    cache = tmp_path / "cache"
+    argv = ["precompute", str(root), "--cache", str(cache), "--fields", "patches", "--no-progress"]
+    assert main([*argv, "--patch-k", "5", "--recursive"]) == 0
+    assert "2 computed" in capsys.readouterr().out
+    b = OperatorCache(cache).lookup(load_mesh(root / "a" / "b" / "deep.off"), fields=("patches",), patch_k=5)
+    assert b is not None and b.patch_index.shape[1] > 0
+    assert main([*argv, "--patch-radius", "0.3"]) == 0  # not recursive: the top mesh only
+    assert "1 computed" in capsys.readouterr().out
+    assert main(argv) == 2  # patches without a size
+    assert main([*argv, "--patch-k", "5", "--patch-radius", "0.3"]) == 2  # argparse: mutually exclusive
+    assert main(["precompute", str(root), "--cache", str(cache), "--patch-k", "5"]) == 2  # no patches field
+    capsys.readouterr()
+    assert main(["precompute", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for name in FIELD_TABLE:
+        assert name in help_text
+    assert "--patch-radius" in help_text and "--recursive" in help_text
