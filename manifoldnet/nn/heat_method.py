@@ -10,7 +10,9 @@ solved on the device (its CUDA solves included). Never hard-codes a device: the 
 
 Conventions
 -----------
-Same as the scipy path: ``(S, V)`` distances, ``inf`` where no source of the row can reach.
+Same as the scipy path: ``(S, V)`` distances, ``inf`` where no source of the row can reach, never negative. A
+row whose sources include several in one component has them pinned to 0 by the scipy solver's Poisson
+correction on the CPU (:meth:`HeatMethodSolver._pin`).
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ class TorchHeatMethod:
             if "_A_int" in ops:
                 ud[ops["_int"]] = self._cg(ops, "_A_int", rhs[ops["_int"]] - ops["A_IB"] @ ud[bnd])
             u = ud if s.boundary == "dirichlet" else 0.5 * (u + ud)
+        u.clamp_(min=0.0)  # non-positive heat gives no direction (geodesics module docstring)
         # normalized gradient, divergence, Poisson
         g = (ops["G"] @ u).reshape(-1, 2, S)
         norm = torch.linalg.vector_norm(g, dim=1, keepdim=True)
@@ -157,6 +160,11 @@ class TorchHeatMethod:
         phi = torch.zeros_like(u)
         if "_L_keep" in ops:
             phi[ops["_keep"]] = self._cg(ops, "_L_keep", b[ops["_keep"]])
+        # a component with several sources: every source pinned to 0 by the scipy solver (on the CPU)
+        for j, src in enumerate(sets):
+            if src.size > 1:
+                pinned = s._pin(phi[:, j].cpu().numpy(), b[:, j].cpu().numpy(), src)
+                phi[:, j] = torch.as_tensor(pinned, dtype=self.dtype, device=device)
         # per (row, component) shift, inf where unreachable
         comp = ops["_comp"]
         n_comp = s._n_comp
@@ -168,8 +176,9 @@ class TorchHeatMethod:
         )
         tot = torch.zeros(S * n_comp, dtype=self.dtype, device=device).index_add_(0, key, phi[vt, ct])
         inf = torch.tensor(float("inf"), dtype=self.dtype, device=device)
-        shift = torch.where(cnt > 0, tot / cnt.clamp_min(1), inf).reshape(S, n_comp)
+        shift = torch.where(cnt > 0, tot / cnt.clamp_min(1), -inf).reshape(S, n_comp)  # phi + inf = inf
         d = (phi - shift.T[comp])[:V]
+        d.clamp_(min=0.0)  # what HeatMethodSolver warns about and sets to 0
         unref = ~ops["referenced"]
         if bool(unref.any()):
             d[unref] = inf
