@@ -24,6 +24,8 @@ _LAZY = {
     "collate_operators": "batch",
     "center_and_scale": "transforms",
     "input_features": "transforms",
+    "feature_fields": "transforms",
+    "normalized_xyz": "transforms",
     "augment_features": "transforms",
     "random_rotations": "transforms",
 }

@@ -11,8 +11,11 @@ Order matters:
    the cached bundle stays valid and nothing is recomputed. (A scale would change them: the scale
    augmentation is a feature augmentation only, as in DiffusionNet.)
 
-:func:`input_features` builds the (V, C) input tensor from ``"xyz"``, ``"normals"``, ``"hks"``, ``"wks"``,
-optionally with one rotation/scale per mesh of a batch (rotation matrices (B, 3, 3), scales (B,)).
+:func:`input_features` builds the (V, C) input tensor from features by name: ``"xyz"`` (each mesh's vertex
+positions about its area-weighted centroid, divided by the square root of its area, so meshes of any size and
+placement give comparable inputs), ``"normals"``, ``"hks"``, ``"wks"``, optionally with one rotation/scale per
+mesh of a batch (rotation matrices (B, 3, 3), scales (B,)). :func:`feature_fields` names the bundle fields
+the features read, for ``OperatorSpec(fields=model.required_fields + feature_fields(kinds))``.
 """
 
 from __future__ import annotations
@@ -21,9 +24,51 @@ import numpy as np
 
 from ..mesh import Mesh
 
-__all__ = ["FEATURE_KINDS", "augment_features", "center_and_scale", "input_features", "random_rotations"]
+__all__ = [
+    "FEATURE_KINDS",
+    "augment_features",
+    "center_and_scale",
+    "feature_fields",
+    "input_features",
+    "normalized_xyz",
+    "random_rotations",
+]
 
-FEATURE_KINDS = ("xyz", "normals", "hks", "wks")
+# feature name -> the bundle fields it reads ("xyz" needs only vertices and faces, which every mesh bundle holds)
+FEATURE_KINDS = {"xyz": (), "normals": ("normals",), "hks": ("hks",), "wks": ("wks",)}
+
+
+def feature_fields(kinds) -> tuple[str, ...]:
+    """The bundle fields that the input features ``kinds`` read (sorted; see ``FEATURE_KINDS``)."""
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    bad = [k for k in kinds if k not in FEATURE_KINDS]
+    if bad:
+        raise ValueError(f"unknown feature kinds {bad}; choose from {list(FEATURE_KINDS)}")
+    return tuple(sorted({f for k in kinds for f in FEATURE_KINDS[k]}))
+
+
+def normalized_xyz(ops):
+    """(V, 3): each mesh's vertices about its area-weighted centroid, divided by sqrt(its area).
+
+    Areas are the bundle's mass when held, else one third of the incident face areas (the lumped mass).
+    Invariant to translating and scaling a mesh; a rotation of the mesh rotates it."""
+    import torch
+
+    v = ops.verts
+    m = ops.mass
+    if m is None:
+        if ops.faces is None:
+            raise ValueError('feature "xyz" of a point cloud needs the bundle field \'mass\'; compute it')
+        f = ops.faces
+        a = 0.5 * torch.linalg.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]).norm(dim=1)
+        m = torch.zeros(v.shape[0], dtype=v.dtype, device=v.device).index_add_(0, f.reshape(-1), (a / 3).repeat_interleave(3))
+    m = m.to(v.dtype)
+    area = torch.zeros(ops.n_meshes, dtype=v.dtype, device=v.device).index_add_(0, ops.batch, m)
+    if not bool((area > 0).all()):
+        raise ValueError('feature "xyz": a mesh of the batch has zero area')
+    centre = torch.zeros(ops.n_meshes, 3, dtype=v.dtype, device=v.device).index_add_(0, ops.batch, m[:, None] * v)
+    centre = centre / area[:, None]
+    return (v - centre[ops.batch]) / area.sqrt()[ops.batch, None]
 
 
 def center_and_scale(mesh: Mesh, area: float = 1.0) -> Mesh:
@@ -66,7 +111,8 @@ def input_features(ops, kinds=("xyz",), rotations=None, scales=None):
 
     Parameters
     ----------
-    kinds : names from ``FEATURE_KINDS`` (a string for one); concatenated in this order.
+    kinds : names from ``FEATURE_KINDS`` (a string for one); concatenated in this order. ``"xyz"`` is
+        :func:`normalized_xyz` (centred, unit area) before any rotation or scale.
     rotations : None or (B, 3, 3) (or (3, 3)) applied to xyz and normals of each mesh (``x -> R x``).
     scales : None or (B,) (or a float) applied to xyz.
     """
@@ -79,7 +125,7 @@ def input_features(ops, kinds=("xyz",), rotations=None, scales=None):
         raise ValueError(f"unknown feature kinds {bad}; choose from {list(FEATURE_KINDS)}")
     parts = []
     for k in kinds:
-        x = ops.verts if k == "xyz" else getattr(ops, k)
+        x = normalized_xyz(ops) if k == "xyz" else getattr(ops, k)
         if x is None:
             raise ValueError(
                 f"feature {k!r} needs the bundle field {k if k != 'xyz' else 'verts'!r}; compute it"

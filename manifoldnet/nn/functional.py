@@ -168,17 +168,25 @@ def spectral_filter(x, ops, multipliers):
     return from_spectral(m * to_spectral(x, ops), ops)
 
 
+# exp(-lambda t) beyond these exponents is set to exactly 0: it is far below the precision of the slowest mode,
+# and the products with it would otherwise be denormal numbers, which made a CPU training step 2.3x slower
+# (faust 5k, 1 thread: 513 -> 220 ms; the reference DiffusionNet pays the same penalty).
+_DECAY_CUTOFF = {torch.float16: 10.0, torch.bfloat16: 30.0, torch.float32: 30.0, torch.float64: 300.0}
+
+
 @_no_autocast
 def diffuse_spectral(x, ops, t):
     """Heat diffusion in the eigenbasis: ``evecs diag(exp(-evals t_c)) evecs^T M x_c`` per mesh.
 
     x : (V, C); t : (C,) times >= 0 (or a scalar). Returns (V, C). Exact for the K held eigenpairs; the
-    content of x above them is dropped (DiffusionNet's spectral diffusion).
+    content of x above them is dropped (DiffusionNet's spectral diffusion). Decays ``exp(-lambda t)`` below
+    ``exp(-30)`` (float32) or ``exp(-300)`` (float64) are exactly 0, which keeps CPU arithmetic out of denormals.
     """
     _check_x(x, ops, "diffuse_spectral")
     require_fields(ops, ("mass", "eigenbasis"), "diffuse_spectral")
     t = _check_times(t, x.shape[1], "diffuse_spectral", x.dtype, x.device)
-    decay = torch.exp(-ops.evals.to(x.dtype)[:, :, None] * t[None, None, :])
+    lt = ops.evals.to(x.dtype)[:, :, None] * t[None, None, :]
+    decay = torch.exp(-lt).masked_fill(lt > _DECAY_CUTOFF[x.dtype], 0.0)
     return from_spectral(decay * to_spectral(x, ops), ops)
 
 

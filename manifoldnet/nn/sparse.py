@@ -23,7 +23,9 @@ def transpose_csr(A: torch.Tensor) -> torch.Tensor:
     if hit is not None and hit[0]() is A:
         return hit[1]
     coo = A.detach().to_sparse_coo()
-    At = torch.sparse_coo_tensor(coo.indices().flip(0), coo.values(), (A.shape[1], A.shape[0]))
+    At = torch.sparse_coo_tensor(
+        coo.indices().flip(0), coo.values(), (A.shape[1], A.shape[0]), check_invariants=False
+    )
     At = At.coalesce().to_sparse_csr()
     _TRANSPOSES[id(A)] = (weakref.ref(A), At)
     weakref.finalize(A, _TRANSPOSES.pop, id(A), None)

@@ -236,3 +236,14 @@ def test_cheb_and_filter_shape_errors(three_bundles):
         F.cheb_filter(x, ops, torch.zeros(3, 3, dtype=torch.float64), lambda_max=-1.0)
     with pytest.raises(ValueError, match="multipliers must be"):
         F.spectral_filter(x, ops, torch.zeros(5, 3, dtype=torch.float64))
+
+
+def test_spectral_diffusion_float32_makes_no_denormals(noisy_bundle):
+    """Large lambda t: the decays vanish exactly instead of producing denormal numbers (slow CPU arithmetic)."""
+    ops = noisy_bundle.to(dtype=torch.float32)
+    x = torch.randn(ops.n_verts, 3)
+    y = F.diffuse_spectral(x, ops, torch.tensor([0.5, 5.0, 50.0]))
+    tiny = torch.finfo(torch.float32).tiny
+    assert not bool(((y != 0) & (y.abs() < tiny)).any())
+    ref = F.diffuse_spectral(x.double(), noisy_bundle.to(), torch.tensor([0.5, 5.0, 50.0], dtype=torch.float64))
+    torch.testing.assert_close(y.double(), ref, atol=1e-5, rtol=1e-4)
