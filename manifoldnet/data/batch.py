@@ -23,6 +23,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..operators.fields import ARRAY_TABLE
 
 __all__ = ["collate", "collate_operators", "split"]
@@ -117,22 +119,61 @@ def collate_operators(items, device=None, dtype=None):
 
 
 def collate(samples, device=None, dtype=None) -> dict:
-    """Collate dataset samples (dicts): ``"ops"`` via :func:`collate_operators`, tensors concatenated along
-    dim 0 (per-vertex or per-face values), everything else gathered in lists."""
+    """Collate dataset samples (dicts) into one batch.
+
+    - ``"ops"``: one :class:`TorchOperators` (:func:`collate_operators`, ``device`` and ``dtype`` apply);
+    - numeric arrays (numpy or torch) of per-vertex or per-face values, such as ``labels``: one tensor,
+      concatenated along dim 0 in sample order (numpy arrays converted with their dtype; int64 labels stay
+      int64), moved to ``device``. Per vertex or per face is decided against each sample's ``ops`` (first dim
+      V for every sample, or F for every sample); samples without ``ops`` concatenate any numeric arrays;
+    - everything else (names, strings, ``None``, arrays of other lengths such as FAUST's landmark
+      correspondences, a mix of per-vertex and per-face arrays): a list, one entry per sample.
+
+    Use ``ops.split(x)`` (vertex values) or ``ops.face_offsets`` (face values) to cut a batch back per mesh.
+    """
     import torch
 
     if not samples:
         raise ValueError("collate: empty list")
+    sizes = _mesh_sizes(samples)
     out = {}
     for key in samples[0]:
         vals = [s[key] for s in samples]
         if key == "ops":
             out[key] = collate_operators(vals, device=device, dtype=dtype)
-        elif all(isinstance(v, torch.Tensor) for v in vals):
+        elif _concatenable(vals, sizes):
+            vals = [torch.from_numpy(np.array(v)) if isinstance(v, np.ndarray) else v for v in vals]
             out[key] = torch.cat([v.to(device) if device is not None else v for v in vals], dim=0)
         else:
             out[key] = vals
     return out
+
+
+def _mesh_sizes(samples):
+    """``(V per sample, F per sample)`` from the samples' ``ops`` (None where unknown)."""
+    if not all(isinstance(s, dict) and s.get("ops") is not None for s in samples):
+        return None
+    V = [int(s["ops"].n_verts) for s in samples]
+    F = [None if s["ops"].faces is None else int(s["ops"].faces.shape[0]) for s in samples]
+    return V, F
+
+
+def _concatenable(vals, sizes) -> bool:
+    """Numeric tensors / numpy arrays whose first dims are the vertex counts, or the face counts, of the
+    samples (any first dims when ``sizes`` is None)."""
+    import torch
+
+    numeric = all(
+        (isinstance(v, torch.Tensor) and v.ndim >= 1)
+        or (isinstance(v, np.ndarray) and v.ndim >= 1 and v.dtype.kind in "biuf")
+        for v in vals
+    )
+    if not numeric:
+        return False
+    if sizes is None:
+        return True
+    lengths = [int(v.shape[0]) for v in vals]
+    return any(lengths == list(n) for n in sizes)
 
 
 def split(x, ops) -> list:

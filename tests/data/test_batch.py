@@ -105,3 +105,37 @@ def test_collate_samples_and_errors(bundles):
         collate_operators([])
     single = collate_operators(bundles[:1])
     assert single.n_meshes == 1
+
+
+def test_collate_concatenates_per_vertex_and_per_face_arrays(bundles):
+    """labels (numpy, per vertex or per face) become one tensor; other lengths and non-numeric values stay lists."""
+    nv = [b.n_verts for b in bundles]
+    nf = [b.faces.shape[0] for b in bundles]
+    samples = [
+        {
+            "ops": b,
+            "labels": np.full(v, i, dtype=np.int64),
+            "face_labels": (np.arange(f) % 3).astype(np.int32),
+            "feat": np.ones((v, 2)),
+            "corres": np.arange(7),  # landmark ids, neither V nor F long: per sample
+            "label_kind": "vertex",
+            "maybe": None,
+        }
+        for i, (b, v, f) in enumerate(zip(bundles, nv, nf))
+    ]
+    for s in samples:
+        s["labels"].flags.writeable = False  # as FolderDataset returns them
+    out = collate(samples)
+    assert out["labels"].dtype == torch.int64 and out["labels"].shape == (sum(nv),)
+    assert_array_equal(out["labels"].numpy(), np.repeat(np.arange(3), nv))
+    assert [p.unique().tolist() for p in out["ops"].split(out["labels"])] == [[0], [1], [2]]
+    assert out["face_labels"].dtype == torch.int32 and out["face_labels"].shape == (sum(nf),)
+    assert_array_equal(out["ops"].face_offsets.numpy(), np.cumsum([0, *nf]))
+    assert out["feat"].shape == (sum(nv), 2) and out["feat"].dtype == torch.float64
+    assert isinstance(out["corres"], list) and len(out["corres"]) == 3
+    assert out["label_kind"] == ["vertex"] * 3 and out["maybe"] == [None] * 3
+    mixed = [dict(samples[0], labels=samples[0]["face_labels"]), samples[1]]  # per face, then per vertex
+    assert isinstance(collate(mixed)["labels"], list)
+    # no ops: numeric arrays are concatenated whatever their length
+    plain = collate([{"labels": np.arange(3)}, {"labels": np.arange(2)}])
+    assert_array_equal(plain["labels"].numpy(), [0, 1, 2, 0, 1])

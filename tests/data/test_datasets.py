@@ -86,6 +86,7 @@ def test_operator_dataset(folder, tmp_path):
     )
     item = ds[0]
     assert item["ops"].n_verts == item["mesh"].n_verts == len(item["labels"])
+    assert item["label_kind"] == "vertex"
     assert len(list(tmp_path.glob("*.npz"))) == 1
 
 
@@ -148,3 +149,68 @@ def test_folder_dataset_recursive_is_opt_in(tmp_path):
     assert ds.names == ["a", "sub/a"]
     assert_array_equal(ds[1].labels, shapes[1].labels)
     assert ds[1].mesh.n_verts == shapes[1].mesh.n_verts
+
+
+def test_folder_dataset_label_formats_and_kinds(tmp_path):
+    """.seg / .eseg / .txt / .npy label files; per vertex or per face decided by the count and reported."""
+    shapes = [g.generate_shape("body", i, 200 + 30 * i) for i in range(4)]
+    mdir, ldir = tmp_path / "meshes", tmp_path / "labels"
+    mdir.mkdir()
+    ldir.mkdir()
+    face_labels = [np.arange(s.mesh.n_faces) % 5 for s in shapes]
+    for i, s in enumerate(shapes):
+        save_mesh(mdir / f"m{i}.off", s.mesh)
+    np.savetxt(ldir / "m0.seg", face_labels[0], fmt="%d")  # PSB / COSEG: one per face
+    np.savetxt(ldir / "m1.eseg", shapes[1].labels, fmt="%.1f")  # integral floats read as integers
+    np.savetxt(ldir / "m2.txt", face_labels[2], fmt="%d")
+    np.save(ldir / "m3.npy", shapes[3].labels.astype(np.int32))
+    ds = FolderDataset(mdir, labels_dir=ldir)
+    kinds = [ds[i].label_kind for i in range(4)]
+    assert kinds == ["face", "vertex", "face", "vertex"]
+    want = [face_labels[0], shapes[1].labels, face_labels[2], shapes[3].labels]
+    for i in range(4):
+        assert ds[i].labels.dtype == np.int64
+        assert_array_equal(ds[i].labels, want[i])
+    # told the kind: the count is checked against it
+    with pytest.raises(MeshError, match=r"labels for \d+ vertices"):
+        FolderDataset(mdir, names=["m0"], labels_dir=ldir, label_kind="vertex")[0]
+    assert FolderDataset(mdir, names=["m0"], labels_dir=ldir, label_kind="face")[0].label_kind == "face"
+
+
+def test_folder_dataset_label_errors(tmp_path):
+    s = g.generate_shape("body", 0, 200)
+    mdir, ldir = tmp_path / "meshes", tmp_path / "labels"
+    mdir.mkdir()
+    ldir.mkdir()
+    save_mesh(mdir / "m.off", s.mesh)
+    ds = FolderDataset(mdir, labels_dir=ldir)
+    with pytest.raises(FileNotFoundError, match=r"no label file for 'm'.*m\.seg\|\.eseg\|\.txt\|\.npy"):
+        ds[0]
+    np.save(ldir / "m.npy", s.labels)
+    np.savetxt(ldir / "m.txt", s.labels, fmt="%d")
+    with pytest.raises(MeshError, match=r"several label files for 'm': m\.txt, m\.npy; .*label_suffix"):
+        ds[0]
+    assert_array_equal(FolderDataset(mdir, labels_dir=ldir, label_suffix=".npy")[0].labels, s.labels)
+    with pytest.raises(ValueError, match="label_suffix"):
+        FolderDataset(mdir, labels_dir=ldir, label_suffix=".csv")
+    (ldir / "m.npy").unlink()
+    E = s.mesh.n_edges
+    np.savetxt(ldir / "m.txt", np.zeros(E), fmt="%d")  # MeshCNN .eseg: one per edge
+    with pytest.raises(MeshError, match=rf"{E} labels match neither.*per-edge labels"):
+        ds[0]
+    np.savetxt(ldir / "m.txt", np.zeros(7), fmt="%d")
+    with pytest.raises(MeshError, match=r"m\.txt: 7 labels match neither"):
+        ds[0]
+    (ldir / "m.txt").write_text("1\n2.5\n")
+    with pytest.raises(MeshError, match=r"label 1 is 2.5"):
+        ds[0]
+    (ldir / "m.txt").write_text("1\nhead\n")
+    with pytest.raises(MeshError, match="'head'"):
+        ds[0]
+    (ldir / "m.txt").unlink()
+    np.save(ldir / "m.npy", np.zeros((s.mesh.n_verts, 2), dtype=int))
+    with pytest.raises(MeshError, match=r"1D array, got shape"):
+        ds[0]
+    np.save(ldir / "m.npy", np.array(["a"] * s.mesh.n_verts))
+    with pytest.raises(MeshError, match="must be integers"):
+        ds[0]
