@@ -35,6 +35,7 @@ from scipy.spatial import cKDTree
 
 from ..errors import MeshError
 from ..mesh import Mesh
+from ..progress import progress_bar
 
 __all__ = [
     "SpectralShape",
@@ -383,12 +384,15 @@ def zoomout(
     *,
     step: int = 1,
     adjoint: bool = True,
+    progress: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """ZoomOut (Melzi et al. 2019): grow ``C`` from its size to ``k_final`` by spectral upsampling.
 
     Each step converts the current map to a point map (:func:`fmap_to_p2p`) and back to a functional map
     ``step`` eigenfunctions larger (:func:`p2p_to_fmap`). Returns ``(C_final (kd, ks), p2p (V_dst,))``, the
-    point map being the one read from ``C_final``.
+    point map being the one read from ``C_final``. ``progress``: a bar over the steps (default: only when
+    stderr is a terminal, :mod:`manifoldnet.progress`); on two 15k-vertex meshes from k = 30 to 128 the steps
+    take tens of seconds.
     """
     C = np.asarray(C, dtype=np.float64)
     kd, ks = C.shape
@@ -398,10 +402,14 @@ def zoomout(
         raise MeshError(f"k_final {(kfs, kfd)} is smaller than the initial map size {(ks, kd)}")
     if int(step) < 1:
         raise MeshError(f"step must be a positive integer, got {step}")
-    while ks < kfs or kd < kfd:
-        p2p = fmap_to_p2p(C, src, dst, adjoint=adjoint)
-        ks, kd = min(ks + step, kfs), min(kd + step, kfd)
-        C = p2p_to_fmap(p2p, src, dst, ks, kd)
+    step = int(step)
+    n_steps = max(-(-(kfs - ks) // step), -(-(kfd - kd) // step))
+    with progress_bar(n_steps, "zoomout", progress, unit="step") as bar:
+        while ks < kfs or kd < kfd:
+            p2p = fmap_to_p2p(C, src, dst, adjoint=adjoint)
+            ks, kd = min(ks + step, kfs), min(kd + step, kfd)
+            C = p2p_to_fmap(p2p, src, dst, ks, kd)
+            bar.update(1)
     return C, fmap_to_p2p(C, src, dst, adjoint=adjoint)
 
 

@@ -49,7 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--normalize", action="store_true", help="centre and scale each mesh to unit area first"
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (there is none when stderr is not a terminal)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
 
     fields = tuple(f.strip() for f in args.fields.split(",") if f.strip())
     if "patches" not in fields and (args.patch_k is not None or args.patch_radius is not None):
-        raise ValueError("--patch-k / --patch-radius apply to the patches field only: add patches to --fields")
+        raise ValueError(
+            "--patch-k / --patch-radius apply to the patches field only: add patches to --fields"
+        )
     spec = OperatorSpec(  # a bad value is a ValueError: one line, exit 2 (cli.fail)
         fields=fields,
         k=args.k,
@@ -79,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         cache=args.cache,
         workers=args.workers,
         threads_per_worker=args.threads,
-        progress=not args.no_progress,
+        progress=False if args.no_progress else None,  # None: a bar on a terminal only
         pre_transform=center_and_scale if args.normalize else None,
     )
     print(summary)

@@ -7,8 +7,8 @@ Each worker limits its BLAS/OpenMP threads with threadpoolctl (``threads_per_wor
 bundle up in the cache (a valid entry is skipped: preprocessing resumes where it stopped) and computes and
 stores it otherwise. A mesh that fails is reported with its reason and skipped; the others go on. If a worker
 process dies (a crash in native code), the jobs it left are retried one per fresh process, so the crashing
-mesh is named and the rest complete. A tqdm progress bar shows progress; a :class:`PreprocessSummary` is
-returned (and printed by the CLI).
+mesh is named and the rest complete. A tqdm progress bar shows progress (on a terminal); a
+:class:`PreprocessSummary` is returned (and printed by the CLI).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..progress import progress_bar
 
 __all__ = ["PreprocessSummary", "preprocess"]
 
@@ -118,7 +120,7 @@ def preprocess(
     cache=None,
     workers: int = 1,
     threads_per_worker: int = 1,
-    progress: bool = True,
+    progress: bool | None = None,
     pre_transform=None,
     **params,
 ) -> PreprocessSummary:
@@ -133,9 +135,8 @@ def preprocess(
     workers : processes (``<= 1``: in this process).
     threads_per_worker : BLAS/OpenMP threads in each worker (threadpoolctl).
     pre_transform : optional picklable function applied to each mesh before its operators are computed.
+    progress : a bar over the meshes; default only when stderr is a terminal (:mod:`manifoldnet.progress`).
     """
-    from tqdm.auto import tqdm
-
     from ..operators.cache import OperatorCache
     from ..operators.spec import OperatorSpec
 
@@ -145,7 +146,7 @@ def preprocess(
     summary = PreprocessSummary()
     t0 = time.perf_counter()
     args = (spec, cache_dir, int(threads_per_worker), pre_transform)
-    with tqdm(total=len(jobs), desc="precompute", unit="mesh", disable=not progress) as bar:
+    with progress_bar(len(jobs), "precompute", progress, unit="mesh") as bar:
         if workers <= 1:
             for job in jobs:
                 _record(summary, _run_job(job, *args), bar)
