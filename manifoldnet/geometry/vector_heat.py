@@ -76,12 +76,32 @@ def check_vector_heat_input(mesh: Mesh) -> Mesh:
             f"vector heat needs distinct vertex positions: edge {e} has zero length ({zero.size} such edges); "
             "weld the coincident vertices first"
         )
+    zero = mesh.zero_area_faces
+    if zero.size:  # its cotangents are 0/0: potpourri3d's solve raised RuntimeError "checkFinite() failure"
+        f = int(zero[0])
+        raise MeshError(
+            f"vector heat needs triangles of non-zero area: face {f} {mesh.faces[f].tolist()} has zero area "
+            f"({zero.size} such faces; area <= 1e-14 x mean squared edge length); manifoldnet.clean drops them, "
+            "or use the heat method (HeatMethodSolver), which repairs them intrinsically"
+        )
     if not mesh.is_oriented:
         raise MeshError(
             f"vector heat needs consistently oriented faces ({mesh.faces_to_flip.size} faces to flip; "
             "manifoldnet.clean orients them)"
         )
     return mesh
+
+
+def _solver_call(what: str, fn, *args):
+    """``fn(*args)`` with potpourri3d's RuntimeError (a non-finite matrix the input check did not foresee:
+    near-degenerate triangles) as a MeshError that says what failed."""
+    try:
+        return fn(*args)
+    except RuntimeError as exc:
+        raise MeshError(
+            f"vector heat {what} failed in potpourri3d ({str(exc)[:120]}): near-degenerate triangles? "
+            "manifoldnet.clean, or the heat method (HeatMethodSolver)"
+        ) from exc
 
 
 class VectorHeatSolver:
@@ -106,7 +126,9 @@ class VectorHeatSolver:
         self.mesh = mesh
         self.t_coef = float(t_coef)
         V = mesh.n_verts
-        self._pp = pp3d.MeshVectorHeatSolver(np.asarray(mesh.verts), np.asarray(mesh.faces), t_coef)
+        self._pp = _solver_call(
+            "building the solver", pp3d.MeshVectorHeatSolver, np.asarray(mesh.verts), np.asarray(mesh.faces), t_coef
+        )
         X, Y, _ = self._pp.get_tangent_frames()
         ei, _, theta = one_ring_logmap(mesh, frames)
         i, j = ei
@@ -163,7 +185,9 @@ class VectorHeatSolver:
         if z.shape != (src.size,) or not np.isfinite(z).all():
             raise MeshError(f"vectors must be {src.size} finite tangent vectors, got shape {z.shape}")
         zp = self._to_pp(z, src)
-        out = self._pp.transport_tangent_vectors(src.astype(np.int64), np.stack([zp.real, zp.imag], axis=1))
+        out = _solver_call(
+            "transport", self._pp.transport_tangent_vectors, src.astype(np.int64), np.stack([zp.real, zp.imag], 1)
+        )
         w = self._to_ours(out[:, 0] + 1j * out[:, 1])
         w[~self._reached(src)] = 0.0
         return w
@@ -196,7 +220,7 @@ class VectorHeatSolver:
         if src.size != 1:
             raise MeshError("logmap takes one source vertex")
         s = int(src[0])
-        lm = self._pp.compute_log_map(s, strategy)
+        lm = _solver_call("log map", self._pp.compute_log_map, s, strategy)
         z = self._to_ours(lm[:, 0] + 1j * lm[:, 1], np.full(len(lm), s))
         r, theta = np.abs(z), np.mod(np.angle(z), _TWO_PI)
         theta[theta >= _TWO_PI] = 0.0  # np.mod(-1e-17, 2 pi) rounds to 2 pi

@@ -7,7 +7,7 @@ import pytest
 
 from manifoldnet import Mesh, MeshError, shapes
 from manifoldnet.geometry.logmap import gauge_offsets
-from manifoldnet.geometry.vector_heat import VectorHeatSolver
+from manifoldnet.geometry.vector_heat import VectorHeatSolver, vector_heat_logmap
 
 pytest.importorskip("potpourri3d")
 
@@ -149,3 +149,15 @@ def test_quality_check_catches_folded_mesh():
     assert np.abs(r - d).max() <= s.mesh.edge_lengths.mean() + 1e-12 and r[0] == 0
     with pytest.raises(MeshError, match="strategy"):
         s.logmap(0, strategy="Exact")
+
+
+def test_zero_area_face_is_a_mesh_error_not_a_solver_crash():
+    """A zero-area face (a T-junction cap) made potpourri3d's solve raise RuntimeError "checkFinite() failure"
+    (its cotangent is 0/0): the input is checked first, and the error names the face (issue 18 item 11)."""
+    from manifoldnet.testing import make_pathology
+
+    m = make_pathology("zero_area_faces", shapes.flat_disk(4), 0).mesh()
+    with pytest.raises(MeshError, match=r"zero area.*face \d+"):
+        VectorHeatSolver(m).transport([0], [1.0 + 0j])
+    with pytest.raises(MeshError, match="zero area"):
+        vector_heat_logmap(m, 0)
