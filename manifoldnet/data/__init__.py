@@ -22,6 +22,7 @@ _LAZY = {
     "PreprocessSummary": "preprocess",
     "collate": "batch",
     "collate_operators": "batch",
+    "to_pyg": "pyg",
     "center_and_scale": "transforms",
     "input_features": "transforms",
     "feature_fields": "transforms",
