@@ -23,7 +23,7 @@ import torch
 
 from ..errors import MeshError
 from ..geometry.geodesics import HeatMethodSolver, validate_sources
-from ..operators.torch_ops import to_torch_csr
+from ..operators.torch_ops import check_device, to_torch_csr
 from .linalg import conjugate_gradient
 
 __all__ = ["TorchHeatMethod"]
@@ -135,7 +135,7 @@ class TorchHeatMethod:
         sets = [validate_sources(x, V, f"sources_list[{i}]") for i, x in enumerate(sources_list)]
         if not sets:
             raise MeshError("sources_list is empty: give at least one source set")
-        ops = self._ops(device)
+        ops = self._ops(check_device(device))
         S = len(sets)
         cols = np.repeat(np.arange(S), [len(x) for x in sets])
         verts = np.concatenate(sets)

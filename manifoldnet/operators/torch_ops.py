@@ -20,9 +20,10 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import MeshError
 from .fields import ARRAY_TABLE
 
-__all__ = ["LAYOUT_TENSORS", "TorchOperators", "sparse_csr", "to_torch_csr"]
+__all__ = ["LAYOUT_TENSORS", "TorchOperators", "check_device", "sparse_csr", "to_torch_csr"]
 
 # Attributes of TorchOperators that describe the batch layout; every other one (but spec) is an array of the
 # field table, ARRAY_TABLE.
@@ -33,6 +34,30 @@ def _torch():
     import torch
 
     return torch
+
+
+def check_device(device):
+    """``device`` as a ``torch.device`` (None stays None), or a MeshError in a sentence when it is a CUDA device
+    this torch cannot use (torch itself raises a bare ``AssertionError: Torch not compiled with CUDA``)."""
+    if device is None:
+        return None
+    torch = _torch()
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise MeshError(f"device {device!r} is not a torch device ({exc})") from None
+    if dev.type == "cuda":
+        if not torch.backends.cuda.is_built():
+            raise MeshError(
+                f"device {str(device)!r}: this torch has no CUDA (a CPU build, torch {torch.__version__}): "
+                "see the README's GPU section to install a CUDA build, or use device='cpu'"
+            )
+        if not torch.cuda.is_available():
+            raise MeshError(
+                f"device {str(device)!r}: this torch has CUDA but sees no GPU (driver or CUDA_VISIBLE_DEVICES?): "
+                "see the README's GPU section, or use device='cpu'"
+            )
+    return dev
 
 
 def sparse_csr(crow, col, values, size):
@@ -58,7 +83,7 @@ def to_torch_csr(m, device=None, dtype=None):
         torch.tensor(m.data, dtype=dtype),
         tuple(m.shape),
     )
-    return t if device is None else t.to(device)
+    return t if device is None else t.to(check_device(device))
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +127,7 @@ class TorchOperators:
         torch = _torch()
         if dtype is None:
             dtype = getattr(torch, bundle.spec.dtype)
-        device = torch.device("cpu") if device is None else torch.device(device)
+        device = torch.device("cpu") if device is None else check_device(device)
         kw = {}
         for name, v in bundle.arrays().items():
             kind = ARRAY_TABLE[name].kind
@@ -124,6 +149,7 @@ class TorchOperators:
     def to(self, device=None, dtype=None) -> TorchOperators:
         """The same operators on ``device`` and/or with float tensors in ``dtype`` (index tensors stay long)."""
         torch = _torch()
+        device = check_device(device)
         kw = {}
         for f in fields(self):
             v = getattr(self, f.name)
