@@ -279,7 +279,7 @@ def _spawn(cfg: dict) -> dict:
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[v] = str(cfg["threads"])
     out = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(cfg)], capture_output=True, text=True, env=env
+        [sys.executable, __file__, "--child", json.dumps(cfg)], check=False, capture_output=True, text=True, env=env
     )
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}

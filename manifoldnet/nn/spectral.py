@@ -114,8 +114,9 @@ class LearnedDiffusion(OperatorModule):
     ``method="spectral"``: :func:`~manifoldnet.nn.functional.diffuse_spectral` (K eigenpairs; cheap, drops the
     content above them). ``method="implicit"``: :func:`~manifoldnet.nn.functional.diffuse_implicit` (one
     backward-Euler step with sparse solves; no eigenbasis, any mesh size). Times start at ``init_time`` and are
-    kept >= 0 by projecting the parameter before each training forward, as DiffusionNet does (a clamp inside
-    the graph would stop the gradient of a time that reached 0).
+    kept >= 0 by projecting the parameter before each training forward, as DiffusionNet does (only a clamp
+    inside the graph would stop the gradient of a time that reached 0); evaluation uses ``max(time, 0)``
+    without touching the parameter.
     """
 
     def __init__(self, channels: int, method: str = "spectral", init_time: float = 0.0):
@@ -132,9 +133,10 @@ class LearnedDiffusion(OperatorModule):
         if self.training:
             with torch.no_grad():
                 self.time.clamp_(min=0.0)
+        t = self.time.clamp_min(0.0)  # in evaluation the parameter may sit below 0 after the last optimizer step
         if self.method == "spectral":
-            return F.diffuse_spectral(x, ops, self.time)
-        return F.diffuse_implicit(x, ops, self.time)
+            return F.diffuse_spectral(x, ops, t)
+        return F.diffuse_implicit(x, ops, t)
 
     def extra_repr(self) -> str:
         return f"{self.channels}, method={self.method!r}"

@@ -60,8 +60,12 @@ def test_learned_diffusion_keeps_times_nonnegative(noisy_bundle):
     layer = mnn.LearnedDiffusion(3).double()
     with torch.no_grad():
         layer.time.copy_(torch.tensor([-1.0, 0.5, -0.1]))
-    layer(torch.randn(ops.n_verts, 3, dtype=torch.float64), ops)
+    x = torch.randn(ops.n_verts, 3, dtype=torch.float64)
+    y_eval = layer.eval()(x, ops)  # evaluation: negative times act as 0, the parameter is left alone
+    torch.testing.assert_close(layer.time.detach().float(), torch.tensor([-1.0, 0.5, -0.1]))
+    layer.train()(x, ops)
     assert layer.time.tolist() == [0.0, 0.5, 0.0]
+    torch.testing.assert_close(layer.eval()(x, ops), y_eval)
     with pytest.raises(ValueError, match="method must be"):
         mnn.LearnedDiffusion(3, method="explicit")
     with pytest.raises(ValueError, match="init_time"):
