@@ -10,13 +10,14 @@ from __future__ import annotations
 from . import functional
 from .base import OperatorModule
 from .diffusionnet import DiffusionNet, DiffusionNetBlock, SpatialGradientFeatures
-from .heads import OutputHead
+from .heads import BlockNetwork, OutputHead
 from .heat_method import TorchHeatMethod
 from .models import MODELS, build_model
 from .spectral import ChebConv, LearnedDiffusion, SpectralConv
 
 __all__ = [
     "MODELS",
+    "BlockNetwork",
     "ChebConv",
     "DiffusionNet",
     "DiffusionNetBlock",

@@ -17,7 +17,7 @@ from torch import nn
 from . import functional as F
 from .base import OperatorModule
 from .dropout import Dropout
-from .heads import OutputHead
+from .heads import BlockNetwork
 from .spectral import LearnedDiffusion
 
 __all__ = ["DiffusionNet", "DiffusionNetBlock", "SpatialGradientFeatures"]
@@ -88,7 +88,7 @@ class DiffusionNetBlock(OperatorModule):
         return x + self.mlp(torch.cat(parts, dim=-1))
 
 
-class DiffusionNet(OperatorModule):
+class DiffusionNet(BlockNetwork):
     """DiffusionNet: ``Linear(in, width)``, ``n_blocks`` :class:`DiffusionNetBlock`, an :class:`OutputHead`.
 
     Parameters
@@ -120,18 +120,8 @@ class DiffusionNet(OperatorModule):
         with_gradient_features: bool = True,
         with_gradient_rotations: bool = True,
     ):
-        super().__init__()
-        self.lin_in = nn.Linear(in_channels, width)
-        self.blocks = nn.ModuleList(
-            DiffusionNetBlock(
-                width, mlp_hidden, dropout, diffusion, with_gradient_features, with_gradient_rotations
-            )
+        blocks = [
+            DiffusionNetBlock(width, mlp_hidden, dropout, diffusion, with_gradient_features, with_gradient_rotations)
             for _ in range(n_blocks)
-        )
-        self.head = OutputHead(width, out_channels, outputs, last_activation)
-
-    def forward(self, x, ops):
-        x = self.lin_in(x)
-        for block in self.blocks:
-            x = block(x, ops)
-        return self.head(x, ops)
+        ]
+        super().__init__(in_channels, out_channels, width, blocks, outputs, last_activation)

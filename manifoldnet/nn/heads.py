@@ -14,7 +14,7 @@ from torch import nn
 from . import functional as F
 from .base import OperatorModule
 
-__all__ = ["OUTPUTS", "OutputHead"]
+__all__ = ["OUTPUTS", "BlockNetwork", "OutputHead"]
 
 OUTPUTS = ("vertices", "faces", "global")
 _ACTIVATIONS = (None, "log_softmax", "softmax", "normalize")
@@ -56,3 +56,20 @@ class OutputHead(OperatorModule):
 
     def extra_repr(self) -> str:
         return f"outputs={self.outputs!r}, last_activation={self.last_activation!r}"
+
+
+class BlockNetwork(OperatorModule):
+    """The shape every model of the library shares: ``Linear(in_channels, width)``, residual ``blocks``
+    (each (V, width) -> (V, width), called as ``block(x, ops)``), then an :class:`OutputHead`."""
+
+    def __init__(self, in_channels: int, out_channels: int, width: int, blocks, outputs="vertices", last_activation=None):
+        super().__init__()
+        self.lin_in = nn.Linear(in_channels, width)
+        self.blocks = nn.ModuleList(blocks)
+        self.head = OutputHead(width, out_channels, outputs, last_activation)
+
+    def forward(self, x, ops):
+        x = self.lin_in(x)
+        for block in self.blocks:
+            x = block(x, ops)
+        return self.head(x, ops)

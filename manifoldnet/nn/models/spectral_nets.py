@@ -11,7 +11,7 @@ from torch import nn
 
 from ..base import OperatorModule
 from ..dropout import Dropout
-from ..heads import OutputHead
+from ..heads import BlockNetwork
 from ..spectral import ChebConv, SpectralConv
 
 __all__ = ["ChebNet", "ConvBlock", "SpectralNet"]
@@ -31,18 +31,10 @@ class ConvBlock(OperatorModule):
         return x + self.mlp(torch.cat([x, self.conv(x, ops).to(x.dtype)], dim=-1))
 
 
-class _ConvNet(OperatorModule):
+class _ConvNet(BlockNetwork):
     def __init__(self, in_channels, out_channels, width, n_blocks, dropout, outputs, last_activation, make_conv):
-        super().__init__()
-        self.lin_in = nn.Linear(in_channels, width)
-        self.blocks = nn.ModuleList(ConvBlock(make_conv(), width, dropout) for _ in range(n_blocks))
-        self.head = OutputHead(width, out_channels, outputs, last_activation)
-
-    def forward(self, x, ops):
-        x = self.lin_in(x)
-        for block in self.blocks:
-            x = block(x, ops)
-        return self.head(x, ops)
+        blocks = [ConvBlock(make_conv(), width, dropout) for _ in range(n_blocks)]
+        super().__init__(in_channels, out_channels, width, blocks, outputs, last_activation)
 
 
 class SpectralNet(_ConvNet):
