@@ -1,0 +1,169 @@
+"""The layer order of DESIGN.md section 4, enforced: nothing imports upward.
+
+``mesh/io`` <- ``geometry`` <- ``operators`` <- ``data``, ``nn`` <- ``robustness`` (the tasks)
+<- ``commands``; ``analysis`` and ``testing`` may use geometry and operators; only ``viewer/`` imports
+pyvista, and only ``operators``, ``data``, ``nn`` and the layers above them import torch.
+
+Every import is read with :mod:`ast`, including those inside functions, relative ones and
+``importlib.import_module("...")`` calls with a literal name, so a lazy import cannot hide an upward edge.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "manifoldnet"
+
+# the layer of each first-level name under manifoldnet (a subpackage or a module); a name not listed is an
+# error, so a new module has to be placed
+BASE = "base"  # the mesh/io layer: the Mesh, readers, writers, errors and small utilities
+LAYER_OF = {
+    **dict.fromkeys(
+        ["errors", "mesh", "io", "readers", "repair", "atomic", "paths", "progress", "facts", "shapes",
+         "bundled", "lazy"],
+        BASE,
+    ),
+    "geometry": "geometry",
+    "operators": "operators",
+    "data": "data",
+    "nn": "nn",
+    "analysis": "analysis",
+    "testing": "testing",
+    "robustness": "robustness",
+    "commands": "commands",
+    "cli": "commands",
+    "__init__": "facade",  # the package's own namespace re-exports the public names of every layer
+}
+_BELOW_OPERATORS = {BASE, "geometry", "operators"}
+# layer -> the layers it may import (itself included); "facade" is `import manifoldnet`,
+# `from manifoldnet import ...`
+MAY_IMPORT = {
+    BASE: {BASE},
+    "geometry": {BASE, "geometry"},
+    "operators": _BELOW_OPERATORS,
+    "data": _BELOW_OPERATORS | {"data"},
+    "nn": _BELOW_OPERATORS | {"nn"},
+    "analysis": _BELOW_OPERATORS | {"analysis"},
+    "testing": _BELOW_OPERATORS | {"testing"},
+    "robustness": _BELOW_OPERATORS | {"data", "nn", "analysis", "testing", "robustness"},
+    "commands": set(LAYER_OF.values()) | {"viewer"},
+    "facade": set(LAYER_OF.values()) - {"commands"},
+}
+TORCH_FREE = {BASE, "geometry", "analysis", "testing"}
+PYVISTA_FREE = set(MAY_IMPORT)  # every layer of manifoldnet: pyvista belongs to viewer/ alone
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in ``path``, wherever it sits in the file."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module
+            if node.module:
+                found.append((node.lineno, prefix))
+            else:  # `from . import x`: x is a submodule (or a name of the package itself)
+                found += [(node.lineno, f"{prefix}.{alias.name}") for alias in node.names]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, (ast.Attribute, ast.Name))
+            and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and not node.args[0].value.startswith(".")
+        ):
+            found.append((node.lineno, node.args[0].value))
+    return found
+
+
+def layer_of_import(name: str) -> str | None:
+    """The layer an imported module belongs to; None for a third-party module other than torch and pyvista."""
+    top, _, rest = name.partition(".")
+    if top == "manifoldnet":
+        return LAYER_OF["__init__"] if not rest else LAYER_OF.get(rest.partition(".")[0], f"unplaced {name}")
+    if top == "manifoldnet_viewer":
+        return "viewer"
+    if top in ("torch", "pyvista"):
+        return top
+    return None
+
+
+def layer_of_file(path: Path) -> str:
+    first = path.relative_to(PACKAGE).with_suffix("").parts[0]
+    assert first in LAYER_OF, f"{path.relative_to(ROOT)}: place {first!r} in a layer in {Path(__file__).name}"
+    return LAYER_OF[first]
+
+
+def violations(path: Path) -> list[str]:
+    layer = layer_of_file(path)
+    bad = []
+    for line, name in imports_of(path):
+        target = layer_of_import(name)
+        if target is None:
+            continue
+        if target == "torch":
+            ok = layer not in TORCH_FREE
+        elif target == "pyvista":
+            ok = layer not in PYVISTA_FREE
+        else:
+            ok = target in MAY_IMPORT[layer]
+        if not ok:
+            bad.append(f"{path.relative_to(ROOT)}:{line}: the {layer} layer imports {name} ({target})")
+    return bad
+
+
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+
+
+def test_every_module_is_placed_and_found():
+    assert len(SOURCES) > 50
+    for path in SOURCES:
+        layer_of_file(path)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_nothing_imports_upward(path):
+    assert violations(path) == []
+
+
+def test_a_forbidden_import_is_caught(tmp_path, monkeypatch):
+    """The checker sees imports inside functions, relative ones and import_module calls."""
+    geometry = tmp_path / "manifoldnet" / "geometry"
+    geometry.mkdir(parents=True)
+    src = geometry / "spectral.py"
+    src.write_text(
+        "import numpy as np\n"
+        "from ..mesh import Mesh\n"
+        "def f():\n"
+        "    from ..operators import compute_operators\n"
+        "    import torch\n"
+        "    import importlib\n"
+        "    importlib.import_module('manifoldnet.nn')\n"
+    )
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    monkeypatch.setitem(globals(), "PACKAGE", tmp_path / "manifoldnet")
+    found = violations(src)
+    assert [v.split(": ", 1)[1] for v in found] == [
+        "the geometry layer imports manifoldnet.operators (operators)",
+        "the geometry layer imports torch (torch)",
+        "the geometry layer imports manifoldnet.nn (nn)",
+    ]
