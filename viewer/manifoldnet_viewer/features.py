@@ -52,9 +52,8 @@ def eigenpairs(mesh: Mesh, k: int, bundle=None) -> tuple[np.ndarray, np.ndarray]
         return evals.astype(np.float64), evecs.astype(np.float64)
     if k >= mesh.n_verts:
         raise MeshError(f"asked for {k} eigenpairs on a mesh with only {mesh.n_verts} vertices")
-    from manifoldnet.geometry.spectral import eigenbasis
-
     from manifoldnet.geometry.laplacian import laplacian
+    from manifoldnet.geometry.spectral import eigenbasis
 
     L, M = laplacian(mesh)
     return eigenbasis(L, M, k)
