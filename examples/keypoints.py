@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     hks = np.asarray(heat_kernel_signature(evals, evecs, times=np.array([t])))[:, 0]
     kp = persistent_maxima(mesh, np.log(hks), n=args.n, min_persistence=0.02)
     print(f"HKS at t = {t:.4g}: {kp.vertices.size} keypoints (persistence of log HKS)")
-    for v, p in zip(kp.vertices, kp.persistence):
+    for v, p in zip(kp.vertices, kp.persistence, strict=True):
         where = f", part {labels[v]}" if labels is not None else ""
         print(f"  vertex {v:6d}  persistence {p:.4f}  position {np.round(mesh.verts[v], 3).tolist()}{where}")
     if labels is not None:

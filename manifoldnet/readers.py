@@ -143,7 +143,7 @@ def read_obj(data: bytes) -> RawMesh:
     n_lines = int(np.count_nonzero((heads == "l") | (heads == "p")))
     vl = np.flatnonzero(is_v)
     vparts = [parts[i] for i in vl]
-    short = [i for i, p in zip(vl, vparts) if len(p) < 4]
+    short = [i for i, p in zip(vl, vparts, strict=True) if len(p) < 4]
     if short:
         raise MeshError(
             f"OBJ line {short[0] + 1}: a vertex needs 3 coordinates, got {lines[short[0]].strip()!r}"
@@ -461,7 +461,7 @@ def _ply_binary_element(data: bytes, pos: int, count: int, props: list[_Prop], o
     chain = _chain(nxt[:-1], 0, count, f"PLY element '{name}'") + pos
     rec_idx = chain[:-1] - pos
     out = {}
-    for p, st, n in zip(props, starts, ns):
+    for p, st, n in zip(props, starts, ns, strict=True):
         s = st[rec_idx]
         item = np.dtype(order + p.dtype)
         if n is None:

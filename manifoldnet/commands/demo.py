@@ -48,7 +48,7 @@ def format_table(rows: list[dict[str, str]], cols=_COLS) -> str:
     """A plain aligned text table of rows (dicts of strings)."""
     table = [[h for h, _ in cols]] + [[str(r[k]) if r[k] != "" else "-" for _, k in cols] for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table)
 
 
 def _step(title: str) -> None:

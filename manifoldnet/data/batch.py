@@ -48,7 +48,7 @@ def _block_diag(mats, sizes):
     crows, cols, vals = [], [], []
     nnz = 0
     off = 0
-    for i, (m, n) in enumerate(zip(mats, sizes)):
+    for i, (m, n) in enumerate(zip(mats, sizes, strict=True)):
         crow = m.crow_indices()
         crows.append((crow if i == 0 else crow[1:]) + nnz)
         cols.append(m.col_indices() + off)

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 FAMILIES = {"body": 5, "star": 6, "blob": 6, "torus": 4}  # family -> number of parts
-LABEL_OFFSETS = dict(zip(FAMILIES, np.cumsum([0, *FAMILIES.values()])[:-1].tolist()))
+LABEL_OFFSETS = dict(zip(FAMILIES, np.cumsum([0, *FAMILIES.values()])[:-1].tolist(), strict=True))
 N_CLASSES = int(sum(FAMILIES.values()))
 TEMPLATE_VERTS = 1000
 
@@ -107,7 +107,7 @@ def _body_embed(u: np.ndarray, pose: np.ndarray) -> np.ndarray:
     a, r, phi = _body_rest(u)
     grid = np.linspace(0.0, _BODY_LEN, 4001)
     w = 0.6  # half-width of each bend (spine length over which it happens)
-    alpha = sum(b * np.clip((grid - j + w) / (2 * w), 0.0, 1.0) for b, j in zip(pose[:2], _BODY_JOINTS))
+    alpha = sum(b * np.clip((grid - j + w) / (2 * w), 0.0, 1.0) for b, j in zip(pose[:2], _BODY_JOINTS, strict=True))
     alpha = alpha - np.interp(_BODY_LEN / 2, grid, alpha)
     t = np.stack([np.sin(alpha), np.zeros_like(alpha), np.cos(alpha)], 1)  # spine tangent in the x-z plane
     spine = np.concatenate([[[0.0, 0.0, 0.0]], np.cumsum(0.5 * (t[1:] + t[:-1]) * np.diff(grid)[:, None], 0)])

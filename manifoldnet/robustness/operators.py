@@ -447,7 +447,7 @@ def _heat(mesh):
 def _check_batched(mesh, out):
     D, srcs = out
     assert_shape(D, (len(srcs), mesh.n_verts), "batched distances")
-    for d, s in zip(np.asarray(D), srcs):
+    for d, s in zip(np.asarray(D), srcs, strict=True):
         assert_distances(d, mesh, [s], exact=False)
 
 

@@ -56,7 +56,7 @@ def assert_finite(x, name: str = "array", allow_inf: bool = False) -> None:
 def assert_shape(x, shape: tuple, name: str = "array") -> None:
     """``x.shape == shape`` (``None`` in ``shape`` matches any length), else :class:`ShapeMismatch`."""
     s = tuple(getattr(x, "shape", np.shape(x)))
-    if len(s) != len(shape) or any(e is not None and e != g for e, g in zip(shape, s)):
+    if len(s) != len(shape) or any(e is not None and e != g for e, g in zip(shape, s, strict=True)):
         raise ShapeMismatch(f"{name} has shape {s}, expected {shape}")
 
 

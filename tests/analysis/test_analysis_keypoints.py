@@ -54,7 +54,7 @@ def test_persistence_matches_union_find(seed):
     ref = _reference(mesh, f)
     glob = int(np.argmax(f))
     assert set(m.tolist()) == set(ref) | {glob}
-    for v, p, s in zip(m, pers, sad):
+    for v, p, s in zip(m, pers, sad, strict=True):
         if v == glob:
             assert_allclose(p, f.max() - f.min())  # essential: the component's range
             continue

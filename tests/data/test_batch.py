@@ -52,16 +52,16 @@ def test_batch_of_three_equals_one_at_a_time(bundles):
     x = torch.cat(xs)
     t = torch.tensor([0.01, 0.1, 0.5, 1.0, 3.0], dtype=torch.float64)
     outs = {
-        "laplacian": (batch.laplacian @ x, [s.laplacian @ xi for s, xi in zip(singles, xs)]),
-        "gradient": (F.gradient(x, batch), [F.gradient(xi, s) for s, xi in zip(singles, xs)]),
-        "heat": (F.diffuse_spectral(x, batch, t), [F.diffuse_spectral(xi, s, t) for s, xi in zip(singles, xs)]),
+        "laplacian": (batch.laplacian @ x, [s.laplacian @ xi for s, xi in zip(singles, xs, strict=True)]),
+        "gradient": (F.gradient(x, batch), [F.gradient(xi, s) for s, xi in zip(singles, xs, strict=True)]),
+        "heat": (F.diffuse_spectral(x, batch, t), [F.diffuse_spectral(xi, s, t) for s, xi in zip(singles, xs, strict=True)]),
     }
     for name, (whole, parts) in outs.items():
-        for got, want in zip(batch.split(whole), parts):
+        for got, want in zip(batch.split(whole), parts, strict=True):
             assert_allclose(got.numpy(), want.numpy(), atol=1e-6, rtol=0, err_msg=name)
     coeffs = F.to_spectral(x, batch)
     assert coeffs.shape == (3, K, 5)
-    for b, xi, c in zip(bundles, xs, coeffs):
+    for b, xi, c in zip(bundles, xs, coeffs, strict=True):
         assert_allclose(c.numpy(), b.evecs.T @ (b.mass[:, None] * xi.numpy()), atol=1e-10)
     # spectral heat against the dense formula on one mesh
     b0 = bundles[0]
@@ -83,10 +83,10 @@ def test_edge_message_passing_and_indices_are_offset(bundles):
         return torch.zeros_like(z).index_add_(0, i, msg)
 
     whole = transported_sum(batch, z)
-    for got, s, zi in zip(batch.split(whole), singles, batch.split(z)):
+    for got, s, zi in zip(batch.split(whole), singles, batch.split(z), strict=True):
         assert_allclose(got.numpy(), transported_sum(s, zi).numpy(), atol=1e-12)
     # faces and edges point into their own mesh's vertex range
-    for b_idx, (lo, hi) in enumerate(zip(batch.offsets[:-1], batch.offsets[1:])):
+    for b_idx, (lo, hi) in enumerate(zip(batch.offsets[:-1], batch.offsets[1:], strict=True)):
         f = batch.faces[batch.face_offsets[b_idx] : batch.face_offsets[b_idx + 1]]
         assert ((f >= lo) & (f < hi)).all()
     assert (batch.batch[batch.edge_index[0]] == batch.batch[batch.edge_index[1]]).all()
@@ -121,7 +121,7 @@ def test_collate_concatenates_per_vertex_and_per_face_arrays(bundles):
             "label_kind": "vertex",
             "maybe": None,
         }
-        for i, (b, v, f) in enumerate(zip(bundles, nv, nf))
+        for i, (b, v, f) in enumerate(zip(bundles, nv, nf, strict=True))
     ]
     for s in samples:
         s["labels"].flags.writeable = False  # as FolderDataset returns them

@@ -34,7 +34,7 @@ def test_folder_dataset_reads_meshes_labels_and_correspondences(folder):
     root, shapes = folder
     ds = FolderDataset(root / "meshes", labels_dir=root / "labels", corres_dir=root / "corres")
     assert len(ds) == 3 and ds.names == sorted(s.name for s in shapes)
-    for item, s in zip(ds, sorted(shapes, key=lambda s: s.name)):
+    for item, s in zip(ds, sorted(shapes, key=lambda s: s.name), strict=True):
         assert item.name == s.name and item.label_kind == "vertex"
         assert_array_equal(item.mesh.faces, s.mesh.faces)
         np.testing.assert_allclose(item.mesh.verts, s.mesh.verts, rtol=0, atol=0)

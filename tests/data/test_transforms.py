@@ -73,14 +73,14 @@ def test_per_mesh_augmentation_in_a_batch(mesh):
     s = torch.tensor([0.5, 2.0], dtype=torch.float64)
     f = input_features(batch, ("xyz", "normals"), rotations=R, scales=s)
     assert f.shape == (batch.n_verts, 6)
-    for i, (part, b) in enumerate(zip(batch.split(f), (b1, b2))):
+    for i, (part, b) in enumerate(zip(batch.split(f), (b1, b2), strict=True)):
         xyz = normalized_xyz(b.to()).numpy()
         assert_allclose(part[:, :3].numpy(), s[i].item() * xyz @ R[i].numpy().T, atol=1e-12)
         assert_allclose(part[:, 3:].numpy(), b.normals @ R[i].numpy().T, atol=1e-12)
     a = augment_features(
         batch, ("xyz",), torch.Generator().manual_seed(2), rotation="z", scale_range=(0.9, 1.1)
     )
-    for part, b in zip(batch.split(a), (b1, b2)):
+    for part, b in zip(batch.split(a), (b1, b2), strict=True):
         # a rotation about z and a scale keep z / |xy| ratios
         xyz = normalized_xyz(b.to()).numpy()
         r_in = np.linalg.norm(xyz[:, :2], axis=1)

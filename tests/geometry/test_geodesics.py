@@ -474,7 +474,7 @@ def test_several_sources_batched_large_sets_and_components():
     big = np.arange(0, a.n_verts, 2)  # 81 sources: above the Schur-complement size
     sets = [[0, 5, 7], [0, 5, a.n_verts + 3], big, [0, 9]]
     D = s.distances(sets, chunk=2)
-    for row, src in zip(D, sets):
+    for row, src in zip(D, sets, strict=True):
         assert_allclose(row, s.distance(src), rtol=1e-9, atol=1e-12)
         assert_allclose(row[src], 0.0, atol=1e-12)
         fin = np.isfinite(row)

@@ -77,7 +77,7 @@ def reference_fan_walk(mesh):
 def test_fans_match_per_vertex_walk(mesh):
     ref = reference_fan_walk(mesh)
     ei, _, theta = one_ring_logmap(mesh)
-    got = {(int(i), int(j)): t for i, j, t in zip(ei[0], ei[1], theta)}
+    got = {(int(i), int(j)): t for i, j, t in zip(ei[0], ei[1], theta, strict=True)}
     assert set(got) == set(ref)
     keys = sorted(ref)
     assert_allclose(wrap([got[k] - ref[k] for k in keys]), 0, atol=1e-12)

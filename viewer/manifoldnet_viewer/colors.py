@@ -74,7 +74,7 @@ def categorical_colors(n: int) -> np.ndarray:
     tier = k % 3
     sat = np.array([0.85, 0.55, 0.95])[tier]
     val = np.array([0.95, 0.80, 0.60])[tier]
-    extra = np.array([colorsys.hsv_to_rgb(h, s, v) for h, s, v in zip(hue, sat, val)])
+    extra = np.array([colorsys.hsv_to_rgb(h, s, v) for h, s, v in zip(hue, sat, val, strict=True)])
     return np.vstack([_BASE, extra])
 
 
