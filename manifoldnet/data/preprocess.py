@@ -61,7 +61,7 @@ def _jobs(dataset) -> list[tuple]:
     paths = getattr(dataset, "paths", None)
     names = getattr(dataset, "names", None)
     if paths is not None and names is not None and len(paths) == len(dataset):
-        return [(n, str(p)) for n, p in zip(names, paths)]
+        return [(n, str(p)) for n, p in zip(names, paths, strict=True)]
     if all(isinstance(x, (str, Path)) for x in dataset):
         return [(Path(x).stem, str(x)) for x in dataset]
     out = []
