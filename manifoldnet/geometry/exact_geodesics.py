@@ -17,7 +17,9 @@ validated first and run on a cleaned copy, with results mapped back:
 Conventions
 -----------
 Distances are (V,) float64, one per input vertex, to the nearest source; polyhedral distance along the
-triangles (exact for the piecewise-flat surface, not the smooth surface it approximates).
+triangles (exact for the piecewise-flat surface, not the smooth surface it approximates). Each component is
+solved at unit size (scaled by a power of two, exact both ways): pygeodesic's tolerances are absolute, and a
+mesh scaled by 1e-15 gave ``inf`` everywhere.
 """
 
 from __future__ import annotations
@@ -74,9 +76,13 @@ def exact_geodesic_distance(mesh: Mesh, sources) -> np.ndarray:
         local = np.full(V, -1, dtype=np.int64)
         local[verts_c] = np.arange(verts_c.size)
         s_c = src[ref[src] & (comp[src] == c)]
+        xyz = work.verts[verts_c]
+        # pygeodesic's tolerances are absolute (a mesh scaled by 1e-15 gave inf): solve at unit size, scaled
+        # by a power of two so that scaling there and back is exact
+        e = int(np.frexp(max(float(np.ptp(xyz, axis=0).max()), np.finfo(np.float64).tiny))[1])
         alg = _pg.PyGeodesicAlgorithmExact(
-            np.ascontiguousarray(work.verts[verts_c]), np.ascontiguousarray(local[faces], dtype=np.int32)
+            np.ascontiguousarray(np.ldexp(xyz, -e)), np.ascontiguousarray(local[faces], dtype=np.int32)
         )
         d, _ = alg.geodesicDistances(local[s_c].astype(np.int32), None)
-        out[verts_c] = np.asarray(d, dtype=np.float64)
+        out[verts_c] = np.ldexp(np.asarray(d, dtype=np.float64), e)
     return out

@@ -3,9 +3,18 @@
 Only the fields asked for are stored; their dependencies are computed on the way (the field table,
 :data:`manifoldnet.operators.fields.FIELD_TABLE`, says what each field stores and needs). All geometry comes
 from :mod:`manifoldnet.geometry` (numpy/scipy, float64); the results are cast to ``spec.dtype`` for storage.
+
+A cast never passes quietly (issue 18 item 10): a finite value that would become ``inf`` in ``spec.dtype``,
+or a non-zero array that would become entirely zero or denormal, raises :class:`MeshError` naming the field
+and the mesh's scale. float32 holds about 1e-38 .. 3e38 and the fields scale with the mesh (by ``s``):
+coordinates ``s``, vertex areas ``s^2``, eigenvectors and gradients ``1/s``, HKS/WKS ``1/s^2``; so a float32
+bundle of a mesh scaled far outside about 1e-18 .. 1e18 is refused (store float64, or rescale the mesh).
+Nothing refused reaches the cache.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,23 +43,66 @@ def as_mesh_or_points(mesh_or_points) -> Mesh | np.ndarray:
     return _check_points(mesh_or_points)
 
 
-def _cast(a, dtype):
+def _scale_of(geom) -> str:
+    """The mesh scale for an error message: its area (a mesh) and bounding-box diagonal."""
+    v = geom.verts if isinstance(geom, Mesh) else np.asarray(geom)
+    diag = float(np.linalg.norm(v.max(axis=0) - v.min(axis=0))) if len(v) else 0.0
+    area = f"area {geom.total_area:.3g}, " if isinstance(geom, Mesh) else ""
+    return f"{area}bounding-box diagonal {diag:.3g}"
+
+
+def _check_cast(src: np.ndarray, out: np.ndarray, name: str, scale) -> None:
+    """Refuse a cast that made finite numbers infinite, or a non-zero array entirely zero or denormal."""
+    if out.dtype == src.dtype or out.size == 0:
+        return
+    tiny = np.finfo(out.dtype).tiny
+    if not np.isfinite(out).all():
+        bad = np.isfinite(src) & ~np.isfinite(out)
+        if bad.any():
+            big = float(np.abs(src[bad]).max())
+            problem = f"overflows {out.dtype} (values up to {big:.3g})"
+        else:
+            return
+    else:
+        top = float(np.abs(out).max())
+        if top >= tiny or not np.any(src):
+            return
+        problem = f"underflows {out.dtype} (values at most {float(np.abs(src).max()):.3g})"
+    where = scale() if callable(scale) else scale
+    at = f" at this mesh scale ({where})" if where else " at this mesh scale"
+    raise MeshError(f"{name} {problem}{at}: store float64 (dtype='float64') or rescale the mesh")
+
+
+def _cast(a, dtype, name: str = "array", scale=None):
+    """``a`` as ``dtype`` (sparse: CSR with sorted indices); floats are checked (:func:`_check_cast`).
+
+    ``name`` and ``scale`` (a string or a callable returning one) go into the MeshError.
+    """
     if a is None:
         return None
     if sp.issparse(a):  # index arrays keep scipy's choice (int32 below 2^31 entries: half the bytes on disk)
         a = sp.csr_matrix(a)
         a.sort_indices()
-        return sp.csr_matrix((a.data.astype(dtype), a.indices, a.indptr), shape=a.shape)
+        with np.errstate(over="ignore", under="ignore"):
+            data = a.data.astype(dtype)
+        _check_cast(a.data, data, name, scale)
+        return sp.csr_matrix((data, a.indices, a.indptr), shape=a.shape)
     a = np.asarray(a)
     if a.dtype.kind == "f":
-        return np.ascontiguousarray(a, dtype=dtype)
+        with np.errstate(over="ignore", under="ignore"):
+            out = np.ascontiguousarray(a, dtype=dtype)
+        _check_cast(a, out, name, scale)
+        return out
     if a.dtype.kind in "iu":
         return np.ascontiguousarray(a, dtype=np.int64)
     return a
 
 
-def descriptors_from_eigenbasis(spec: OperatorSpec, evals, evecs):
-    """(hks, wks) as asked for by ``spec`` (None where not asked), cast to ``spec.dtype``."""
+def descriptors_from_eigenbasis(spec: OperatorSpec, evals, evecs, scale=None):
+    """(hks, wks) as asked for by ``spec`` (None where not asked), cast to ``spec.dtype``.
+
+    Raises :class:`MeshError` when they do not fit ``spec.dtype`` (``scale`` describes the mesh there).
+    """
     if not (spec.needs("hks") or spec.needs("wks")):
         return None, None
     from ..geometry.descriptors import heat_kernel_signature, wave_kernel_signature
@@ -59,7 +111,7 @@ def descriptors_from_eigenbasis(spec: OperatorSpec, evals, evecs):
     phi = np.asarray(evecs, dtype=np.float64)
     hks = heat_kernel_signature(ev, phi, n_times=spec.n_hks) if spec.needs("hks") else None
     wks = wave_kernel_signature(ev, phi, n_energies=spec.n_wks) if spec.needs("wks") else None
-    return _cast(hks, spec.dtype), _cast(wks, spec.dtype)
+    return _cast(hks, spec.dtype, "hks", scale), _cast(wks, spec.dtype, "wks", scale)
 
 
 def compute_operators(
@@ -78,7 +130,8 @@ def compute_operators(
     Raises
     ------
     MeshError
-        invalid mesh, a mesh-only field asked of a point cloud, or any error from the geometry functions.
+        invalid mesh, a mesh-only field asked of a point cloud, any error from the geometry functions, or a
+        field that does not fit ``spec.dtype`` at this mesh scale (module docstring).
     """
     if fields is not None:
         params["fields"] = fields
@@ -87,6 +140,7 @@ def compute_operators(
     is_mesh = isinstance(geom, Mesh)
     dt = np.dtype(spec.dtype)
     out: dict = {}
+    scale = functools.partial(_scale_of, geom)  # only evaluated for an error message
 
     if not is_mesh:
         bad = [f for f in spec.fields if f in _MESH_ONLY]
@@ -97,6 +151,8 @@ def compute_operators(
     else:
         verts = geom.verts
         out["faces"] = geom.faces
+    # first: a mesh whose coordinates do not fit the dtype gets nothing computed (issue 18 item 10)
+    verts_out = _cast(verts, dt, "verts", scale)
 
     L = M = None
     if spec.computes("mass") or spec.computes("laplacian"):  # computed together
@@ -109,9 +165,9 @@ def compute_operators(
 
             L, M = point_cloud_laplacian(geom, n_neighbors=spec.n_neighbors)
         if spec.needs("mass"):
-            out["mass"] = _cast(M.diagonal(), dt)
+            out["mass"] = _cast(M.diagonal(), dt, "mass", scale)
         if spec.needs("laplacian"):
-            out["laplacian"] = _cast(L, dt)
+            out["laplacian"] = _cast(L, dt, "laplacian", scale)
 
     if spec.needs_eigenbasis:
         from ..geometry.spectral import eigenbasis
@@ -124,26 +180,26 @@ def compute_operators(
         evals, evecs = eigenbasis(L, M, spec.k, **kw)
         if spec.needs("eigenbasis"):
             out["evals"] = np.asarray(evals, dtype=np.float64)
-            out["evecs"] = _cast(evecs, dt)
-        out["hks"], out["wks"] = descriptors_from_eigenbasis(spec, evals, evecs)
+            out["evecs"] = _cast(evecs, dt, "evecs", scale)
+        out["hks"], out["wks"] = descriptors_from_eigenbasis(spec, evals, evecs, scale)
 
     if is_mesh and spec.needs("normals"):
         from ..geometry.frames import vertex_normals
 
-        out["normals"] = _cast(vertex_normals(geom), dt)
+        out["normals"] = _cast(vertex_normals(geom), dt, "normals", scale)
 
     if is_mesh and spec.needs_frames:
         from ..geometry.frames import vertex_frames
 
         frames = vertex_frames(geom, gauge=spec.gauge)
         if spec.needs("frames"):
-            out["frames"] = _cast(frames, dt)
+            out["frames"] = _cast(frames, dt, "frames", scale)
         if spec.needs("gradient"):
             from ..geometry.gradient import vertex_gradient
 
             G = sp.csr_matrix(vertex_gradient(geom, frames=frames, method=spec.gradient))
-            out["grad_x"] = _cast(G.real, dt)
-            out["grad_y"] = _cast(G.imag, dt)
+            out["grad_x"] = _cast(G.real, dt, "grad_x", scale)
+            out["grad_y"] = _cast(G.imag, dt, "grad_y", scale)
         offsets = None
         if spec.needs("logmap") or spec.needs("transport") or spec.needs("patches"):
             from ..geometry.logmap import gauge_offsets
@@ -156,7 +212,8 @@ def compute_operators(
 
             ei, r, theta = one_ring_logmap(geom, frames=offsets)
             out["edge_index"] = _cast(ei, dt)
-            out["logmap_r"], out["logmap_theta"] = _cast(r, dt), _cast(theta, dt)
+            out["logmap_r"] = _cast(r, dt, "logmap_r", scale)
+            out["logmap_theta"] = _cast(theta, dt, "logmap_theta", scale)
         if spec.needs("transport"):
             from ..geometry.transport import edge_transport
 
@@ -167,13 +224,14 @@ def compute_operators(
                     "logmap and transport returned different edge orders (geometry contract broken)"
                 )
             out["edge_index"] = ei
-            out["transport_rho"] = _cast(rho, dt)
+            out["transport_rho"] = _cast(rho, dt, "transport_rho", scale)
         if spec.needs("patches"):
             from ..geometry.patches import geodesic_patches
 
             p = geodesic_patches(geom, radius=spec.patch_radius, k=spec.patch_k, frames=offsets)
             out["patch_index"] = _cast(p.edge_index, dt)
-            out["patch_r"], out["patch_theta"] = _cast(p.r, dt), _cast(p.theta, dt)
-            out["patch_rho"] = _cast(p.transport, dt)
+            out["patch_r"] = _cast(p.r, dt, "patch_r", scale)
+            out["patch_theta"] = _cast(p.theta, dt, "patch_theta", scale)
+            out["patch_rho"] = _cast(p.transport, dt, "patch_rho", scale)
 
-    return OperatorBundle(spec=spec, verts=_cast(verts, dt), **out)
+    return OperatorBundle(spec=spec, verts=verts_out, **out)

@@ -403,6 +403,8 @@ PATHOLOGIES: dict[str, Callable] = {
     "folded_region": _p_folded,
     "huge_scale": _scaled(1e8),
     "tiny_scale": _scaled(1e-8),
+    "extreme_huge_scale": _scaled(1e20),  # float32 bundles: areas overflow (issue 18 item 10)
+    "extreme_tiny_scale": _scaled(1e-20),  # float32 bundles: areas underflow
     "far_from_origin": _p_far,
     "single_triangle": _p_single_triangle,
     "triangle_soup": _p_soup,

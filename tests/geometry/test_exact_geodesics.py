@@ -71,3 +71,16 @@ def test_sweep_exact(folder):
 
     bad, n_ok = sweep(folder, "exact")
     assert bad == [] and n_ok >= 3
+
+
+@pytest.mark.parametrize("scale", [1e-15, 1e-30, 1e-60, 1e15, 1e60])
+def test_exact_geodesics_scale_with_the_mesh(scale):
+    """Issue 18 item 10: pygeodesic's absolute tolerances gave inf at 1e-15; distances scale with the mesh."""
+    from manifoldnet.geometry.exact_geodesics import exact_geodesic_distance
+    from manifoldnet.shapes import icosphere
+
+    m = icosphere(2)
+    d1 = exact_geodesic_distance(m, [0])
+    ds = exact_geodesic_distance((m.verts * scale, m.faces), [0])
+    assert np.isfinite(ds).all()
+    np.testing.assert_allclose(ds / scale, d1, rtol=1e-9, atol=1e-12)
