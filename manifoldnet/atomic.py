@@ -8,6 +8,7 @@ for a cluster's workers stays readable by everyone the umask lets in.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -51,9 +52,7 @@ def atomic_write(path: str | os.PathLike, write: Callable, prefix: str | None = 
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     return path

@@ -22,6 +22,7 @@ reading, and a regular entry is read only up to the size it had when opened.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -135,10 +136,9 @@ class OperatorCache:
                     log.warning("corrupt cache entry %s (%s); skipping it (a directory is not removed)", p, exc)
                     continue
                 log.warning("corrupt cache entry %s (%s); removing it, it will be recomputed", p, exc)
-                try:
+                # removed meanwhile, or not ours to remove: skipped either way
+                with contextlib.suppress(OSError):
                     p.unlink()
-                except OSError:  # removed meanwhile, or not ours to remove: skipped either way
-                    pass
                 continue
             if bundle.spec.replace(k=spec.k) != spec:
                 log.warning("cache entry %s holds spec %s, expected %s; ignoring it", p, bundle.spec, spec)

@@ -20,6 +20,7 @@ a worker that crashes or hangs is replaced and the sweep goes on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -266,10 +267,8 @@ class _Worker:
         if kill:
             self.proc.kill()
         else:
-            try:
+            with contextlib.suppress(OSError):
                 self.conn.send(None)
-            except OSError:
-                pass
         self.proc.join(5)
         if self.proc.is_alive():
             self.proc.kill()
