@@ -155,10 +155,9 @@ def tufted_cover(mesh: Mesh, lengths: np.ndarray | None = None) -> IntrinsicTria
     c = np.where(canonical, h, other)
     n = np.where(canonical, other, h)
     counts = mesh.edge_face_counts
-    if (counts > 2).any():
-        order = np.lexsort((-_edge_angles(mesh, h, e), e))
-    else:
-        order = np.argsort(e, kind="stable")
+    order = (
+        np.lexsort((-_edge_angles(mesh, h, e), e)) if (counts > 2).any() else np.argsort(e, kind="stable")
+    )
     es = e[order]
     start = np.searchsorted(es, es, side="left")
     pos = np.arange(3 * F) - start
@@ -263,7 +262,7 @@ def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max
         n_flips += len(h)
         active = np.unique(np.concatenate([f, g, twin[new.reshape(-1)] // 3]))
     else:
-        warnings.warn(f"flip_to_delaunay stopped after {max_rounds} rounds ({n_flips} flips)", RuntimeWarning)
+        warnings.warn(f"flip_to_delaunay stopped after {max_rounds} rounds ({n_flips} flips)", RuntimeWarning, stacklevel=2)
     return IntrinsicTriangulation(faces, lens, twin, tri.n_verts, tri.n_flips + n_flips, tri.mollify_eps)
 
 

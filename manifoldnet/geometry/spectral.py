@@ -173,10 +173,8 @@ def eigenbasis(
     if k > na:
         raise MeshError(f"k={k} exceeds the {na} non-isolated vertices (of {n}) of the problem")
     La, Ma = (L[idx][:, idx], M[idx][:, idx]) if na < n else (L, M)
-    if abs(Ma).sum() - abs(Ma.diagonal()).sum() > 0:
-        m_inv = None  # non-diagonal (Galerkin) mass: residuals use the Euclidean norm, scaled
-    else:
-        m_inv = 1.0 / Ma.diagonal()
+    # m_inv None: a non-diagonal (Galerkin) mass, and residuals use the Euclidean norm, scaled
+    m_inv = None if abs(Ma).sum() - abs(Ma.diagonal()).sum() > 0 else 1.0 / Ma.diagonal()
 
     from scipy.sparse.csgraph import connected_components
     from threadpoolctl import threadpool_limits
