@@ -18,8 +18,50 @@ Checks
 
 from __future__ import annotations
 
-from . import checks, pathologies
-from .checks import *  # the names of checks.__all__
-from .pathologies import *  # the names of pathologies.__all__
+from .checks import (
+    ShapeMismatch,
+    assert_distances,
+    assert_eigenbasis,
+    assert_finite,
+    assert_gauss_bonnet,
+    assert_laplacian_identities,
+    assert_mass_identities,
+    assert_orthonormal_frames,
+    assert_shape,
+    is_closed_manifold,
+)
+from .pathologies import (
+    PATHOLOGIES,
+    Pathology,
+    base_mesh,
+    check_pathology,
+    fan_disk,
+    folded_edges,
+    iter_pathologies,
+    make_pathology,
+    pathology_names,
+    sliver_fan_plate,
+)
 
-__all__ = checks.__all__ + pathologies.__all__
+__all__ = [
+    "PATHOLOGIES",
+    "Pathology",
+    "ShapeMismatch",
+    "assert_distances",
+    "assert_eigenbasis",
+    "assert_finite",
+    "assert_gauss_bonnet",
+    "assert_laplacian_identities",
+    "assert_mass_identities",
+    "assert_orthonormal_frames",
+    "assert_shape",
+    "base_mesh",
+    "check_pathology",
+    "fan_disk",
+    "folded_edges",
+    "is_closed_manifold",
+    "iter_pathologies",
+    "make_pathology",
+    "pathology_names",
+    "sliver_fan_plate",
+]
