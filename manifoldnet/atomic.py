@@ -35,7 +35,9 @@ def created_file_mode() -> int:
     return 0o666 & ~_umask()
 
 
-def atomic_write(path: str | os.PathLike, write: Callable, prefix: str | None = None, suffix: str = ".tmp") -> Path:
+def atomic_write(
+    path: str | os.PathLike, write: Callable, prefix: str | None = None, suffix: str = ".tmp"
+) -> Path:
     """Call ``write(fh)`` on a binary temporary file next to ``path``, then rename it over ``path``.
 
     The temporary is named ``<prefix><random><suffix>`` (default prefix ``.<name>.``) and removed if

@@ -18,7 +18,8 @@ from .mesh import Mesh
 
 __all__ = ["BUNDLED", "MANIFEST_COLUMNS", "bundled_mesh", "manifest_row", "read_manifest", "write_bundled"]
 
-#: name -> (generator, keyword arguments). Fixture families: closed, boundary, non-manifold, several components.
+#: name -> (generator, keyword arguments). Fixture families: closed, boundary,
+#non-manifold, several components.
 BUNDLED: dict[str, tuple[Callable[..., Mesh], dict]] = {
     "icosphere_1": (shapes.icosphere, {"subdivisions": 1}),
     "icosphere_2": (shapes.icosphere, {"subdivisions": 2}),

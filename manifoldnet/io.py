@@ -270,7 +270,8 @@ def triangulate_polygons(
     small = sizes < 3
     if small.any():
         _warn(
-            f"{prefix}dropped {int(small.sum())} faces with fewer than 3 vertices (first: face {np.argmax(small)})"
+            f"{prefix}dropped {int(small.sum())} faces with fewer than 3 vertices (first: face "
+            f"{np.argmax(small)})"
         )
     n_tri = np.maximum(sizes - 2, 0)
     poly = np.repeat(np.arange(len(sizes)), n_tri)
@@ -290,7 +291,8 @@ def triangulate_polygons(
     big = sizes > 3
     if big.any():
         _warn(
-            f"{prefix}triangulated {int(big.sum())} polygons with {int(sizes[big].min())} to {int(sizes.max())} vertices "
+            f"{prefix}triangulated {int(big.sum())} polygons with {int(sizes[big].min())} to "
+            f"{int(sizes.max())} vertices "
             f"into {int(n_tri[big].sum())} triangles (fan)"
         )
     return tri

@@ -11,7 +11,8 @@ import importlib
 
 
 def lazy_exports(package: str, names: dict[str, str], namespace: dict):
-    """Module-level ``__getattr__`` and ``__dir__`` for ``package`` exporting ``names`` (name -> submodule)."""
+    """Module-level ``__getattr__`` and ``__dir__`` for ``package`` exporting
+    ``names`` (name -> submodule)."""
 
     def __getattr__(name: str):
         mod = names.get(name)

@@ -57,7 +57,8 @@ def _as_verts(verts) -> np.ndarray:
     if not finite.all():
         bad = np.flatnonzero(~finite)
         raise MeshError(
-            f"verts has {bad.size} vertices with non-finite coordinates; first is vertex {bad[0]}: {v[bad[0]].tolist()}"
+            f"verts has {bad.size} vertices with non-finite coordinates; first is vertex {bad[0]}: "
+            f"{v[bad[0]].tolist()}"
         )
     return v
 
@@ -69,7 +70,9 @@ def _as_faces(faces, n_verts: int) -> np.ndarray:
     if f.ndim != 2 or f.shape[1] != 3:
         raise MeshError(f"faces must have shape (F, 3) (triangles), got {f.shape}")
     if f.shape[0] == 0:
-        raise MeshError("faces is empty: a mesh needs at least one triangle (use load_points for point clouds)")
+        raise MeshError(
+            "faces is empty: a mesh needs at least one triangle (use load_points for point clouds)"
+        )
     if f.dtype.kind == "u" and f.max() > np.iinfo(np.int64).max:
         raise MeshError(f"faces holds an index too large for int64: {f.max()}")
     f = np.array(f, dtype=np.int64, order="C")
@@ -265,7 +268,8 @@ class Mesh:
 
     @cached_property
     def n_components(self) -> int:
-        """Connected components of the surface (through shared vertices), unreferenced vertices not counted."""
+        """Connected components of the surface (through shared vertices), unreferenced
+        vertices not counted."""
         labels = self.vertex_components[self.referenced]
         return int(np.unique(labels).size)
 
@@ -499,13 +503,17 @@ class Mesh:
             w.append(f"{self.duplicate_faces.size} duplicate faces (first: face {self.duplicate_faces[0]})")
         if self.unreferenced_verts.size:
             w.append(
-                f"{self.unreferenced_verts.size} unreferenced vertices (first: vertex {self.unreferenced_verts[0]})"
+                f"{self.unreferenced_verts.size} unreferenced vertices (first: vertex "
+                f"{self.unreferenced_verts[0]})"
             )
         if self.nonmanifold_edges.size:
             e0 = self.edges[self.nonmanifold_edges[0]].tolist()
             w.append(f"{self.nonmanifold_edges.size} non-manifold edges (first: edge {e0})")
         if self.nonmanifold_verts.size:
-            w.append(f"{self.nonmanifold_verts.size} non-manifold vertices (first: vertex {self.nonmanifold_verts[0]})")
+            w.append(
+                f"{self.nonmanifold_verts.size} non-manifold vertices (first: vertex "
+                f"{self.nonmanifold_verts[0]})"
+            )
         if not self.is_orientable:
             w.append("not orientable")
         elif not self.is_oriented:

@@ -1,7 +1,7 @@
 """Progress bars for long operations: one rule for when they show.
 
-``progress=None`` (the default of every function that takes it): a bar only when stderr is a terminal, so logs,
-pipes, CI and notebooks' captured output stay clean; ``True`` forces it, ``False`` turns it off.
+``progress=None`` (the default of every function that takes it): a bar only when stderr is a terminal, so
+logs, pipes, CI and notebooks' captured output stay clean; ``True`` forces it, ``False`` turns it off.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ __all__ = ["progress_bar", "show_progress"]
 
 
 def show_progress(progress: bool | None) -> bool:
-    """Whether to draw a bar: ``progress`` itself when given, else whether stderr is an interactive terminal."""
+    """Whether to draw a bar: ``progress`` itself when given, else whether stderr is an
+    interactive terminal."""
     if progress is not None:
         return bool(progress)
     stream = sys.stderr

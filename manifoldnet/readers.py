@@ -346,7 +346,8 @@ def _ply_header(data: bytes) -> tuple[str, list[tuple[str, int, list[_Prop]]], i
 
 def read_ply(data: bytes) -> RawMesh:
     """PLY, ASCII or binary. Vertices from ``element vertex`` (x, y, z); polygons from ``element face``
-    (list ``vertex_indices`` or ``vertex_index``) or triangle strips from ``element tristrips`` (-1 restarts)."""
+    (list ``vertex_indices`` or ``vertex_index``) or triangle strips from
+    ``element tristrips`` (-1 restarts)."""
     check_encoding(data, "PLY")
     data = strip_bom(data)
     fmt, elements, pos = _ply_header(data)
@@ -542,7 +543,8 @@ def read_stl(data: bytes) -> RawMesh:
         )
     n = int(np.frombuffer(data, dtype="<u4", count=1, offset=80)[0])
     raise MeshError(
-        f"binary STL declares {n} triangles ({84 + 50 * n} bytes) but the file has {len(data)} bytes (truncated?)"
+        f"binary STL declares {n} triangles ({84 + 50 * n} bytes) but the file has {len(data)} bytes "
+        "(truncated?)"
     )
 
 

@@ -1,4 +1,5 @@
-"""Shape analysis without learning: keypoints, geodesic sampling, segmentation, functional maps, direction fields.
+"""Shape analysis without learning: keypoints, geodesic sampling, segmentation,
+functional maps, direction fields.
 
 Built on :mod:`manifoldnet.geometry`; numpy/scipy only. Public names load lazily on first use.
 """

@@ -89,7 +89,8 @@ def smoothest_direction_field(mesh: Mesh, n: int = 1, *, frames=None, laplacian=
 
 
 def power_to_directions(power, n: int) -> np.ndarray:
-    """(V, n) complex unit directions ``z_k = u^(1/n) exp(2 pi i k / n)`` of a field given by its power ``u``."""
+    """(V, n) complex unit directions ``z_k = u^(1/n) exp(2 pi i k / n)`` of a field
+    given by its power ``u``."""
     n = _check_n(n)
     u = np.asarray(power)
     if u.ndim != 1:

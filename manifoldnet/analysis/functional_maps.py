@@ -19,9 +19,10 @@ the basis one (or ``step``) eigenfunction at a time.
 Conventions
 -----------
 evals (K,) ascending, evecs (V, K) M-orthonormal (``evecs.T @ diag(mass) @ evecs = I``), mass (V,) lumped
-vertex areas. The energy is evaluated on both shapes rescaled to unit area (eigenvalues times area, descriptors
-normalised per column), so its weights do not depend on the units; the returned ``C`` is expressed in the
-shapes' own bases (``C_own = sqrt(area_dst / area_src) * C_unit``), so it agrees with :func:`p2p_to_fmap`.
+vertex areas. The energy is evaluated on both shapes rescaled to unit area (eigenvalues times area,
+descriptors normalised per column), so its weights do not depend on the units; the returned ``C`` is expressed
+in the shapes' own bases (``C_own = sqrt(area_dst / area_src) * C_unit``), so it agrees
+with :func:`p2p_to_fmap`.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ class SpectralShape:
         for name, a in (("evals", evals), ("evecs", evecs), ("mass", mass)):
             if not np.isfinite(a).all():
                 raise MeshError(
-                    f"{name} has non-finite entries (first at flat index {np.flatnonzero(~np.isfinite(a))[0]})"
+                    f"{name} has non-finite entries (first at flat index "
+                    f"{np.flatnonzero(~np.isfinite(a))[0]})"
                 )
         if (mass <= 0).any():
             i = int(np.flatnonzero(mass <= 0)[0])
@@ -248,7 +250,8 @@ def fmap_from_descriptors(
     ks, kd = _check_k(src, ks, "k_src"), _check_k(dst, kd, "k_dst")
     if ks * kd > _DENSE_MAX_UNKNOWNS:
         raise MeshError(
-            f"k_src * k_dst = {ks * kd} exceeds {_DENSE_MAX_UNKNOWNS}: start small (k ~ 20-50) and grow with zoomout"
+            f"k_src * k_dst = {ks * kd} exceeds {_DENSE_MAX_UNKNOWNS}: start small (k ~ 20-50) and grow with "
+            "zoomout"
         )
     if orientation not in ("direct", "symmetric"):
         raise MeshError(f"orientation must be 'direct' or 'symmetric', got {orientation!r}")

@@ -38,8 +38,9 @@ def geodesic_errors(dist_matrix_or_solver, pred_map, gt_map, area: float | None 
     Parameters
     ----------
     dist_matrix_or_solver : (V, V) array of target distances (e.g. ``all_pairs_distances``), or a solver with
-        ``.distances(list_of_sources) -> (S, V)`` (e.g. :class:`~manifoldnet.geometry.geodesics.HeatMethodSolver`
-        on the target; one solve per distinct ground-truth vertex, ``chunk`` at a time).
+        ``.distances(list_of_sources) -> (S, V)`` (e.g.
+        :class:`~manifoldnet.geometry.geodesics.HeatMethodSolver` on the target; one solve per distinct
+        ground-truth vertex, ``chunk`` at a time).
     pred_map, gt_map : (N,) int target vertices.
     area : target surface area; when given, errors are divided by ``sqrt(area)``.
     """

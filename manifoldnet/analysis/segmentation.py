@@ -278,9 +278,9 @@ def protrusion_segmentation(
     centre_steps : at most this many one-sided Lloyd steps: the body seed moves to the area-weighted
     centroid of its cell while the tips stay fixed (0 keeps the centre vertex); stops when the cells settle.
     smoothing, L, M : as in :func:`spectral_clustering`. evals, evecs : precomputed eigenbasis (default
-    ``max(n_dims + 1, 60)`` pairs). Returns a :class:`Segmentation` whose ``inertia`` is the area-weighted squared
-    distance of each vertex to its seed. If ``f`` has fewer than ``n_clusters - 1`` local maxima, fewer
-    clusters are non-empty.
+    ``max(n_dims + 1, 60)`` pairs). Returns a :class:`Segmentation` whose ``inertia`` is the area-weighted
+    squared distance of each vertex to its seed. If ``f`` has fewer than ``n_clusters - 1`` local maxima,
+    fewer clusters are non-empty.
 
     Conventions
     -----------

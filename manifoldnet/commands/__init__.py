@@ -1,5 +1,5 @@
-"""One module per ``manifoldnet`` subcommand (registered in :data:`manifoldnet.cli.COMMANDS`), and the argument
-types they share, so every command accepts the same syntax."""
+"""One module per ``manifoldnet`` subcommand (registered in :data:`manifoldnet.cli.COMMANDS`), and the
+argument types they share, so every command accepts the same syntax."""
 
 from __future__ import annotations
 

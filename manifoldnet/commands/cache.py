@@ -14,11 +14,15 @@ HELP = "show (info) or tidy (clean) the operator cache"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=("info", "clean"), help="info: counts and bytes; clean: remove stale temporaries")
+    parser.add_argument(
+        "action", choices=("info", "clean"), help="info: counts and bytes; clean: remove stale temporaries"
+    )
     parser.add_argument(
         "--cache", default=None, help="cache folder (default $MANIFOLDNET_CACHE or ~/.cache/manifoldnet)"
     )
-    parser.add_argument("--all", action="store_true", help="clean: remove every entry too (empties the cache)")
+    parser.add_argument(
+        "--all", action="store_true", help="clean: remove every entry too (empties the cache)"
+    )
     parser.add_argument("--json", action="store_true", help="info: one JSON object")
 
 
@@ -41,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"cache:                {info.root}{'' if cache.root.is_dir() else ' (does not exist yet)'}")
     print(f"entries:              {info.entries} ({_mb(info.entry_bytes)})")
-    print(f"stale temporaries:    {info.stale_temporaries} ({_mb(info.stale_bytes)}; `manifoldnet cache clean` removes them)")
+    print(
+        f"stale temporaries:    {info.stale_temporaries} ({_mb(info.stale_bytes)}; `manifoldnet cache clean` "
+        "removes them)"
+    )
     print(f"writes in progress:   {info.live_temporaries}")
     return 0

@@ -48,7 +48,9 @@ def format_table(rows: list[dict[str, str]], cols=_COLS) -> str:
     """A plain aligned text table of rows (dicts of strings)."""
     table = [[h for h, _ in cols]] + [[str(r[k]) if r[k] != "" else "-" for _, k in cols] for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
+    )
 
 
 def _step(title: str) -> None:
@@ -141,7 +143,8 @@ def _matching(bench) -> None:
 
     a, b = (bench[i] for i in bench.indices(family="star")[:2])
     _step(
-        f"functional maps + ZoomOut, no learning: {a.name} -> {b.name} (ground truth from the parametrization)"
+        f"functional maps + ZoomOut, no learning: {a.name} -> {b.name} (ground truth from the "
+        "parametrization)"
     )
     src, dst = spectral_shape(b.mesh, k=60), spectral_shape(a.mesh, k=60)
     wks = [wave_kernel_signature(s.evals, s.evecs, n_energies=30) for s in (src, dst)]
@@ -167,10 +170,14 @@ def _screenshots(bench, bundles, out: Path) -> None:
     pics = out / "pictures"
     pics.mkdir(parents=True, exist_ok=True)
     shape, bundle = bench[0], bundles[0]
-    viewer.screenshot(shape.mesh, pics / "labels.png", labels=shape.global_labels, title="generated: part labels")
+    viewer.screenshot(
+        shape.mesh, pics / "labels.png", labels=shape.global_labels, title="generated: part labels"
+    )
     viewer.screenshot(shape.mesh, pics / "hks.png", scalars=bundle.hks[:, 4], title="HKS, 5th time")
     ring = torus(n_major=96, n_minor=40)
-    viewer.screenshot(ring, pics / "torus_geodesic.png", geodesic=0, isolines=16, title="heat-method geodesics")
+    viewer.screenshot(
+        ring, pics / "torus_geodesic.png", geodesic=0, isolines=16, title="heat-method geodesics"
+    )
     print(f"wrote {', '.join(p.name for p in sorted(pics.glob('*.png')))} to {pics}")
 
 

@@ -1,6 +1,7 @@
 """``manifoldnet geodesic MESH --source I[,J...] [--source K ...] [--method heat|exact] -o OUT``.
 
-Writes the (V,) float64 distances in ``.npy`` format to exactly ``OUT`` (whatever its suffix) and prints it."""
+Writes the (V,) float64 distances in ``.npy`` format to exactly ``OUT`` (whatever its
+suffix) and prints it."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """``manifoldnet precompute DIR --k 128 --cache DIR [--workers N]``: compute and cache operator bundles.
 
-Every mesh file in DIR (OFF, OBJ, PLY, STL; with ``--recursive`` in its subfolders too) gets the bundle of the requested fields, computed in worker
-processes and stored in the verified disk cache; meshes already cached are skipped (rerun to resume), a
-failing mesh is reported with its reason and the rest go on. Exit code 0 when every mesh succeeded, 1 when
-some failed, 2 for a bad folder.
+Every mesh file in DIR (OFF, OBJ, PLY, STL; with ``--recursive`` in its subfolders too) gets the bundle of the
+requested fields, computed in worker processes and stored in the verified disk cache; meshes already cached
+are skipped (rerun to resume), a failing mesh is reported with its reason and the rest go on. Exit code 0 when
+every mesh succeeded, 1 when some failed, 2 for a bad folder.
 """
 
 from __future__ import annotations

@@ -8,12 +8,13 @@ Real data is never copied into the project: readers take ``root`` or use :func:`
 Conventions
 -----------
 ``labels`` : (V,) or (F,) int64 (``label_kind`` says which), after adding the reader's ``label_offset``. Label
-files (:data:`LABEL_SUFFIXES`): ``.seg`` / ``.eseg`` / ``.txt`` hold one integer per line (whitespace-separated
-integers; integral floats such as ``3.0`` are accepted), ``.npy`` a 1D integer array. Per vertex or per face
-is decided by the count (V or F) unless the dataset is told; per-edge files (MeshCNN's ``.eseg`` of E labels
-in MeshCNN's own edge order) are refused with a message, since that edge order is not ours.
-``corres`` : (N,) int64 **0-based** vertex ids; entry k of every sample of a dataset is the same point
-(FAUST: the ``.vts`` files, 1-based on disk), so the ground-truth map A -> B is ``corres_A[k] -> corres_B[k]``.
+files (:data:`LABEL_SUFFIXES`): ``.seg`` / ``.eseg`` / ``.txt`` hold one integer per line
+(whitespace-separated integers; integral floats such as ``3.0`` are accepted), ``.npy`` a 1D integer array.
+Per vertex or per face is decided by the count (V or F) unless the dataset is told; per-edge files (MeshCNN's
+``.eseg`` of E labels in MeshCNN's own edge order) are refused with a message, since that edge order is not
+ours. ``corres`` : (N,) int64 **0-based** vertex ids; entry k of every sample of a dataset is the same point
+(FAUST: the ``.vts`` files, 1-based on disk), so the ground-truth map A -> B is
+``corres_A[k] -> corres_B[k]``.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def read_int_file(path: Path) -> np.ndarray:
 
 
 def read_label_file(path) -> np.ndarray:
-    """(N,) int64 labels from a ``.npy`` file (1D integer array, or integral floats) or a text file of integers
-    (``.seg``, ``.eseg``, ``.txt``: whitespace-separated; ``3.0`` reads as 3).
+    """(N,) int64 labels from a ``.npy`` file (1D integer array, or integral floats) or a text file of
+    integers (``.seg``, ``.eseg``, ``.txt``: whitespace-separated; ``3.0`` reads as 3).
 
     Raises
     ------
@@ -244,7 +245,8 @@ class FolderDataset(Sequence):
         return MeshSample(name, mesh, labels, label_kind, corres)
 
     def label_path(self, name: str) -> Path:
-        """The label file of mesh ``name`` (``FileNotFoundError`` naming the candidates when there is none)."""
+        """The label file of mesh ``name`` (``FileNotFoundError`` naming the
+        candidates when there is none)."""
         suffixes = LABEL_SUFFIXES if self.label_suffix is None else (self.label_suffix,)
         found = [
             self.labels_dir / f"{name}{s}" for s in suffixes if (self.labels_dir / f"{name}{s}").is_file()
@@ -345,8 +347,9 @@ class OperatorDataset(Sequence):
     """Samples of ``dataset`` with their operator bundles from ``cache`` (computed on first use).
 
     Item ``i`` is a dict: ``name``, ``mesh``, ``ops`` (:class:`OperatorBundle`), ``labels``, ``label_kind``
-    (``"vertex"`` or ``"face"``), ``corres`` (None where the dataset has none). A normalisation (e.g. :func:`~manifoldnet.data.transforms.center_and_scale`)
-    given as ``pre_transform`` is applied to the mesh *before* the operators are built.
+    (``"vertex"`` or ``"face"``), ``corres`` (None where the dataset has none). A normalisation (e.g.
+    :func:`~manifoldnet.data.transforms.center_and_scale`) given as ``pre_transform`` is applied to the mesh
+    *before* the operators are built.
     """
 
     def __init__(self, dataset, spec=None, cache=None, pre_transform=None, **params):

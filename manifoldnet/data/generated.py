@@ -1,4 +1,5 @@
-"""A generated benchmark with exact ground truth: shape families, near-isometric poses, different triangulations.
+"""A generated benchmark with exact ground truth: shape families, near-isometric poses,
+different triangulations.
 
 Every surface is the image of a parameter domain (the unit sphere, or the flat torus ``[0, 1)^2``), so every
 vertex knows its parameter coordinates ``params``; part labels are a function of the parameters, and the
@@ -26,8 +27,8 @@ Conventions
 -----------
 ``params`` : (V, 3) unit vectors (sphere families) or (V, 2) in ``[0, 1)`` (torus: ``u`` around the ring,
 ``v`` around the tube). Faces are oriented with outward normals. ``labels`` : (V,) int64 part ids in
-``[0, n_parts)`` of the family; ``global_labels`` adds the family's offset (``LABEL_OFFSETS``), so all families
-share one label space of ``N_CLASSES`` parts. ``corres`` : (V,) int64 template vertex ids.
+``[0, n_parts)`` of the family; ``global_labels`` adds the family's offset (``LABEL_OFFSETS``), so all
+families share one label space of ``N_CLASSES`` parts. ``corres`` : (V,) int64 template vertex ids.
 """
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ def _body_embed(u: np.ndarray, pose: np.ndarray) -> np.ndarray:
     a, r, phi = _body_rest(u)
     grid = np.linspace(0.0, _BODY_LEN, 4001)
     w = 0.6  # half-width of each bend (spine length over which it happens)
-    alpha = sum(b * np.clip((grid - j + w) / (2 * w), 0.0, 1.0) for b, j in zip(pose[:2], _BODY_JOINTS, strict=True))
+    alpha = sum(
+        b * np.clip((grid - j + w) / (2 * w), 0.0, 1.0) for b, j in zip(pose[:2], _BODY_JOINTS, strict=True)
+    )
     alpha = alpha - np.interp(_BODY_LEN / 2, grid, alpha)
     t = np.stack([np.sin(alpha), np.zeros_like(alpha), np.cos(alpha)], 1)  # spine tangent in the x-z plane
     spine = np.concatenate([[[0.0, 0.0, 0.0]], np.cumsum(0.5 * (t[1:] + t[:-1]) * np.diff(grid)[:, None], 0)])
@@ -317,7 +320,8 @@ def _sphere_params(family: str, n: int, rng: np.random.Generator) -> tuple[np.nd
 
 
 def _torus_params(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A jittered periodic grid of about ``n`` points in [0, 1)^2 (aspect matched to the tube) and its faces."""
+    """A jittered periodic grid of about ``n`` points in [0, 1)^2 (aspect matched to
+    the tube) and its faces."""
     from ..shapes import _grid_faces
 
     nv = max(6, round(np.sqrt(n / 3.3)))
@@ -348,7 +352,8 @@ class Template:
 
 @cache
 def family_template(family: str) -> Template:
-    """The family's template: rest pose, ``TEMPLATE_VERTS`` vertices, fixed triangulation (seed-independent)."""
+    """The family's template: rest pose, ``TEMPLATE_VERTS`` vertices, fixed
+    triangulation (seed-independent)."""
     _check_family(family)
     rng = np.random.default_rng(1000 + list(FAMILIES).index(family))
     params, faces = _triangulate(family, TEMPLATE_VERTS, rng)
@@ -390,7 +395,8 @@ class GeneratedShape:
 
 
 def generate_shape(family: str, seed: int, n_verts: int = 800, name: str | None = None) -> GeneratedShape:
-    """One shape of ``family``: random pose and triangulation with about ``n_verts`` vertices from ``seed``."""
+    """One shape of ``family``: random pose and triangulation with about ``n_verts``
+    vertices from ``seed``."""
     _check_family(family)
     if int(n_verts) != n_verts or n_verts < 50:
         raise MeshError(f"n_verts must be an integer >= 50, got {n_verts}")
@@ -463,11 +469,13 @@ class GeneratedBenchmark:
 
 
 def write_benchmark(bench: GeneratedBenchmark, folder) -> Path:
-    """Write ``bench`` as files a :class:`~manifoldnet.data.datasets.FolderDataset` reads (like faust_5k / rna).
+    """Write ``bench`` as files a :class:`~manifoldnet.data.datasets.FolderDataset`
+    reads (like faust_5k / rna).
 
     ``off/<name>.off``, ``labels/<name>.txt`` (global part labels, one per vertex), ``corres/<name>.vts``
-    (1-based, :meth:`GeneratedShape.template_to_vertex`), ``params/<name>.npy``, ``train.txt`` and ``test.txt``.
-    Read it back with ``FolderDataset(folder / "off", labels_dir=folder / "labels", corres_dir=folder / "corres")``.
+    (1-based, :meth:`GeneratedShape.template_to_vertex`), ``params/<name>.npy``, ``train.txt`` and
+    ``test.txt``. Read it back with
+    ``FolderDataset(folder / "off", labels_dir=folder / "labels", corres_dir=folder / "corres")``.
     """
     from ..io import save_mesh
 

@@ -1,10 +1,10 @@
 """PyTorch Geometric interop: an operator bundle as a ``torch_geometric.data.Data`` (optional dependency).
 
 ``to_pyg(bundle)`` gives ``pos`` (V, 3), ``face`` (3, F) long, ``edge_index`` (2, 2E) long (both directions of
-every mesh edge, sorted by (source, target): the bundle's own ``edge_index`` when it holds one, else built from
-the faces, identical either way) and every other array the bundle holds under its field-table name (``mass``,
-``evecs``, ``laplacian``, ``logmap_r``, ...; :data:`~manifoldnet.operators.fields.ARRAY_TABLE`). Sparse
-operators stay torch sparse CSR tensors; ``evals`` is (1, K). The ``spec`` is kept as ``data.spec``.
+every mesh edge, sorted by (source, target): the bundle's own ``edge_index`` when it holds one, else built
+from the faces, identical either way) and every other array the bundle holds under its field-table name
+(``mass``, ``evecs``, ``laplacian``, ``logmap_r``, ...; :data:`~manifoldnet.operators.fields.ARRAY_TABLE`).
+Sparse operators stay torch sparse CSR tensors; ``evals`` is (1, K). The ``spec`` is kept as ``data.spec``.
 
 The returned object is a :class:`MeshData` (a ``Data`` subclass) whose batching follows the field table, so
 ``torch_geometric.data.Batch.from_data_list`` / PyG's ``DataLoader`` batch it like

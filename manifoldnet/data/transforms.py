@@ -34,7 +34,8 @@ __all__ = [
     "random_rotations",
 ]
 
-# feature name -> the bundle fields it reads ("xyz" needs only vertices and faces, which every mesh bundle holds)
+# feature name -> the bundle fields it reads ("xyz" needs only vertices and faces, which
+# every mesh bundle holds)
 FEATURE_KINDS = {"xyz": (), "normals": ("normals",), "hks": ("hks",), "wks": ("wks",)}
 
 
@@ -61,12 +62,16 @@ def normalized_xyz(ops):
             raise ValueError('feature "xyz" of a point cloud needs the bundle field \'mass\'; compute it')
         f = ops.faces
         a = 0.5 * torch.linalg.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]).norm(dim=1)
-        m = torch.zeros(v.shape[0], dtype=v.dtype, device=v.device).index_add_(0, f.reshape(-1), (a / 3).repeat_interleave(3))
+        m = torch.zeros(v.shape[0], dtype=v.dtype, device=v.device).index_add_(
+            0, f.reshape(-1), (a / 3).repeat_interleave(3)
+        )
     m = m.to(v.dtype)
     area = torch.zeros(ops.n_meshes, dtype=v.dtype, device=v.device).index_add_(0, ops.batch, m)
     if not bool((area > 0).all()):
         raise ValueError('feature "xyz": a mesh of the batch has zero area')
-    centre = torch.zeros(ops.n_meshes, 3, dtype=v.dtype, device=v.device).index_add_(0, ops.batch, m[:, None] * v)
+    centre = torch.zeros(ops.n_meshes, 3, dtype=v.dtype, device=v.device).index_add_(
+        0, ops.batch, m[:, None] * v
+    )
     centre = centre / area[:, None]
     return (v - centre[ops.batch]) / area.sqrt()[ops.batch, None]
 
@@ -145,7 +150,8 @@ def augment_features(
     ops, kinds=("xyz",), generator=None, rotation: str | None = "so3", scale_range=(0.9, 1.1)
 ):
     """Input features with a random rigid augmentation per mesh: ``rotation`` "so3", "z" (about the z axis)
-    or None; a uniform random scale in ``scale_range`` (or None). Operators are not touched (module docstring)."""
+    or None; a uniform random scale in ``scale_range`` (or None). Operators are not
+    touched (module docstring)."""
     import torch
 
     B = ops.n_meshes

@@ -2,14 +2,14 @@
 
 Conventions
 -----------
-Normals are :func:`~manifoldnet.geometry.frames.vertex_normals` (angle-weighted). Curvatures are signed so that
-a convex surface with outward normals (a sphere of radius r, normals pointing away from the centre) has
-positive principal and mean curvature ``1 / r``; flipping the orientation flips the sign of ``H``, ``k1``, ``k2``
-(not of ``K``). ``k1 >= k2``; ``H = (k1 + k2) / 2`` in the limit.
+Normals are :func:`~manifoldnet.geometry.frames.vertex_normals` (angle-weighted). Curvatures are signed so
+that a convex surface with outward normals (a sphere of radius r, normals pointing away from the centre) has
+positive principal and mean curvature ``1 / r``; flipping the orientation flips the sign of ``H``, ``k1``,
+``k2`` (not of ``K``). ``k1 >= k2``; ``H = (k1 + k2) / 2`` in the limit.
 
-Gaussian curvature is *integrated* (an angle defect per vertex; divide by a vertex area for a pointwise value):
-``2 pi - Theta_v`` at interior vertices and ``pi - Theta_v`` at boundary vertices (the geodesic-curvature
-convention: the turning angle of the boundary), so that the discrete Gauss-Bonnet theorem
+Gaussian curvature is *integrated* (an angle defect per vertex; divide by a vertex area for a pointwise
+value): ``2 pi - Theta_v`` at interior vertices and ``pi - Theta_v`` at boundary vertices (the
+geodesic-curvature convention: the turning angle of the boundary), so that the discrete Gauss-Bonnet theorem
 ``sum_v K_v = 2 pi chi`` holds exactly on every manifold mesh, with or without boundary. Unreferenced
 vertices get 0. At non-manifold vertices the interior formula is used (no theorem applies there).
 """
@@ -71,8 +71,8 @@ def principal_curvatures(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
     At each vertex i the 2x2 symmetric shape operator S (in a tangent frame of the vertex normal) is fitted to
     the one-ring: ``S d_ij ~ m_ij`` with ``d_ij`` and ``m_ij`` the tangent-plane components of ``x_j - x_i``
-    and ``n_j - n_i``, each edge weighted by ``1 / |d_ij|^2``; all vertices are solved at once as a batch of 3x3
-    normal equations. Exact on spheres and cylinders whose vertex normals are exact.
+    and ``n_j - n_i``, each edge weighted by ``1 / |d_ij|^2``; all vertices are solved at once as a batch of
+    3x3 normal equations. Exact on spheres and cylinders whose vertex normals are exact.
 
     Returns
     -------

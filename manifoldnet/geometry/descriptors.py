@@ -1,4 +1,5 @@
-"""Spectral point descriptors: heat kernel signature (Sun et al. 2009) and wave kernel signature (Aubry et al. 2011).
+"""Spectral point descriptors: heat kernel signature (Sun et al. 2009) and wave kernel
+signature (Aubry et al. 2011).
 
 Both read an eigenbasis ``(evals (K,), evecs (V, K))`` of :func:`~manifoldnet.geometry.spectral.eigenbasis`
 (``L phi = lambda M phi``, M-orthonormal). Zero eigenvalues (one per connected component) are kept in the
@@ -157,7 +158,8 @@ def heat_kernel_signature(
 
 
 def wks_energies(evals, n: int = 16, *, area: float | None = None) -> tuple[np.ndarray, float]:
-    """``(energies (n,), sigma)``: Aubry et al.'s log-eigenvalue energies and band width (module docstring)."""
+    """``(energies (n,), sigma)``: Aubry et al.'s log-eigenvalue energies and band
+    width (module docstring)."""
     ev, _ = _check_basis(evals)
     ev, _ = _normalized(ev, None, area)
     unit = area is not None

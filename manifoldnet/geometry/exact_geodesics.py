@@ -59,7 +59,8 @@ def check_exact_geodesic_input(mesh: Mesh) -> Mesh:
 
 @mesh_input
 def exact_geodesic_distance(mesh: Mesh, sources) -> np.ndarray:
-    """(V,) float64 exact polyhedral distance from the nearest of ``sources`` (module docstring for input rules)."""
+    """(V,) float64 exact polyhedral distance from the nearest of ``sources`` (module
+    docstring for input rules)."""
     import pygeodesic.geodesic as _pg
 
     src = validate_sources(sources, mesh.n_verts)

@@ -42,7 +42,14 @@ from ..mesh import Mesh, readonly
 from .elements import corner_angles
 from .inputs import mesh_input
 
-__all__ = ["VertexFans", "directed_edges", "edge_lookup", "edges_csr", "halfedge_directed_edges", "vertex_fans"]
+__all__ = [
+    "VertexFans",
+    "directed_edges",
+    "edge_lookup",
+    "edges_csr",
+    "halfedge_directed_edges",
+    "vertex_fans",
+]
 
 _TWO_PI = 2.0 * np.pi
 

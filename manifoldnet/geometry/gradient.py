@@ -153,7 +153,8 @@ def vertex_gradient(mesh: Mesh, frames=None, method: str = "faces") -> sp.csr_ma
         ``"lsq"``: least-squares fit of ``u_j - u_i = <grad, log_i(j)>`` over the one ring, with
         the intrinsic log-map coordinates of :func:`~manifoldnet.geometry.logmap.one_ring_logmap` (so the
         gauge is exactly the one of the log map and the connection). Where the ring is (nearly) collinear
-        (``det <= 1e-12 trace^2``) a Tikhonov term ``1e-8 * trace`` keeps the result finite. Unreferenced vertices: zero rows.
+        (``det <= 1e-12 trace^2``) a Tikhonov term ``1e-8 * trace`` keeps the result finite.
+        Unreferenced vertices: zero rows.
 
     Conventions
     -----------

@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 DELAUNAY_EPS = 1e-6
-"""An edge is flipped when its cotan weight ``(cot a + cot b) / 2`` is below ``-DELAUNAY_EPS`` (geometry-central's)."""
+"""An edge is flipped when its cotan weight ``(cot a + cot b) / 2`` is below ``-DELAUNAY_EPS``
+(geometry-central's)."""
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,11 @@ def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max
         n_flips += len(h)
         active = np.unique(np.concatenate([f, g, twin[new.reshape(-1)] // 3]))
     else:
-        warnings.warn(f"flip_to_delaunay stopped after {max_rounds} rounds ({n_flips} flips)", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"flip_to_delaunay stopped after {max_rounds} rounds ({n_flips} flips)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return IntrinsicTriangulation(faces, lens, twin, tri.n_verts, tri.n_flips + n_flips, tri.mollify_eps)
 
 

@@ -1,4 +1,5 @@
-"""Shift-invert Krylov kernels for ``L phi = lambda M phi`` (the machinery behind :func:`.spectral.eigenbasis`).
+"""Shift-invert Krylov kernels for ``L phi = lambda M phi`` (the machinery behind
+:func:`.spectral.eigenbasis`).
 
 ``block_lanczos`` (block Lanczos on a power of ``(L - sigma M)^-1 M`` with locked vectors), ``count_below``
 (Sylvester inertia), ``has_cluster`` (when to run it), ``arpack_shift_invert`` (the ladder's fallback) and
@@ -41,11 +42,13 @@ def residuals(L, M, m_inv: np.ndarray | None, evals, evecs, scale_floor: float =
 
 
 class PowerTooHigh(Exception):
-    """Rounding in ``A^p`` caps the attainable residual above ``tol`` (a measured spread or a stalled residual)."""
+    """Rounding in ``A^p`` caps the attainable residual above ``tol`` (a measured spread
+    or a stalled residual)."""
 
 
 def block_lanczos(L, M, k, sigma, b, tol, rng, m_inv, lu, diagonal_mass, locked=None, power=2, max_dim=None):
-    """Block Lanczos on ``A^p``, ``A = (L - sigma M)^-1 M`` (self-adjoint in the M inner product), no restarts.
+    """Block Lanczos on ``A^p``, ``A = (L - sigma M)^-1 M`` (self-adjoint in the M
+    inner product), no restarts.
 
     ``p = power`` solves per block (module docstring). With a diagonal M the iteration runs on the symmetric
     ``M^1/2 A M^-1/2`` in the Euclidean inner product (no M products, no second basis array). Each new block
@@ -211,9 +214,9 @@ def count_below(L, M, tau: float) -> int | None:
     """Number of eigenvalues of ``L phi = lambda M phi`` below ``tau`` (Sylvester's inertia of ``L - tau M``),
     or ``None`` when the factorization pivoted off the diagonal or hit a zero pivot (inertia not readable).
 
-    COLAMD, not the solver's MMD: the count needs no solves, only the factorization, and there (CPU s, 1 thread)
-    COLAMD took 1.0 vs 2.8 on a 40k icosphere (MMD's ordering is slow on subdivision meshes), 0.47 vs 0.34 on
-    the bunny, 0.43 vs 0.34 on the ogre."""
+    COLAMD, not the solver's MMD: the count needs no solves, only the factorization, and there (CPU s, 1
+    thread) COLAMD took 1.0 vs 2.8 on a 40k icosphere (MMD's ordering is slow on subdivision meshes), 0.47 vs
+    0.34 on the bunny, 0.43 vs 0.34 on the ogre."""
     try:
         lu = spla.splu(
             (L - tau * M).tocsc(),

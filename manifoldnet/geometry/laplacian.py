@@ -69,7 +69,8 @@ def _scaled_cotans(lengths: np.ndarray, max_cotan: float) -> np.ndarray:
 
 
 def _assemble_symmetric(faces: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
-    """Weak Laplacian from (F, 3) half-edge weights: ``L_ij -= w``, ``L_ii += w`` for each half-edge (i, j)."""
+    """Weak Laplacian from (F, 3) half-edge weights: ``L_ij -= w``, ``L_ii += w`` for
+    each half-edge (i, j)."""
     i = faces.reshape(-1)
     j = np.roll(faces, -1, axis=1).reshape(-1)
     w = w.reshape(-1)
@@ -114,9 +115,9 @@ def mass_matrix(mesh: Mesh, kind: str = "lumped") -> sp.csr_matrix:
     ----------
     mesh : Mesh
     kind : ``"lumped"`` (barycentric: a third of each incident face's area), ``"voronoi"`` (mixed Voronoi
-        areas of Meyer et al. 2003: circumcentric cells, and for an obtuse triangle half its area to the obtuse
-        corner and a quarter to the others) or ``"galerkin"`` (the consistent P1 mass: ``A/6`` on the diagonal,
-        ``A/12`` off it, per face).
+        areas of Meyer et al. 2003: circumcentric cells, and for an obtuse triangle half its area to the
+        obtuse corner and a quarter to the others) or ``"galerkin"`` (the consistent P1 mass: ``A/6`` on the
+        diagonal, ``A/12`` off it, per face).
 
     Returns
     -------
@@ -167,7 +168,8 @@ def _clip_roundoff(L: sp.csr_matrix) -> sp.csr_matrix:
     """Zero the positive off-diagonals that are rounding noise (intrinsic right angles give +-1e-16) and move
     them onto the diagonal, in place, so the robust kind's off-diagonals are exactly non-positive and the row
     sums (``L @ 1 = 0``) and symmetry are kept."""
-    # the diagonal is positive wherever a row has entries: no more positive entries than that means none off it
+    # the diagonal is positive wherever a row has entries: no more positive entries
+    # than that means none off it
     if int((L.data > 0).sum()) == int((L.diagonal() > 0).sum()):
         return L
     n = L.shape[0]
@@ -237,8 +239,8 @@ def laplacian(
     mesh : Mesh
     kind : ``"cotan"`` (:func:`cotan_laplacian`) or ``"robust"`` (:func:`robust_laplacian`; for non-manifold
         and poorly triangulated meshes).
-    mass : one of :data:`MASS_KINDS` (:func:`mass_matrix`). With ``kind="robust"``, ``"lumped"`` is the mass of
-        the intrinsic Delaunay triangulation; the other kinds are computed on the input triangles.
+    mass : one of :data:`MASS_KINDS` (:func:`mass_matrix`). With ``kind="robust"``, ``"lumped"`` is the mass
+        of the intrinsic Delaunay triangulation; the other kinds are computed on the input triangles.
     """
     if kind == "cotan":
         if not max_cotan > 0:
@@ -324,7 +326,7 @@ def point_cloud_laplacian(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise MeshError(
-            f"point cloud Laplacian is invalid at {int(bad.sum())} points (non-finite, positive off-diagonal or "
-            f"non-positive mass); first: point {i} at {p[i].tolist()} (a degenerate neighbourhood?)"
+            f"point cloud Laplacian is invalid at {int(bad.sum())} points (non-finite, positive off-diagonal "
+            f"or non-positive mass); first: point {i} at {p[i].tolist()} (a degenerate neighbourhood?)"
         )
     return L, sp.diags(m).tocsr()

@@ -7,10 +7,10 @@ Conventions
 -----------
 * ``(i, j) = (edge_index[0, d], edge_index[1, d])``: ``r[d]`` and ``theta[d]`` are the polar coordinates
   of ``j`` in ``i``'s gauge; ``theta`` in ``[0, 2 pi)``, counter-clockwise about ``n_i``.
-* A gauge is one angle ``g_i`` per vertex (every ``frames`` argument accepts it directly as a (V,) array), the intrinsic polar angle of the frame's ``e1`` measured from
-  the reference half-edge (:func:`gauge_offsets`); ``theta_ij = theta^ref_ij - g_i``. A gauge change
-  ``g -> g + delta`` maps ``theta_ij -> theta_ij - delta_i`` exactly, consistently with
-  :func:`~manifoldnet.geometry.transport.edge_transport`.
+* A gauge is one angle ``g_i`` per vertex (every ``frames`` argument accepts it directly as a (V,) array), the
+  intrinsic polar angle of the frame's ``e1`` measured from the reference half-edge (:func:`gauge_offsets`);
+  ``theta_ij = theta^ref_ij - g_i``. A gauge change ``g -> g + delta`` maps ``theta_ij -> theta_ij - delta_i``
+  exactly, consistently with :func:`~manifoldnet.geometry.transport.edge_transport`.
 * One-ring radii are the Euclidean edge lengths.
 """
 
@@ -29,7 +29,8 @@ _TWO_PI = 2.0 * np.pi
 
 
 def _as_gauge(mesh: Mesh, frames) -> tuple[str, np.ndarray | None]:
-    """Classify a gauge argument: ("intrinsic", None), ("angles", (V,)) or ("frames", (V, 3, 3)), validated."""
+    """Classify a gauge argument: ("intrinsic", None), ("angles", (V,)) or ("frames",
+    (V, 3, 3)), validated."""
     if frames is None or (isinstance(frames, str) and frames == "intrinsic"):
         return "intrinsic", None
     V = mesh.n_verts
@@ -74,8 +75,9 @@ def gauge_offsets(mesh: Mesh, frames=None) -> np.ndarray:
     Parameters
     ----------
     mesh : Mesh
-    frames : None or "intrinsic" (all zeros), a gauge name of :func:`~manifoldnet.geometry.frames.vertex_frames`,
-        (V, 3, 3) frames with rows (e1, e2, n), or (V,) gauge angles ``g`` (returned mod 2 pi).
+    frames : None or "intrinsic" (all zeros), a gauge name of
+        :func:`~manifoldnet.geometry.frames.vertex_frames`, (V, 3, 3) frames with rows (e1, e2, n), or (V,)
+        gauge angles ``g`` (returned mod 2 pi).
 
     Conventions
     -----------
@@ -140,7 +142,8 @@ def one_ring_logmap(mesh: Mesh, frames=None) -> tuple[np.ndarray, np.ndarray, np
     Parameters
     ----------
     mesh : Mesh (any: non-manifold and boundary vertices follow :mod:`.fans`' rules).
-    frames : None / "intrinsic" | gauge name | (V, 3, 3) frames | (V,) gauge angles, see :func:`gauge_offsets`.
+    frames : None / "intrinsic" | gauge name | (V, 3, 3) frames | (V,) gauge angles,
+    see :func:`gauge_offsets`.
 
     Returns
     -------

@@ -57,7 +57,8 @@ _RTOL = 1e-9  # relative rounding allowance of the Euclidean bound (unfolding vs
 
 @dataclass(frozen=True)
 class GeodesicPatches:
-    """Sparse geodesic patches: edge_index (2, P) int64, r (P,), theta (P,), transport (P,) float64; n_verts."""
+    """Sparse geodesic patches: edge_index (2, P) int64, r (P,), theta (P,), transport
+    (P,) float64; n_verts."""
 
     edge_index: np.ndarray
     r: np.ndarray

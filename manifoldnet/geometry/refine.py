@@ -1,10 +1,11 @@
 """Conforming refinement of long edges (red-green bisection), keeping every input vertex and its index.
 
-:func:`split_long_edges` splits every edge longer than ``max_length`` at its midpoint, round after round, until
-none is left. Each triangle is cut by how many of its edges are split: one (2 triangles), two (3 triangles,
-the quad cut along its shorter diagonal) or three (4 similar triangles). A split edge gets one midpoint shared
-by all its faces, so the result is conforming (no T-junctions), also across non-manifold edges. The surface
-does not change: new vertices lie on the input triangles, so polyhedral distances and areas are the input's.
+:func:`split_long_edges` splits every edge longer than ``max_length`` at its midpoint, round after round,
+until none is left. Each triangle is cut by how many of its edges are split: one (2 triangles), two (3
+triangles, the quad cut along its shorter diagonal) or three (4 similar triangles). A split edge gets one
+midpoint shared by all its faces, so the result is conforming (no T-junctions), also across non-manifold
+edges. The surface does not change: new vertices lie on the input triangles, so polyhedral distances
+and areas are the input's.
 
 Conventions
 -----------

@@ -13,9 +13,9 @@ from about 3.8 k (p = 1) to 2.7 k (p = 2) and 2.4 k (p = 3) vectors, at the pric
 per block. The power also raises the spread of the values to the p-th: p is the largest (at most 3) for
 which ``10 eps spread^p`` stays within the tolerance (``_power_for``; the shift bounds the spread by about
 ``1.01 / 0.01``), and when ``eps mu_1^p / mu_K^p`` measured while iterating would still cap the residual
-(a ``lambda_K`` far above Weyl's estimate) the method falls back to ``p - 1``. With a diagonal M the iteration runs on the
-symmetric ``M^1/2 A M^-1/2`` (Euclidean inner products). Full re-orthogonalization is done block-wise
-(matrix-matrix products): ARPACK, which ``scipy.sparse.linalg.eigsh`` runs, re-orthogonalizes one
+(a ``lambda_K`` far above Weyl's estimate) the method falls back to ``p - 1``. With a diagonal M the iteration
+runs on the symmetric ``M^1/2 A M^-1/2`` (Euclidean inner products). Full re-orthogonalization is done
+block-wise (matrix-matrix products): ARPACK, which ``scipy.sparse.linalg.eigsh`` runs, re-orthogonalizes one
 matrix-vector product at a time, and that, not the solves, dominated the DiffusionNet recipe's run time here.
 The null space (one M-normalized indicator per connected component) is known and locked into the basis, so
 many components do not need a large block. Every result is checked by its true residuals and, because a
@@ -42,8 +42,8 @@ Conventions
 Ascending eigenvalues, ``phi^T M phi = I`` (M-orthonormal), each eigenvector's sign fixed so that its
 entry of largest magnitude is positive. One zero eigenvalue per connected component, returned as exactly 0 (as
 are negative values) when within rounding (``8 eps lambda_max``). Isolated vertices (zero
-row and column in ``L``, e.g. unreferenced vertices) are left out of the problem: every eigenvector is 0 there.
-Residuals are measured as ``||L phi - lambda M phi||_{M^-1} / max(|lambda_K|, tiny)``: a bound on the
+row and column in ``L``, e.g. unreferenced vertices) are left out of the problem: every eigenvector is 0
+there. Residuals are measured as ``||L phi - lambda M phi||_{M^-1} / max(|lambda_K|, tiny)``: a bound on the
 eigenvalue error relative to the largest eigenvalue returned.
 """
 
@@ -99,9 +99,10 @@ def _rounding_floor(L, m_inv_eff: np.ndarray, lam_ref: float) -> tuple[float, fl
     """``(4 eps lambda_max / lam_ref, lambda_max)``: the relative residual rounding lets us demand.
 
     ``lambda_max`` is bounded by Gershgorin (``2 L_ii / M_ii``, diagonal M). On meshes with slivers (cotan
-    weights near the clamp) next to tiny masses ``lambda_max / lambda_K`` reaches 1e8 and 1e-10 is unattainable.
-    Backward-stable solvers (LAPACK's eigh included) leave residuals a small multiple of ``eps lambda_max``:
-    the factor 4 keeps them acceptable (at 0.5, ogre's dense per-component solves missed by 1.2x).
+    weights near the clamp) next to tiny masses ``lambda_max / lambda_K`` reaches 1e8 and 1e-10 is
+    unattainable. Backward-stable solvers (LAPACK's eigh included) leave residuals a small multiple of
+    ``eps lambda_max``: the factor 4 keeps them acceptable (at 0.5, ogre's dense
+    per-component solves missed by 1.2x).
     """
     lam_max = float(np.max(2.0 * L.diagonal() * m_inv_eff))
     return 4.0 * np.finfo(float).eps * lam_max / max(lam_ref, np.finfo(float).tiny), lam_max
@@ -128,15 +129,15 @@ def eigenbasis(
     M : (V, V) sparse symmetric positive definite mass (diagonal or Galerkin).
     k : number of eigenpairs, ``1 <= k <= V`` (isolated vertices excluded).
     sigma : the (negative) shift; default ``-0.01 * lambda_k`` from Weyl's law (``4 pi k / area``).
-    tol : required relative residual (module docstring); checked on every result, whatever the method. Raised to
-        the rounding floor ``4 eps lambda_max / lambda_K`` (Gershgorin bound of ``lambda_max``) where that is
-        larger: meshes with sliver triangles next to tiny vertex areas cannot reach 1e-10.
+    tol : required relative residual (module docstring); checked on every result, whatever the method. Raised
+        to the rounding floor ``4 eps lambda_max / lambda_K`` (Gershgorin bound of ``lambda_max``) where that
+        is larger: meshes with sliver triangles next to tiny vertex areas cannot reach 1e-10.
     threads : BLAS threads while solving (threadpoolctl); ``None`` leaves the current setting.
     dense_max : problems with at most this many (non-isolated) vertices, or ``k >= V / 2``, go dense.
     block : block size of the block Lanczos method (the null space, one vector per component, is locked in).
     verify : when the computed values show a cluster as large as the block (module docstring), check by an
-        inertia count (one more factorization, of ``L - tau M`` with ``tau`` in the gap after ``lambda_K``) that
-        no eigenvalue was missed; missed ones are then searched with the found ones locked.
+        inertia count (one more factorization, of ``L - tau M`` with ``tau`` in the gap after ``lambda_K``)
+        that no eigenvalue was missed; missed ones are then searched with the found ones locked.
     seed : seed of the random start block (results are deterministic for a given seed).
 
     Returns
@@ -292,8 +293,8 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
             return evals * lam_k, evecs
         attempts.append(f"{name}: inertia check found {count} eigenvalues where {j} were computed")
         # eigenvalues whose multiplicity (or tight cluster) exceeds the block were missed: lock the j verified
-        # pairs below the cut and search the M-orthogonal complement, where the missed ones are now the largest
-        # shift-inverted values, with a block wide enough for the deficit
+        # pairs below the cut and search the M-orthogonal complement, where the missed ones are now the
+        # largest shift-inverted values, with a block wide enough for the deficit
         locked, relocked = (evecs[:, :j], 1.0 / (evals[:j] - s0s)), True
         b = min(max(b, count - j + 2), max(1, (n - j) // 4))
     diagonal_mass = m_inv is not None
@@ -315,7 +316,8 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
             return evals, evecs
     worst = "n/a" if res_best is None else f"{res_best.max():.2e}"
     raise EigenbasisError(
-        f"eigenbasis: no method reached tol={tol:.1e} for k={k} on V={n} (best max residual {worst}); attempts: "
+        f"eigenbasis: no method reached tol={tol:.1e} for k={k} on V={n} (best max residual {worst}); "
+        "attempts: "
         + "; ".join(attempts),
         res_best,
         tuple(attempts),
@@ -377,7 +379,8 @@ def _solve_components(L, M, k, n_comp, labels, sigma, tol, dense_max, seed, m_in
     m_inv_eff = m_inv if m_inv is not None else np.full(n, 1.0 / M.diagonal().mean())
     # residuals relative to at least Weyl's first non-zero eigenvalue: the k smallest may all be zero
     lam_ref = _weyl_lambda(M, n_comp + 1, n_comp)
-    # groups of candidates: (evals (c * kc,), rows (c, s) vertex indices, vecs (c, s, kc)); flat f -> (f // kc, f % kc)
+    # groups of candidates: (evals (c * kc,), rows (c, s) vertex indices, vecs (c, s, kc));
+    # flat f -> (f // kc, f % kc)
     groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     Lc, Mc = L.tocoo(), M.tocoo()
     tiny_sizes = np.unique(sizes[sizes <= _TINY])
@@ -450,12 +453,14 @@ def _solve_components(L, M, k, n_comp, labels, sigma, tol, dense_max, seed, m_in
         j = int(np.argmax(res))
         comp = int(labels[np.argmax(np.abs(evecs[:, j]))])
         raise EigenbasisError(
-            f"eigenbasis: the per-component solution of k={k} on V={n} ({n_comp} components) has max residual "
-            f"{res.max():.2e} > tol={tol_eff:.1e} at eigenpair {j} (component {comp} of {sizes[comp]} vertices); "
+            f"eigenbasis: the per-component solution of k={k} on V={n} ({n_comp} components) has max "
+            f"residual {res.max():.2e} > tol={tol_eff:.1e} at eigenpair {j} "
+            f"(component {comp} of {sizes[comp]} vertices); "
             f"lambda_max <= {lam_max:.2e}: the problem is too ill-conditioned for double precision",
             res,
             (
-                f"{n_comp} components, {int((sizes <= _TINY).sum())} batched dense: max residual {res.max():.2e}",
+                f"{n_comp} components, {int((sizes <= _TINY).sum())} batched dense: "
+                + f"max residual {res.max():.2e}",
             ),
         )
     return evals, evecs

@@ -86,9 +86,10 @@ def connection_laplacian(mesh: Mesh, frames=None, laplacian=None, n: int = 1) ->
     """(V, V) complex128 CSR connection Laplacian (weak, Hermitian) in the vertex gauges.
 
     ``Lc[i, j] = -w_ij exp(1j n rho_ij)``, ``Lc[i, i] = sum_j w_ij`` with the cotangent weights
-    ``w_ij = -L[i, j]`` of the scalar weak Laplacian, so ``z^H Lc z = sum_edges w_ij |z_i - e^{i n rho_ij} z_j|^2``:
-    positive semi-definite when the weights are non-negative (Delaunay meshes), zero exactly on
-    parallel fields. ``n > 1`` acts on n-direction fields stored as their n-th power (``z = u^n``).
+    ``w_ij = -L[i, j]`` of the scalar weak Laplacian, so
+    ``z^H Lc z = sum_edges w_ij |z_i - e^{i n rho_ij} z_j|^2``: positive semi-definite when the weights are
+    non-negative (Delaunay meshes), zero exactly on parallel fields. ``n > 1`` acts on n-direction fields
+    stored as their n-th power (``z = u^n``).
 
     Parameters
     ----------

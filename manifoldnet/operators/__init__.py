@@ -1,8 +1,9 @@
 """Operator bundles: named, cached, device-movable operators between geometry and learning.
 
 ``compute_operators(mesh, fields=..., k=...)`` -> :class:`OperatorBundle` (numpy/scipy, read-only);
-``OperatorCache(root).get(mesh, spec)`` the same through a verified disk cache; ``bundle.to(device, dtype)`` ->
-:class:`TorchOperators` (torch sparse CSR). Names load lazily; torch is imported only by ``TorchOperators``.
+``OperatorCache(root).get(mesh, spec)`` the same through a verified disk cache; ``bundle.to(device, dtype)``
+-> :class:`TorchOperators` (torch sparse CSR). Names load lazily; torch is imported
+only by ``TorchOperators``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """``OperatorBundle``: the one object between geometry and learning (frozen, named, read-only fields).
 
 Storage: arrays are computed in float64 and stored in ``spec.dtype`` (float32 by default; ``evals`` stay
-float64; indices are int64). Fields that were not asked for are ``None``. Every array is read-only, so a bundle
-served from the cache can never be corrupted by a caller.
+float64; indices are int64). Fields that were not asked for are ``None``. Every array is read-only, so a
+bundle served from the cache can never be corrupted by a caller.
 
 On disk (:meth:`OperatorBundle.save` / :meth:`OperatorBundle.load`): one uncompressed ``.npz`` read with
 ``allow_pickle=False``. Dense fields are stored under their names, a sparse CSR matrix ``X`` as ``X.data``,
@@ -115,7 +115,8 @@ class OperatorBundle:
 
     # ------------------------------------------------------------- transform
     def truncate(self, k: int) -> OperatorBundle:
-        """The same bundle with the first ``k`` eigenpairs (HKS/WKS recomputed from them, as a fresh build would)."""
+        """The same bundle with the first ``k`` eigenpairs (HKS/WKS recomputed from them, as
+        a fresh build would)."""
         if self.evals is None:
             raise ValueError("truncate(k): this bundle holds no eigenbasis")
         if k > self.k:
@@ -154,7 +155,8 @@ class OperatorBundle:
     def save(self, path_or_file) -> None:
         """Write to ``path_or_file`` (a path or a binary, seekable file object) as a verified ``.npz``.
 
-        Not atomic by itself: :class:`~manifoldnet.operators.OperatorCache` writes to a temporary file and renames.
+        Not atomic by itself: :class:`~manifoldnet.operators.OperatorCache` writes to a
+        temporary file and renames.
         """
         if isinstance(path_or_file, (str, os.PathLike)):
             with open(path_or_file, "wb") as fh:

@@ -95,7 +95,9 @@ class OperatorCache:
 
     def __init__(self, root=None):
         if root is not None and not str(root).strip():
-            raise ValueError("OperatorCache: the cache root is an empty path; give a folder, or None for the default")
+            raise ValueError(
+                "OperatorCache: the cache root is an empty path; give a folder, or None for the default"
+            )
         self.root = Path(cache_root(root))
         if self.root.exists() and not self.root.is_dir():  # refuse before any work, not when storing
             import errno
@@ -133,7 +135,9 @@ class OperatorCache:
                 continue
             except CorruptBundleError as exc:
                 if p.is_dir():
-                    log.warning("corrupt cache entry %s (%s); skipping it (a directory is not removed)", p, exc)
+                    log.warning(
+                        "corrupt cache entry %s (%s); skipping it (a directory is not removed)", p, exc
+                    )
                     continue
                 log.warning("corrupt cache entry %s (%s); removing it, it will be recomputed", p, exc)
                 # removed meanwhile, or not ours to remove: skipped either way
@@ -186,7 +190,8 @@ class OperatorCache:
         return removed
 
     def info(self) -> CacheInfo:
-        """Counts and bytes of the entries and of the temporaries (stale: older than :data:`STALE_SECONDS`)."""
+        """Counts and bytes of the entries and of the temporaries (stale: older than
+        :data:`STALE_SECONDS`)."""
         entries, temps = self._scan()
         now = time.time()
         stale = [st for _, st in temps if now - st.st_mtime >= STALE_SECONDS]
@@ -200,9 +205,9 @@ class OperatorCache:
         )
 
     def clean(self, everything: bool = False, older_than: float = STALE_SECONDS) -> int:
-        """Remove the temporaries older than ``older_than`` seconds (killed writers); with ``everything``, every
-        entry too (the cache is then empty; other files in the folder are left alone). Returns how many files
-        were removed."""
+        """Remove the temporaries older than ``older_than`` seconds (killed writers); with ``everything``,
+        every entry too (the cache is then empty; other files in the folder are left alone). Returns how many
+        files were removed."""
         removed = self._remove_temporaries(older_than)
         if everything:
             for p, _ in self._scan()[0]:

@@ -8,8 +8,9 @@ the attributes of :class:`~manifoldnet.operators.OperatorBundle` and
 
 Derived from here: ``spec.FIELDS`` and the spec's dependency checks, the bundle's array lists (and so its
 save/load), the torch conversion, the mesh-only check of ``compute_operators`` and the rules of
-``manifoldnet.data.collate_operators``. Adding a field is one :class:`Field` entry, its :class:`Array` entries,
-their attributes on the two bundle classes (a test checks they match) and the code that computes them.
+``manifoldnet.data.collate_operators``. Adding a field is one :class:`Field` entry, its :class:`Array`
+entries, their attributes on the two bundle classes (a test checks they match) and the
+code that computes them.
 
 Shape symbols: V vertices, F faces, K eigenpairs (``spec.k``), E undirected edges, P patch pairs,
 ``n_hks`` / ``n_wks`` (the spec's).
@@ -64,8 +65,8 @@ class Array:
 
 @dataclass(frozen=True)
 class Field:
-    """One spec field: the ``arrays`` it stores, the spec fields it ``needs`` computed first (transitively, see
-    :func:`required_fields`), and whether it is ``mesh_only`` (no point clouds)."""
+    """One spec field: the ``arrays`` it stores, the spec fields it ``needs`` computed first (transitively,
+    see :func:`required_fields`), and whether it is ``mesh_only`` (no point clouds)."""
 
     name: str
     arrays: tuple[str, ...]
@@ -132,7 +133,8 @@ def required_fields(names) -> frozenset[str]:
 
 def providing_fields(array: str) -> tuple[str, ...]:
     """The spec fields that store ``array`` (``"edge_index"`` -> ``("logmap", "transport")``); ``()`` for
-    ``verts`` and ``faces``, which every (mesh) bundle holds. KeyError for a name not in :data:`ARRAY_TABLE`."""
+    ``verts`` and ``faces``, which every (mesh) bundle holds. KeyError for a name not
+    in :data:`ARRAY_TABLE`."""
     if array not in ARRAY_TABLE:
         raise KeyError(f"unknown bundle array {array!r}; choose from {list(ARRAY_TABLE)}")
     return tuple(f.name for f in FIELD_TABLE.values() if array in f.arrays)
@@ -146,7 +148,8 @@ def providing_field(array: str) -> str | None:
 
 
 def _check_tables():
-    """A field stores known arrays and needs known fields; every array but verts/faces is stored by a field."""
+    """A field stores known arrays and needs known fields; every array but verts/faces
+    is stored by a field."""
     for f in FIELD_TABLE.values():
         unknown = [a for a in f.arrays if a not in ARRAY_TABLE] + [n for n in f.needs if n not in FIELD_TABLE]
         if unknown:

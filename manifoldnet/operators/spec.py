@@ -6,8 +6,8 @@ operator code: bump it whenever a geometry function that a bundle stores changes
 cache entry becomes a miss.
 
 The fields a spec can ask for, the arrays each stores and what each needs are the entries of the field table,
-:data:`manifoldnet.operators.fields.FIELD_TABLE` (``FIELDS`` here is its names). ``compute_operators`` computes
-the dependencies and stores only what was asked.
+:data:`manifoldnet.operators.fields.FIELD_TABLE` (``FIELDS`` here is its names). ``compute_operators``
+computes the dependencies and stores only what was asked.
 """
 
 from __future__ import annotations
@@ -63,11 +63,13 @@ class OperatorSpec:
         projections ``evecs^T (M x)``.
     gauge : vertex frames, ``"intrinsic"`` / ``"world"`` / ``"principal"`` (see ``geometry.frames``).
     gradient : vertex gradient method, ``"faces"`` or ``"lsq"`` (see ``geometry.vertex_gradient``).
-    n_hks, n_wks : number of HKS times / WKS energies (default logarithmic choices of ``geometry.descriptors``).
-    eig_sigma, eig_tol : passed to ``geometry.eigenbasis`` (``None``: its defaults). ``eig_tol`` (required
-        relative residual) defaults to 1e-8: well below float32 storage precision (6e-8), and the 1e-10 default
-        of ``eigenbasis`` made its solver run 10-20x longer, or fail at a residual of 1.1e-10, on rna meshes.
-    patch_radius, patch_k : passed to ``geometry.geodesic_patches`` (exactly one when ``patches`` is asked for).
+    n_hks, n_wks : number of HKS times / WKS energies (default logarithmic choices of
+    ``geometry.descriptors``). eig_sigma, eig_tol : passed to ``geometry.eigenbasis`` (``None``: its
+        defaults). ``eig_tol`` (required relative residual) defaults to 1e-8: well below float32 storage
+        precision (6e-8), and the 1e-10 default of ``eigenbasis`` made its solver run 10-20x longer, or fail
+        at a residual of 1.1e-10, on rna meshes.
+    patch_radius, patch_k : passed to ``geometry.geodesic_patches`` (exactly one when
+    ``patches`` is asked for).
     n_neighbors : neighbours of the point-cloud Laplacian (point input only).
     dtype : storage dtype of the float arrays (``"float32"`` or ``"float64"``; numpy and torch dtypes are
         accepted and stored as these names, so the cache key is the same); everything is computed in float64.
@@ -156,7 +158,8 @@ class OperatorSpec:
         return d
 
     def to_json(self, exclude: tuple[str, ...] = ()) -> str:
-        """Canonical JSON (sorted keys, no spaces); ``exclude`` drops parameters (the cache key drops ``k``)."""
+        """Canonical JSON (sorted keys, no spaces); ``exclude`` drops parameters (the
+        cache key drops ``k``)."""
         d = {k: v for k, v in self.to_dict().items() if k not in exclude}
         return json.dumps(d, sort_keys=True, separators=(",", ":"))
 

@@ -6,11 +6,12 @@ header's extra field, as zipalign does), plus a member ``__checksum__`` holding 
 of every other member (name, dtype, shape and bytes, in sorted name order).
 
 Reading: only a regular file is read (a FIFO, a device or a directory is a StorageError, found before any
-read), and only up to the size it had when opened; it is read with one system call, each member is located in the zip directory and viewed in
-place with ``numpy.frombuffer`` (no copy, read-only), and the checksum is verified. The algorithm is
-``xxh3_128`` when the ``xxhash`` package is installed (about 7 GB/s here, so a 20 MB bundle verifies in ~3 ms),
-else ``sha256``. A file whose checksum algorithm is not available here counts as unverifiable.
-Zip CRCs are written but not re-checked on this path: the stronger checksum covers the same bytes.
+read), and only up to the size it had when opened; it is read with one system call, each member is located in
+the zip directory and viewed in place with ``numpy.frombuffer`` (no copy, read-only), and the checksum is
+verified. The algorithm is ``xxh3_128`` when the ``xxhash`` package is installed (about 7 GB/s here, so a 20
+MB bundle verifies in ~3 ms), else ``sha256``. A file whose checksum algorithm is not available here counts as
+unverifiable. Zip CRCs are written but not re-checked on this path: the stronger
+checksum covers the same bytes.
 """
 
 from __future__ import annotations

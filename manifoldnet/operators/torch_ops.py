@@ -37,8 +37,9 @@ def _torch():
 
 
 def check_device(device):
-    """``device`` as a ``torch.device`` (None stays None), or a MeshError in a sentence when it is a CUDA device
-    this torch cannot use (torch itself raises a bare ``AssertionError: Torch not compiled with CUDA``)."""
+    """``device`` as a ``torch.device`` (None stays None), or a MeshError in a sentence when it is a CUDA
+    device this torch cannot use (torch itself raises a bare
+    ``AssertionError: Torch not compiled with CUDA``)."""
     if device is None:
         return None
     torch = _torch()
@@ -54,15 +55,16 @@ def check_device(device):
             )
         if not torch.cuda.is_available():
             raise MeshError(
-                f"device {str(device)!r}: this torch has CUDA but sees no GPU (driver or CUDA_VISIBLE_DEVICES?): "
+                f"device {str(device)!r}: this torch has CUDA but sees no GPU (driver or "
+                "CUDA_VISIBLE_DEVICES?): "
                 "see the README's GPU section, or use device='cpu'"
             )
     return dev
 
 
 def sparse_csr(crow, col, values, size):
-    """A torch sparse CSR tensor of ``size`` from ``crow`` (n + 1,), ``col`` (nnz,), ``values`` (nnz,) (a valid,
-    sorted CSR is assumed: invariant checks skipped, torch's beta warning muted)."""
+    """A torch sparse CSR tensor of ``size`` from ``crow`` (n + 1,), ``col`` (nnz,), ``values`` (nnz,) (a
+    valid, sorted CSR is assumed: invariant checks skipped, torch's beta warning muted)."""
     torch = _torch()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
@@ -90,9 +92,11 @@ def to_torch_csr(m, device=None, dtype=None):
 class TorchOperators:
     """Torch tensors of one or more meshes (see the module docstring for the batched layout).
 
-    Attributes: the arrays of the field table, as in :class:`OperatorBundle` (tensors or None; ``faces`` (F, 3)
-    long, shifted by the vertex offsets in a batch), plus the layout (``LAYOUT_TENSORS``): ``offsets`` ((B + 1,) long: mesh b owns rows ``offsets[b]:offsets[b+1]``),
-    ``face_offsets`` ((B + 1,) long), ``batch`` ((V,) long: the mesh of each vertex), ``evals`` ((B, K)).
+    Attributes: the arrays of the field table, as in :class:`OperatorBundle` (tensors or None; ``faces`` (F,
+    3) long, shifted by the vertex offsets in a batch), plus the layout
+       (``LAYOUT_TENSORS``): ``offsets`` ((B +
+    1,) long: mesh b owns rows ``offsets[b]:offsets[b+1]``), ``face_offsets`` ((B + 1,) long), ``batch`` ((V,)
+    long: the mesh of each vertex), ``evals`` ((B, K)).
     """
 
     spec: object
@@ -123,7 +127,8 @@ class TorchOperators:
     # ------------------------------------------------------------ building
     @classmethod
     def from_bundle(cls, bundle, device=None, dtype=None) -> TorchOperators:
-        """Tensors of ``bundle`` on ``device`` (default CPU) in ``dtype`` (default: the bundle's storage dtype)."""
+        """Tensors of ``bundle`` on ``device`` (default CPU) in ``dtype`` (default: the
+        bundle's storage dtype)."""
         torch = _torch()
         if dtype is None:
             dtype = getattr(torch, bundle.spec.dtype)
@@ -147,7 +152,8 @@ class TorchOperators:
         return cls(spec=bundle.spec, **kw)
 
     def to(self, device=None, dtype=None) -> TorchOperators:
-        """The same operators on ``device`` and/or with float tensors in ``dtype`` (index tensors stay long)."""
+        """The same operators on ``device`` and/or with float tensors in ``dtype``
+        (index tensors stay long)."""
         torch = _torch()
         device = check_device(device)
         kw = {}

@@ -1,4 +1,5 @@
-"""Robustness sweep: every pathology (or real mesh) x every registered operator, in subprocesses with timeouts.
+"""Robustness sweep: every pathology (or real mesh) x every registered operator, in
+subprocesses with timeouts.
 
 Add an operator to the sweep with :func:`register` (built-in ones: :mod:`.operators`); run the sweep with
 :func:`run_sweep` over :func:`pathology_cases` or :func:`file_cases`, print it with :func:`format_table`.

@@ -26,12 +26,16 @@ def main(argv=None) -> int:
     p.add_argument("--files", nargs="*", default=[], help="mesh files to sweep as well")
     p.add_argument("--data", nargs="*", metavar="FOLDER",
                    help="sweep every mesh of these real-data folders (no FOLDER: all folders)")
-    p.add_argument("--max-per-folder", type=int, help="with --data: at most this many meshes per folder (evenly spaced)")
+    p.add_argument(
+        "--max-per-folder", type=int, help="with --data: at most this many meshes per folder (evenly spaced)"
+    )
     p.add_argument("--subdivisions", type=int, default=2, help="icosphere subdivisions of the pathology base")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per operator and mesh")
     p.add_argument("--workers", type=int, default=2, help="subprocess workers (at most 2)")
-    p.add_argument("--module", action="append", default=[], help="import this module in the workers (user registrations)")
+    p.add_argument(
+        "--module", action="append", default=[], help="import this module in the workers (user registrations)"
+    )
     p.add_argument("--json", help="write every result to this JSON file")
     p.add_argument("--list", action="store_true", help="list pathologies and operators, then exit")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -46,7 +50,9 @@ def main(argv=None) -> int:
     if a.data is not None:
         from ..paths import data_root
 
-        cases += file_cases(mesh_files(folders=a.data or None, max_per_folder=a.max_per_folder), root=data_root())
+        cases += file_cases(
+            mesh_files(folders=a.data or None, max_per_folder=a.max_per_folder), root=data_root()
+        )
     cases += file_cases(a.files)
     from .runner import import_module_or_file
 
@@ -58,8 +64,11 @@ def main(argv=None) -> int:
     def progress(r):
         if not a.quiet:
             msg = "" if r.status == "OK" else " " + " ".join(str(r.message).split())[:300]
-            print(f"[{time.time() - t0:7.1f}s] {r.status:<9s} {r.case} :: {r.operator} ({r.seconds:.2f}s){msg}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{time.time() - t0:7.1f}s] {r.status:<9s} {r.case} :: {r.operator} ({r.seconds:.2f}s){msg}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     results = run_sweep(cases, ops, timeout=a.timeout, workers=a.workers, modules=a.module, progress=progress)
     print(format_table(results))

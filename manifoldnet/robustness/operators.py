@@ -39,7 +39,9 @@ def _unit_rows(x, mask, name):
     n = np.linalg.norm(np.asarray(x)[mask], axis=-1)
     if n.size and np.abs(n - 1).max() > 1e-8:
         i = int(np.flatnonzero(mask)[np.argmax(np.abs(n - 1))])
-        raise AssertionError(f"{name}[{i}] is not a unit vector (norm {np.linalg.norm(np.asarray(x)[i]):.6g})")
+        raise AssertionError(
+            f"{name}[{i}] is not a unit vector (norm {np.linalg.norm(np.asarray(x)[i]):.6g})"
+        )
 
 
 def _live_verts(mesh: Mesh) -> np.ndarray:
@@ -300,7 +302,9 @@ def _check_transport(mesh, out):
     j = order[np.searchsorted(key[order], rkey)]
     err = np.abs(np.angle(np.exp(1j * (rho + rho[j]))))
     if err.max() > 1e-8:
-        raise AssertionError(f"transport is not inverted by the reverse edge: |rho_ij + rho_ji| up to {err.max():.3g}")
+        raise AssertionError(
+            f"transport is not inverted by the reverse edge: |rho_ij + rho_ji| up to {err.max():.3g}"
+        )
     if not (mesh.is_edge_manifold and mesh.is_vertex_manifold and mesh.is_oriented):
         return
     # holonomy: around each counter-clockwise face (a, b, c), a -> b -> c -> a rotates by the connection's
@@ -317,7 +321,10 @@ def _check_transport(mesh, out):
     if err.max() > 1e-8:
         f = int(np.argmax(err))
         raise AssertionError(f"holonomy around face {f} is {hol[f]:.6g}, its connection curvature {K[f]:.6g}")
-    if is_closed_manifold(mesh) and abs(K.sum() - 2 * np.pi * mesh.euler_characteristic) > 1e-8 * mesh.n_faces:
+    if (
+        is_closed_manifold(mesh)
+        and abs(K.sum() - 2 * np.pi * mesh.euler_characteristic) > 1e-8 * mesh.n_faces
+    ):
         raise AssertionError(f"total holonomy {K.sum():.9g} != 2 pi chi ({mesh.euler_characteristic})")
 
 
@@ -329,7 +336,8 @@ def _transport(mesh):
 
 
 def _check_connection_laplacian(mesh, Lc):
-    """Hermitian; same diagonal and same |off-diagonal| as the scalar cotan L; PSD where the weights are >= 0."""
+    """Hermitian; same diagonal and same |off-diagonal| as the scalar cotan L; PSD where
+    the weights are >= 0."""
     from ..geometry.laplacian import cotan_laplacian
 
     V = mesh.n_verts
@@ -349,7 +357,9 @@ def _check_connection_laplacian(mesh, Lc):
     if V <= DENSE_MAX and (off.data <= 1e-12 * s).all():
         ev = np.linalg.eigvalsh(Lc.toarray())
         if ev[0] < -1e-7 * max(s, abs(ev[-1])):
-            raise AssertionError(f"connection Laplacian is not PSD (non-negative weights): smallest eigenvalue {ev[0]:.3g}")
+            raise AssertionError(
+                f"connection Laplacian is not PSD (non-negative weights): smallest eigenvalue {ev[0]:.3g}"
+            )
 
 
 @register("transport.connection_laplacian", check=_check_connection_laplacian)
@@ -456,7 +466,12 @@ def _heat_batched(mesh):
     from ..geometry.geodesics import HeatMethodSolver
 
     s = source_vertex(mesh)
-    far = int(np.argmax(np.linalg.norm(mesh.verts - mesh.verts[s], axis=1) * (mesh.vertex_components == mesh.vertex_components[s])))
+    far = int(
+        np.argmax(
+            np.linalg.norm(mesh.verts - mesh.verts[s], axis=1)
+            * (mesh.vertex_components == mesh.vertex_components[s])
+        )
+    )
     return HeatMethodSolver(mesh).distances([[s], [far]]), [s, far]
 
 
@@ -489,7 +504,9 @@ def _check_patches(mesh, p):
     chord = np.linalg.norm(mesh.verts[ei[1]] - mesh.verts[ei[0]], axis=1)
     if (r < 0.5 * chord - 1e-12 * chord.max()).any():
         i = int(np.argmax(0.5 * chord - r))
-        raise AssertionError(f"patch radius {r[i]:.6g} of pair {ei[:, i].tolist()} is below half the chord {chord[i]:.6g}")
+        raise AssertionError(
+            f"patch radius {r[i]:.6g} of pair {ei[:, i].tolist()} is below half the chord {chord[i]:.6g}"
+        )
     e = mesh.edges
     ekey = np.r_[e[:, 0] * np.int64(V) + e[:, 1], e[:, 1] * np.int64(V) + e[:, 0]]
     on_edge = np.isin(key, ekey)
@@ -512,7 +529,9 @@ def _check_vector_heat(mesh, out):
     w, src = out
     assert_shape(w, (mesh.n_verts,), "transported field")
     if not np.iscomplexobj(w):
-        raise AssertionError("vector heat transport should return complex tangent vectors in the vertex gauge")
+        raise AssertionError(
+            "vector heat transport should return complex tangent vectors in the vertex gauge"
+        )
     if abs(abs(w[src]) - 1.0) > 1e-6:
         raise AssertionError(f"the source keeps its unit vector: |w[source]| = {abs(w[src]):.6g}")
     other = mesh.vertex_components != mesh.vertex_components[src]
@@ -542,9 +561,11 @@ def _vector_heat_logmap(mesh):
     return vector_heat_logmap(mesh, s), s
 
 
-# ============================================================================ bundle (owner E), io / clean (owner A)
+# ============================================================================ bundle (owner
+# E), io / clean (owner A)
 def _check_bundle(mesh, b):
-    """Every field: shapes from V, F, E; the Laplacian, mass, eigenbasis and frame identities (float64 bundle)."""
+    """Every field: shapes from V, F, E; the Laplacian, mass, eigenbasis and frame
+    identities (float64 bundle)."""
     from ..testing import ShapeMismatch
 
     V, E = mesh.n_verts, mesh.n_edges
@@ -573,7 +594,9 @@ def _bundle_all(mesh, dtype="float64"):
     from ..operators.compute import compute_operators
     from ..operators.spec import FIELDS
 
-    return compute_operators(mesh, fields=FIELDS, k=min(K_EIG, mesh.n_verts - 1), dtype=dtype, patch_k=PATCH_K)
+    return compute_operators(
+        mesh, fields=FIELDS, k=min(K_EIG, mesh.n_verts - 1), dtype=dtype, patch_k=PATCH_K
+    )
 
 
 @register("bundle.all", check=_check_bundle)

@@ -46,7 +46,9 @@ class Operator:
 REGISTRY: dict[str, Operator] = {}
 
 
-def register(name: str, *, check=None, allow_inf: bool = False, max_verts: int | None = None, replace: bool = False):
+def register(
+    name: str, *, check=None, allow_inf: bool = False, max_verts: int | None = None, replace: bool = False
+):
     """Decorator: ``@register("mylayer", check=my_check)`` over ``def run(mesh): ...`` adds it to the sweep.
 
     Raises ``ValueError`` when ``name`` is taken (``replace=True`` overrides).

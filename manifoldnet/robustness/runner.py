@@ -48,8 +48,8 @@ _FILE_KEYWORDS = (
 
 @dataclass(frozen=True)
 class Case:
-    """A mesh to sweep: ``kind="pathology"`` (``arg`` a pathology name, on an icosphere of ``subdivisions``) or
-    ``kind="file"`` (``arg`` a path, read with :func:`manifoldnet.io.load_mesh`)."""
+    """A mesh to sweep: ``kind="pathology"`` (``arg`` a pathology name, on an icosphere of ``subdivisions``)
+    or ``kind="file"`` (``arg`` a path, read with :func:`manifoldnet.io.load_mesh`)."""
 
     label: str
     kind: str
@@ -302,13 +302,16 @@ class _Worker:
         return Result(case.label, op, "HANG", f"no result after {timeout:g} s (worker killed)", timeout)
 
 
-def run_sweep(cases, operators=None, *, timeout: float = 60.0, workers: int = 2, modules=(), progress=None) -> list:
+def run_sweep(
+    cases, operators=None, *, timeout: float = 60.0, workers: int = 2, modules=(), progress=None
+) -> list:
     """Run every case x every operator (names or patterns; default all) in ``workers`` (<= 2) subprocesses.
 
     ``modules``: dotted names or ``.py`` paths imported first in the parent and in every worker (where users'
     own :func:`register` calls live).
 
-    Returns a list of :class:`Result` in (case, operator) order. ``progress(result)`` is called as results come.
+    Returns a list of :class:`Result` in (case, operator) order. ``progress(result)``
+    is called as results come.
     """
     import multiprocessing as mp
 

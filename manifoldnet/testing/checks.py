@@ -86,9 +86,10 @@ def assert_laplacian_identities(
     check_mass: bool = True,
 ) -> None:
     """The weak Laplacian's identities: shape (V, V), finite, symmetric, ``L @ 1 = 0``, non-negative
-    diagonal, positive semi-definite (checked densely when ``psd`` or V <= 3000), and :func:`assert_mass_identities`.
-    ``nonpositive_offdiag``: every off-diagonal weight <= 0 (intrinsic-Delaunay / robust Laplacians).
-    ``check_mass=False`` skips the mass checks (``M`` is then ignored)."""
+    diagonal, positive semi-definite (checked densely when ``psd`` or V <= 3000), and
+    :func:`assert_mass_identities`. ``nonpositive_offdiag``: every off-diagonal weight <= 0
+    (intrinsic-Delaunay / robust Laplacians). ``check_mass=False`` skips the mass checks
+    (``M`` is then ignored)."""
     V = mesh.n_verts
     assert_shape(L, (V, V), "L")
     assert_finite(L, "L")
@@ -188,7 +189,8 @@ def assert_orthonormal_frames(frames, n: int, *, mask=None, atol: float = 1e-8, 
 
 
 def assert_gauss_bonnet(K, mesh: Mesh, *, atol: float = 1e-8) -> None:
-    """Integrated Gaussian curvature (V,) sums to ``2 pi chi`` on a closed manifold mesh (else: only finite)."""
+    """Integrated Gaussian curvature (V,) sums to ``2 pi chi`` on a closed manifold
+    mesh (else: only finite)."""
     assert_shape(K, (mesh.n_verts,), "gaussian curvature")
     assert_finite(K, "gaussian curvature")
     if is_closed_manifold(mesh):
@@ -198,9 +200,10 @@ def assert_gauss_bonnet(K, mesh: Mesh, *, atol: float = 1e-8) -> None:
 
 
 def assert_distances(d, mesh: Mesh, sources, *, exact: bool = False, rtol: float = 1e-6) -> None:
-    """Geodesic distances (V,) from ``sources``: 0 at the sources, finite and non-negative on their component(s),
-    ``inf`` elsewhere; at least the straight-line distance and at most the shortest edge path (``exact``: within
-    ``rtol``; approximate: within a factor 0.5 and 1.5, give or take two mean edge lengths)."""
+    """Geodesic distances (V,) from ``sources``: 0 at the sources, finite and non-negative on their
+    component(s), ``inf`` elsewhere; at least the straight-line distance and at most the shortest edge path
+    (``exact``: within ``rtol``; approximate: within a factor 0.5 and 1.5, give or take
+    two mean edge lengths)."""
     V = mesh.n_verts
     assert_shape(d, (V,), "distance")
     assert_finite(d, "distance", allow_inf=True)

@@ -54,7 +54,8 @@ class Pathology:
 
 
 def base_mesh(subdivisions: int = 2) -> Mesh:
-    """The default base of every pathology: ``shapes.icosphere(subdivisions)`` (subdivision 2: 162 vertices)."""
+    """The default base of every pathology: ``shapes.icosphere(subdivisions)``
+    (subdivision 2: 162 vertices)."""
     from ..shapes import icosphere
 
     return icosphere(subdivisions)
@@ -84,9 +85,10 @@ def sliver_fan_plate(nx: int = 40, ny: int = 4, h: float = 0.1) -> Mesh:
 
 
 def fan_disk(valence: int = 2048) -> Mesh:
-    """A flat unit disk made of one fan: vertex 0 at the centre, ``valence`` rim vertices (1..valence, counter-
-    clockwise), one triangle per rim edge. The centre's valence is ``valence``, every rim vertex's is 3: the
-    shape that makes anything costing (max degree)^2 blow up. Geodesics are straight lines (convex, flat)."""
+    """A flat unit disk made of one fan: vertex 0 at the centre, ``valence`` rim vertices (1..valence,
+    counter-clockwise), one triangle per rim edge. The centre's valence is ``valence``, every rim vertex's is
+    3: the shape that makes anything costing (max degree)^2 blow up. Geodesics are straight
+    lines (convex, flat)."""
     t = np.linspace(0.0, 2.0 * np.pi, valence, endpoint=False)
     verts = np.r_[[[0.0, 0.0, 0.0]], np.c_[np.cos(t), np.sin(t), np.zeros(valence)]]
     i = np.arange(valence)
@@ -121,9 +123,9 @@ def _spread_faces(faces: np.ndarray, k: int, rng: np.random.Generator) -> np.nda
 
 
 def _insert_edge_point(v, f, rng, k, t, lift):
-    """Insert a point on edge (a, b) of ``k`` faces (a, b, c) at ``a + t (b - a)`` lifted by ``lift * |ab|`` along
-    the face normal; the face becomes (a, m, c), (m, b, c) plus a sliver (a, b, m) closing the edge: the mesh stays
-    closed and manifold, the sliver has zero area (lift 0) or is a needle / cap."""
+    """Insert a point on edge (a, b) of ``k`` faces (a, b, c) at ``a + t (b - a)`` lifted by ``lift * |ab|``
+    along the face normal; the face becomes (a, m, c), (m, b, c) plus a sliver (a, b, m) closing the edge: the
+    mesh stays closed and manifold, the sliver has zero area (lift 0) or is a needle / cap."""
     picked = _spread_faces(f, k, rng)
     new_v, new_f = [v], []
     keep = np.ones(len(f), dtype=bool)
@@ -148,38 +150,54 @@ def _p_duplicate_faces(v, f, rng):
     dup = f[idx].copy()
     dup[1] = dup[1, ::-1]  # one repeated with the opposite orientation
     return {
-        "verts": v, "faces": np.vstack([f, dup]), "valid": True, "description": "3 faces repeated (one reversed)",
-        "expect": {"duplicate_faces": 3, "min_nonmanifold_edges": 1}, "keywords": ("duplicate", "manifold", "more than two"),
+        "verts": v,
+        "faces": np.vstack([f, dup]),
+        "valid": True,
+        "description": "3 faces repeated (one reversed)",
+        "expect": {"duplicate_faces": 3, "min_nonmanifold_edges": 1},
+        "keywords": ("duplicate", "manifold", "more than two"),
     }
 
 
 def _p_zero_area(v, f, rng):
     v2, f2, n = _insert_edge_point(v, f, rng, 4, 0.5, 0.0)
     return {
-        "verts": v2, "faces": f2, "valid": True, "description": f"{n} exactly zero-area slivers (T-junction caps), still closed",
-        "expect": {"zero_area_faces": n}, "keywords": ("zero-area", "degenerate", "area"),
+        "verts": v2,
+        "faces": f2,
+        "valid": True,
+        "description": f"{n} exactly zero-area slivers (T-junction caps), still closed",
+        "expect": {"zero_area_faces": n},
+        "keywords": ("zero-area", "degenerate", "area"),
     }
 
 
 def _p_needles(v, f, rng):
     v2, f2, n = _insert_edge_point(v, f, rng, 4, 1e-7, 1e-7)
     return {
-        "verts": v2, "faces": f2, "valid": True, "description": f"{n} needle triangles (an edge 1e-7 of its neighbours)",
-        "expect": {"n_faces": len(f) + 2 * n, "smallest_angle_below": 1e-5}, "keywords": ("degenerate", "needle", "area"),
+        "verts": v2,
+        "faces": f2,
+        "valid": True,
+        "description": f"{n} needle triangles (an edge 1e-7 of its neighbours)",
+        "expect": {"n_faces": len(f) + 2 * n, "smallest_angle_below": 1e-5},
+        "keywords": ("degenerate", "needle", "area"),
     }
 
 
 def _p_caps(v, f, rng):
     v2, f2, n = _insert_edge_point(v, f, rng, 4, 0.5, 1e-6)
     return {
-        "verts": v2, "faces": f2, "valid": True, "description": f"{n} cap triangles (an angle within 1e-6 rad of pi)",
+        "verts": v2,
+        "faces": f2,
+        "valid": True,
+        "description": f"{n} cap triangles (an angle within 1e-6 rad of pi)",
         "expect": {"n_faces": len(f) + 2 * n, "largest_angle_above": np.pi - 1e-5, "zero_area_faces": 0},
         "keywords": ("degenerate", "cap", "area"),
     }
 
 
 def _p_coincident_vertices(v, f, rng):
-    """Split the fan of one vertex into two halves using two coincident copies: a crack (boundary) at one point."""
+    """Split the fan of one vertex into two halves using two coincident copies: a crack
+    (boundary) at one point."""
     centre = int(rng.integers(len(v)))
     inc = np.flatnonzero((f == centre).any(axis=1))
     nrm = v[centre] / max(np.linalg.norm(v[centre]), 1e-300)
@@ -193,9 +211,14 @@ def _p_coincident_vertices(v, f, rng):
     new = len(v)
     f2[half] = np.where(f2[half] == centre, new, f2[half])
     return {
-        "verts": np.vstack([v, v[centre]]), "faces": f2, "valid": True,
-        "description": f"vertex {centre} duplicated at the same position, half of its fan moved to the copy {new}",
-        "expect": {"n_boundary_loops": 1}, "keywords": ("coincident", "boundary"),
+        "verts": np.vstack([v, v[centre]]),
+        "faces": f2,
+        "valid": True,
+        "description": (
+            f"vertex {centre} duplicated at the same position, half of its fan moved to the copy {new}"
+        ),
+        "expect": {"n_boundary_loops": 1},
+        "keywords": ("coincident", "boundary"),
     }
 
 
@@ -206,8 +229,12 @@ def _unreferenced(where):
         v2 = np.vstack([v[:pos], p, v[pos:]])
         f2 = np.where(f >= pos, f + 1, f)
         return {
-            "verts": v2, "faces": f2, "valid": True, "description": f"one unreferenced vertex at index {pos} ({where})",
-            "expect": {"unreferenced_verts": 1, "unreferenced_index": pos}, "keywords": ("unreferenced",),
+            "verts": v2,
+            "faces": f2,
+            "valid": True,
+            "description": f"one unreferenced vertex at index {pos} ({where})",
+            "expect": {"unreferenced_verts": 1, "unreferenced_index": pos},
+            "keywords": ("unreferenced",),
         }
 
     return make
@@ -226,7 +253,8 @@ def _p_fin(v, f, rng):
 
 
 def _p_bowtie(v, f, rng):
-    """A second copy of the base touching the first at one vertex (a non-manifold vertex, edges all manifold)."""
+    """A second copy of the base touching the first at one vertex (a non-manifold
+    vertex, edges all manifold)."""
     vi = int(np.argmax(v[:, 0]))
     wi = int(np.argmin(v[:, 0]))
     shift = v[vi] - v[wi]
@@ -270,8 +298,11 @@ def _p_tiny_component(v, f, rng):
     span = np.ptp(v, axis=0).max()
     tri = v.min(axis=0) - span + np.array([[0.0, 0, 0], [0.1, 0, 0], [0, 0.1, 0]]) * span
     return {
-        "verts": np.vstack([v, tri]), "faces": np.vstack([f, len(v) + np.array([[0, 1, 2]])]), "valid": True,
-        "description": "the base plus a separate single triangle", "expect": {"n_components": 2, "n_boundary_loops": 1},
+        "verts": np.vstack([v, tri]),
+        "faces": np.vstack([f, len(v) + np.array([[0, 1, 2]])]),
+        "valid": True,
+        "description": "the base plus a separate single triangle",
+        "expect": {"n_components": 2, "n_boundary_loops": 1},
         "keywords": ("component",),
     }
 
@@ -281,7 +312,11 @@ def _p_holes(v, f, rng):
     keep = np.ones(len(f), dtype=bool)
     keep[idx] = False
     return {
-        "verts": v, "faces": f[keep], "valid": True, "description": f"{len(idx)} triangular holes", "expect": {"n_boundary_loops": len(idx)},
+        "verts": v,
+        "faces": f[keep],
+        "valid": True,
+        "description": f"{len(idx)} triangular holes",
+        "expect": {"n_boundary_loops": len(idx)},
         "keywords": ("boundary",),
     }
 
@@ -296,20 +331,36 @@ def _p_folded(v, f, rng):
     v2 = v.copy()
     v2[i] = c + 2.0 * (u - c)
     return {
-        "verts": v2, "faces": f, "valid": True, "description": f"vertex {i} dragged across its one-ring: a folded fan",
-        "expect": {"min_folded_edges": 1}, "keywords": ("fold", "flip"),
+        "verts": v2,
+        "faces": f,
+        "valid": True,
+        "description": f"vertex {i} dragged across its one-ring: a folded fan",
+        "expect": {"min_folded_edges": 1},
+        "keywords": ("fold", "flip"),
     }
 
 
 def _scaled(s):
     def make(v, f, rng):
-        return {"verts": v * s, "faces": f, "valid": True, "description": f"coordinates scaled by {s:g}", "expect": {}}
+        return {
+            "verts": v * s,
+            "faces": f,
+            "valid": True,
+            "description": f"coordinates scaled by {s:g}",
+            "expect": {},
+        }
 
     return make
 
 
 def _p_far(v, f, rng):
-    return {"verts": v + 1e6, "faces": f, "valid": True, "description": "translated by 1e6 (cancellation)", "expect": {}}
+    return {
+        "verts": v + 1e6,
+        "faces": f,
+        "valid": True,
+        "description": "translated by 1e6 (cancellation)",
+        "expect": {},
+    }
 
 
 def _nonfinite(value):
@@ -330,7 +381,10 @@ def _p_out_of_range(v, f, rng):
     i = int(rng.integers(len(f)))
     f2[i, 1] = len(v) + 7
     return {
-        "verts": v, "faces": f2, "valid": False, "description": f"face {i} indexes vertex {len(v) + 7} of {len(v)}",
+        "verts": v,
+        "faces": f2,
+        "valid": False,
+        "description": f"face {i} indexes vertex {len(v) + 7} of {len(v)}",
         "keywords": ("range", "index"),
     }
 
@@ -340,7 +394,11 @@ def _p_negative_index(v, f, rng):
     i = int(rng.integers(len(f)))
     f2[i, 2] = -1
     return {
-        "verts": v, "faces": f2, "valid": False, "description": f"face {i} holds index -1", "keywords": ("negative", "index"),
+        "verts": v,
+        "faces": f2,
+        "valid": False,
+        "description": f"face {i} holds index -1",
+        "keywords": ("negative", "index"),
     }
 
 
@@ -349,13 +407,20 @@ def _p_repeated_index(v, f, rng):
     i = int(rng.integers(len(f)))
     f2[i, 2] = f2[i, 0]
     return {
-        "verts": v, "faces": f2, "valid": False, "description": f"face {i} repeats a vertex", "keywords": ("repeat",),
+        "verts": v,
+        "faces": f2,
+        "valid": False,
+        "description": f"face {i} repeats a vertex",
+        "keywords": ("repeat",),
     }
 
 
 def _p_no_faces(v, f, rng):
     return {
-        "verts": v, "faces": np.zeros((0, 3), dtype=np.int64), "valid": False, "description": "vertices but no faces",
+        "verts": v,
+        "faces": np.zeros((0, 3), dtype=np.int64),
+        "valid": False,
+        "description": "vertices but no faces",
         "keywords": ("empty", "faces"),
     }
 
@@ -369,9 +434,12 @@ def _p_single_triangle(v, f, rng):
 
 def _p_soup(v, f, rng):
     return {
-        "verts": v[f].reshape(-1, 3), "faces": np.arange(3 * len(f)).reshape(-1, 3), "valid": True,
+        "verts": v[f].reshape(-1, 3),
+        "faces": np.arange(3 * len(f)).reshape(-1, 3),
+        "valid": True,
         "description": "triangle soup: every face has its own 3 vertices (unwelded, like STL)",
-        "expect": {"n_components": len(f), "n_boundary_loops": len(f)}, "keywords": ("component", "boundary", "soup"),
+        "expect": {"n_components": len(f), "n_boundary_loops": len(f)},
+        "keywords": ("component", "boundary", "soup"),
     }
 
 
@@ -458,7 +526,8 @@ def iter_pathologies(names=None, base=None, seed: int = 0):
 
 
 def folded_edges(mesh: Mesh, cos_max: float = -0.5) -> np.ndarray:
-    """(N,) indices of interior edges whose two face normals point nearly opposite (dot < ``cos_max``): folds."""
+    """(N,) indices of interior edges whose two face normals point nearly opposite (dot
+    < ``cos_max``): folds."""
     e = mesh.halfedge_edges
     hs = np.flatnonzero(mesh.edge_face_counts[e] == 2)
     hs = hs[np.argsort(e[hs], kind="stable")]
@@ -469,8 +538,9 @@ def folded_edges(mesh: Mesh, cos_max: float = -0.5) -> np.ndarray:
 
 
 def check_pathology(p: Pathology) -> Mesh | None:
-    """Assert that ``p`` produces what it claims: ``Mesh`` raises :class:`MeshError` for an invalid one (naming
-    it by one of ``p.keywords``), or accepts it and its report shows ``p.expect``. Returns the mesh (or None)."""
+    """Assert that ``p`` produces what it claims: ``Mesh`` raises :class:`MeshError` for an invalid one
+    (naming it by one of ``p.keywords``), or accepts it and its report shows ``p.expect``.
+    Returns the mesh (or None)."""
     if not p.valid:
         try:
             Mesh(p.verts, p.faces)
@@ -493,7 +563,9 @@ def check_pathology(p: Pathology) -> Mesh | None:
             ang = corner_angles(mesh)
             ok = ang.min() < want if key == "smallest_angle_below" else ang.max() > want
             if not ok:
-                raise AssertionError(f"{p.name}: corner angles in [{ang.min():.3g}, {ang.max():.6g}], want {key} {want}")
+                raise AssertionError(
+                    f"{p.name}: corner angles in [{ang.min():.3g}, {ang.max():.6g}], want {key} {want}"
+                )
             continue
         elif key == "min_folded_edges":
             got = int(folded_edges(mesh).size)
