@@ -8,7 +8,8 @@ from manifoldnet import MeshError
 
 
 def as_integers(arr, what: str) -> np.ndarray:
-    """``arr`` as int64; floats must hold whole finite numbers. :class:`MeshError` names the first bad entry."""
+    """``arr`` as int64; floats must hold whole finite numbers. :class:`MeshError`
+    names the first bad entry."""
     a = np.asarray(arr)
     if a.dtype.kind == "f":
         flat = a.ravel()

@@ -48,7 +48,8 @@ _WEB_MODULES = ("trame", "trame_vtk", "trame_vuetify")
 
 
 def require_web() -> None:
-    """Check the browser view's modules (the ``web`` extra) import, else raise :class:`ViewerDependencyError`."""
+    """Check the browser view's modules (the ``web`` extra) import, else raise
+    :class:`ViewerDependencyError`."""
     missing = []
     for name in _WEB_MODULES:
         try:

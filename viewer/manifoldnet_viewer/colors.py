@@ -79,7 +79,8 @@ def categorical_colors(n: int) -> np.ndarray:
 
 
 def label_colors(labels, n_classes: int | None = None, palette: np.ndarray | None = None) -> np.ndarray:
-    """Per-element colours of integer ``labels`` ``(N,)``: ``(N, 3)`` float; negative ids get ``IGNORE_COLOR``.
+    """Per-element colours of integer ``labels`` ``(N,)``: ``(N, 3)`` float; negative
+    ids get ``IGNORE_COLOR``.
 
     ``n_classes`` (default ``max(labels) + 1``) fixes the palette so that two pictures with different
     subsets of classes colour the same class the same way.
@@ -109,7 +110,8 @@ def vertex_to_face_labels(faces, labels) -> np.ndarray:
 
 
 def xyz_colors(verts) -> np.ndarray:
-    """Colour = position normalized to the bounding box, ``(V, 3)`` float in [0, 1] (a flat axis gives 0.5)."""
+    """Colour = position normalized to the bounding box, ``(V, 3)`` float in [0, 1] (a
+    flat axis gives 0.5)."""
     v = np.asarray(verts, dtype=np.float64)
     lo, hi = v.min(axis=0), v.max(axis=0)
     span = hi - lo

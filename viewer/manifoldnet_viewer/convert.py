@@ -73,5 +73,6 @@ def as_mesh(obj) -> Mesh:
     if type(obj).__module__.startswith("pyvista"):
         return from_pyvista(obj)
     raise MeshError(
-        f"expected a Mesh, a mesh file path, a (verts, faces) pair or a pyvista dataset, got {type(obj).__name__}"
+        "expected a Mesh, a mesh file path, a (verts, faces) pair or a pyvista dataset, got "
+        f"{type(obj).__name__}"
     )

@@ -70,7 +70,8 @@ def eigenfunctions(mesh: Mesh, indices, bundle=None) -> np.ndarray:
 
 def heat_kernel_signature(mesh: Mesh, n_times: int = 16, k: int = 128, bundle=None) -> np.ndarray:
     """HKS ``(V, n_times)``: the bundle's when it holds ``n_times`` scales, else
-    :func:`manifoldnet.geometry.descriptors.heat_kernel_signature` on ``k`` eigenpairs (fewer on a tiny mesh)."""
+    :func:`manifoldnet.geometry.descriptors.heat_kernel_signature` on ``k`` eigenpairs
+    (fewer on a tiny mesh)."""
     stored = _bundle_field(bundle, "hks")
     if stored is not None and stored.ndim == 2 and stored.shape[1] == int(n_times):
         if stored.shape[0] != mesh.n_verts:

@@ -213,7 +213,9 @@ def resolve_field(
         if j is not None:
             raise MeshError(f"feature {text!r}: use hks or hks:I (one scale)")
         if i is not None and int(i) >= n_hks:
-            raise MeshError(f"feature {text!r}: HKS has {n_hks} scales, 0 to {n_hks - 1}; scale {i} does not exist")
+            raise MeshError(
+                f"feature {text!r}: HKS has {n_hks} scales, 0 to {n_hks - 1}; scale {i} does not exist"
+            )
         n = n_hks
         h = features.heat_kernel_signature(mesh, n_times=n, k=k_hks, bundle=bundle)
         if i is None:

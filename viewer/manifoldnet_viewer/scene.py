@@ -346,7 +346,8 @@ class Scene(ArrowsMixin):
         line_width: float = 2.5,
         lift: float = 2e-3,
     ):
-        """Isolines of a per-vertex field ``values`` (V,): ``n`` levels evenly inside its range, or ``levels``.
+        """Isolines of a per-vertex field ``values`` (V,): ``n`` levels evenly inside
+        its range, or ``levels``.
 
         The lines are drawn ``lift`` times the bounding-box diagonal above the surface (along the
         interpolated vertex normals) so that the surface does not hide them.
