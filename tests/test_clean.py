@@ -162,4 +162,6 @@ def test_package_level_clean_is_the_function():
     m = shapes.icosphere(1)
     out, rep = manifoldnet.clean(m)
     assert isinstance(out, Mesh) and not rep.changed
-    assert manifoldnet.clean is clean and repair_module.clean is clean and manifoldnet.CleanReport is type(rep)
+    assert (
+        manifoldnet.clean is clean and repair_module.clean is clean and manifoldnet.CleanReport is type(rep)
+    )

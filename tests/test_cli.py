@@ -1,7 +1,7 @@
-"""The command line's one error path (issue 18, items 13-15), per command: a bad argument, a missing file and an
-unreadable mesh each end in exactly one line on stderr and exit code 2, never a traceback; ``--debug`` shows
-the traceback. Plus the argument fixes: one source syntax everywhere, ``-o`` writes exactly the path printed,
-a cache root that is a file is refused before any work."""
+"""The command line's one error path (issue 18, items 13-15), per command: a bad argument, a missing file and
+an unreadable mesh each end in exactly one line on stderr and exit code 2, never a traceback; ``--debug``
+shows the traceback. Plus the argument fixes: one source syntax everywhere, ``-o`` writes exactly the path
+printed, a cache root that is a file is refused before any work."""
 
 from __future__ import annotations
 
@@ -42,7 +42,11 @@ def _cases(d, out):
             ["view", str(d / "bad.obj"), "--screenshot", out],
         ],
         "demo": [["demo", "--per-family", "x"], ["demo", "--out", str(d / "afile" / "sub")]],
-        "cache": [["cache", "frob"], ["cache", "info", "--cache", ""], ["cache", "info", "--cache", str(d / "afile")]],
+        "cache": [
+            ["cache", "frob"],
+            ["cache", "info", "--cache", ""],
+            ["cache", "info", "--cache", str(d / "afile")],
+        ],
     }
 
 
@@ -79,7 +83,23 @@ def test_error_line_summarizes():
 
 def test_geodesic_writes_exactly_the_printed_path_and_takes_commas(files, tmp_path, capsys):
     out = tmp_path / "out.txt"
-    assert main(["geodesic", str(files / "m.off"), "--source", "0,5", "--source", "7", "--method", "exact", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "geodesic",
+                str(files / "m.off"),
+                "--source",
+                "0,5",
+                "--source",
+                "7",
+                "--method",
+                "exact",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out.split(":")[0]
     assert printed == str(out) and out.exists() and not (tmp_path / "out.txt.npy").exists()
     d = np.load(out)
@@ -91,6 +111,9 @@ def test_geodesic_writes_exactly_the_printed_path_and_takes_commas(files, tmp_pa
 
 def test_view_hks_scale_out_of_range_is_refused(files, tmp_path, capsys):
     pytest.importorskip("pyvista")
-    assert main(["view", str(files / "m.off"), "--scalar", "hks:999", "--screenshot", str(tmp_path / "h.png")]) == 2
+    assert (
+        main(["view", str(files / "m.off"), "--scalar", "hks:999", "--screenshot", str(tmp_path / "h.png")])
+        == 2
+    )
     assert "scale 999 does not exist" in capsys.readouterr().err
     assert not (tmp_path / "h.png").exists()

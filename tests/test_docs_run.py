@@ -24,7 +24,8 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 NEEDS_DISPLAY = re.compile(r"\bmv\.show\(|\.show\(\)")
 # Files whose blocks take over ~30 s (marked slow: `make test-slow`). None today: README 3 s, docs 2 s at one
-# BLAS thread (the conftest's default, passed on below; unlimited threads on a shared machine made them 10x slower).
+# BLAS thread (the conftest's default, passed on below; unlimited threads on a shared
+# machine made them 10x slower).
 SLOW: set[str] = set()
 
 

@@ -220,26 +220,31 @@ def test_ply_tristrips(tmp_path):
         ),
         ("ply\nformat ascii 1.0\nbogus line\nend_header\n", r"unknown line 'bogus line'"),
         (
-            "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nend_header\n0 0\n1 0\n0 1\n",
+            "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
+            + "end_header\n0 0\n1 0\n0 1\n",
             r"no property 'z'",
         ),
         (
             (
-                "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\n"
-                "element face 1\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 1 0\n4 0 1 2\n"
+                "ply\nformat ascii 1.0\nelement vertex 3\n"
+                "property float x\nproperty float y\nproperty float z\n"
+                "element face 1\nproperty list uchar int vertex_indices\nend_header\n"
+                "0 0 0\n1 0 0\n0 1 0\n4 0 1 2\n"
             ),
             r"row 0: list 'vertex_indices' runs past the end of its row",
         ),
         (
             (
-                "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\n"
+                "ply\nformat ascii 1.0\nelement vertex 3\n"
+                "property float x\nproperty float y\nproperty float z\n"
                 "element face 1\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n"
             ),
             r"element 'vertex' declares 3 rows; the file ends after 2",
         ),
         (
             (
-                "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\n"
+                "ply\nformat ascii 1.0\nelement vertex 3\n"
+                "property float x\nproperty float y\nproperty float z\n"
                 "element face 1\nproperty list uchar int idx\nend_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n"
             ),
             r"no list property 'vertex_indices'",

@@ -1,4 +1,5 @@
-"""Progress bars (issue 19 item 6): shown on a terminal, silent in logs and pipes, forced or off on request."""
+"""Progress bars (issue 19 item 6): shown on a terminal, silent in logs and pipes,
+forced or off on request."""
 
 from __future__ import annotations
 

@@ -7,7 +7,13 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ["manifoldnet.geometry", "manifoldnet.operators", "manifoldnet.data", "manifoldnet.analysis", "manifoldnet.nn"]
+PACKAGES = [
+    "manifoldnet.geometry",
+    "manifoldnet.operators",
+    "manifoldnet.data",
+    "manifoldnet.analysis",
+    "manifoldnet.nn",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

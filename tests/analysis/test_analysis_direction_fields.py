@@ -1,4 +1,5 @@
-"""Smoothest n-direction fields, singularity indices, transport along paths (manifoldnet.analysis.direction_fields)."""
+"""Smoothest n-direction fields, singularity indices, transport along paths
+(manifoldnet.analysis.direction_fields)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ FIELDS = ("mass", "laplacian", "gradient", "normals", "logmap", "transport")
 
 
 def _with_dense_eigenbasis(b):
-    """The bundle plus K eigenpairs from a dense generalized solve (the batching under test, not the solver)."""
+    """The bundle plus K eigenpairs from a dense generalized solve (the batching under
+    test, not the solver)."""
     L = b.laplacian.toarray()
     evals, evecs = scipy.linalg.eigh(L, np.diag(b.mass), subset_by_index=(0, K - 1))
     spec = b.spec.replace(fields=(*b.spec.fields, "eigenbasis"), k=K)
@@ -54,7 +55,10 @@ def test_batch_of_three_equals_one_at_a_time(bundles):
     outs = {
         "laplacian": (batch.laplacian @ x, [s.laplacian @ xi for s, xi in zip(singles, xs, strict=True)]),
         "gradient": (F.gradient(x, batch), [F.gradient(xi, s) for s, xi in zip(singles, xs, strict=True)]),
-        "heat": (F.diffuse_spectral(x, batch, t), [F.diffuse_spectral(xi, s, t) for s, xi in zip(singles, xs, strict=True)]),
+        "heat": (
+            F.diffuse_spectral(x, batch, t),
+            [F.diffuse_spectral(xi, s, t) for s, xi in zip(singles, xs, strict=True)],
+        ),
     }
     for name, (whole, parts) in outs.items():
         for got, want in zip(batch.split(whole), parts, strict=True):
@@ -108,7 +112,8 @@ def test_collate_samples_and_errors(bundles):
 
 
 def test_collate_concatenates_per_vertex_and_per_face_arrays(bundles):
-    """labels (numpy, per vertex or per face) become one tensor; other lengths and non-numeric values stay lists."""
+    """labels (numpy, per vertex or per face) become one tensor; other lengths and
+    non-numeric values stay lists."""
     nv = [b.n_verts for b in bundles]
     nf = [b.faces.shape[0] for b in bundles]
     samples = [

@@ -1,4 +1,5 @@
-"""The generated benchmark: exact ground truth on the parametrization, valid meshes, different triangulations."""
+"""The generated benchmark: exact ground truth on the parametrization, valid meshes,
+different triangulations."""
 
 from __future__ import annotations
 

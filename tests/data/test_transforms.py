@@ -48,7 +48,8 @@ def test_random_rotations_are_rotations():
 
 
 def test_rotation_after_the_bundle_equals_rotating_the_mesh(mesh):
-    """Rotating the features of a bundle = features of the rotated mesh; the intrinsic operators do not change."""
+    """Rotating the features of a bundle = features of the rotated mesh; the intrinsic
+    operators do not change."""
     R = random_rotations(1, torch.Generator().manual_seed(3), dtype=torch.float64)[0].numpy()
     fields = ("mass", "laplacian", "normals", "gradient", "logmap", "transport")
     b = compute_operators(mesh, fields=fields, dtype="float64")
@@ -96,7 +97,9 @@ def test_per_mesh_augmentation_in_a_batch(mesh):
 
 def test_normalized_xyz_is_centred_unit_area_and_ignores_translation_and_scale(mesh):
     b = compute_operators(mesh, fields=("mass",), dtype="float64")
-    moved = compute_operators(Mesh(3.0 * mesh.verts + [5.0, -1.0, 2.0], mesh.faces), fields=("mass",), dtype="float64")
+    moved = compute_operators(
+        Mesh(3.0 * mesh.verts + [5.0, -1.0, 2.0], mesh.faces), fields=("mass",), dtype="float64"
+    )
     x = normalized_xyz(b.to())
     m = b.to().mass[:, None]
     assert_allclose((m * x).sum(0).numpy(), 0.0, atol=1e-12)  # centred (area-weighted)

@@ -62,7 +62,8 @@ def check_mesh(name, mesh):
     K = connection_face_curvature(mesh)[ok]
     assert_allclose(np.mod(tot - K + np.pi, 2 * np.pi) - np.pi, 0, atol=1e-9, err_msg=name)
     # -div grad = L unless the Laplacian's guard for near-degenerate faces (|cot| > 1e5) is active there;
-    # CAD needles (|cot| ~ 5e3) cost digits: cross-product vs Heron areas, hence 1e-8 here, 1e-12 on nice meshes
+    # CAD needles (|cot| ~ 5e3) cost digits: cross-product vs Heron areas, hence 1e-8
+    # here, 1e-12 on nice meshes
     cot = halfedge_cotans_from_lengths(halfedge_lengths(mesh))
     if mesh.zero_area_faces.size == 0 and np.abs(cot).max() <= 1e5:
         L = cotan_laplacian(mesh)

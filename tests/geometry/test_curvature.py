@@ -1,4 +1,5 @@
-"""Curvatures: Gauss-Bonnet, spheres, cylinders, ellipsoids vs analytic, invariances, scales, awkward meshes."""
+"""Curvatures: Gauss-Bonnet, spheres, cylinders, ellipsoids vs analytic, invariances,
+scales, awkward meshes."""
 
 from __future__ import annotations
 

@@ -109,7 +109,8 @@ def test_bad_input():
         wave_kernel_signature(np.zeros(3), evecs, n_energies=2.5)
 
 
-# ------------------------------------------------- disjoint components, no non-zero eigenvalue (Weyl fallback)
+# ------------------------------------------------- disjoint components, no non-zero
+# eigenvalue (Weyl fallback)
 def _union(*meshes):
     verts, faces, off = [], [], 0
     for m in meshes:
@@ -210,8 +211,9 @@ def test_weyl_scales_finite_positive_and_scale_invariant():
 
 
 def test_null_space_rounding_noise_counts_as_zero():
-    """A null space computed as [0, ~1e-15] (rounding noise, not exact zeros) counts as zero: lambda / max phi^2
-    is ~1e-15 times a component's area. The HKS is 1 / component area (area / component area with ``area``)."""
+    """A null space computed as [0, ~1e-15] (rounding noise, not exact zeros) counts as zero: lambda / max
+    phi^2 is ~1e-15 times a component's area. The HKS is 1 / component area (area /
+    component area with ``area``)."""
     m = shapes.two_spheres(2)
     L, M = laplacian(m)
     ev, phi = eigenbasis(L, M, 2)

@@ -436,8 +436,9 @@ def test_octagonal_pocket_distance_not_below_straight_line(name):
         warnings.simplefilter("ignore")  # the STL is welded (a MeshIOWarning says so)
         m = load_mesh(path)
     s = source_vertex(m)
-    # not "dirichlet": three strips one triangle wide hang on the part by single (non-manifold) vertices; every
-    # vertex of such a strip is a boundary vertex, so pure Dirichlet heat is zero on it (HeatMethodSolver)
+    # not "dirichlet": three strips one triangle wide hang on the part by single (non-manifold) vertices;
+    # every vertex of such a strip is a boundary vertex, so pure Dirichlet heat is zero
+    # on it (HeatMethodSolver)
     for boundary in ("average", "neumann"):
         d = HeatMethodSolver(m, boundary=boundary).distance(s)
         assert_distances(d, m, [s])

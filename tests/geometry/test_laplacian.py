@@ -1,4 +1,5 @@
-"""Laplacians and mass matrices: identities, anchors (robust_laplacian, libigl), guards, invariances, bad input."""
+"""Laplacians and mass matrices: identities, anchors (robust_laplacian, libigl), guards,
+invariances, bad input."""
 
 from __future__ import annotations
 
@@ -95,7 +96,8 @@ def test_galerkin_mass_integrates_linear_functions_exactly():
 
 
 def test_voronoi_mass_on_acute_mesh_is_circumcentric_cells():
-    # equilateral grid patch: every interior Voronoi cell of a regular triangulation with edge h is sqrt(3)/2 h^2
+    # equilateral grid patch: every interior Voronoi cell of a regular triangulation
+    # with edge h is sqrt(3)/2 h^2
     mesh = shapes.flat_disk(6)
     m = mass_matrix(mesh, "voronoi").diagonal()
     assert_allclose(m.sum(), mesh.total_area, rtol=1e-12)

@@ -1,4 +1,5 @@
-"""Geodesic patches: exact on a flat disk, one-ring equals the log map, agreement with the vector heat log map."""
+"""Geodesic patches: exact on a flat disk, one-ring equals the log map, agreement with
+the vector heat log map."""
 
 from __future__ import annotations
 
@@ -141,7 +142,8 @@ def _assert_not_below_chord(m, P):
     short = P.r < chord * (1 - 1e-9)
     assert not short.any(), (
         f"{int(short.sum())} radii below the Euclidean distance; worst r/chord "
-        f"{float(np.min(P.r[chord > 0] / chord[chord > 0])):.4f} at pair {P.edge_index[:, np.argmax(short)].tolist()}"
+        f"{float(np.min(P.r[chord > 0] / chord[chord > 0])):.4f} at pair "
+        f"{P.edge_index[:, np.argmax(short)].tolist()}"
     )
 
 

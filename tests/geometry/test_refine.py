@@ -1,4 +1,5 @@
-"""split_long_edges: same surface (area, boundary length, orientation), input vertices kept, conforming, bounded."""
+"""split_long_edges: same surface (area, boundary length, orientation), input vertices
+kept, conforming, bounded."""
 
 from __future__ import annotations
 

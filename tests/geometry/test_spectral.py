@@ -184,7 +184,8 @@ def test_rna_meshes_with_unreferenced_vertices():
 
 def _mixed_components(seed=0) -> Mesh:
     """Components of every size class: 40 random triangles, 6 random tetrahedra (batched), a noisy sphere of
-    42 vertices (batched), noisy spheres of 162 and 642 vertices (per-component solves), a flat disk (boundary)."""
+    42 vertices (batched), noisy spheres of 162 and 642 vertices (per-component solves), a
+    flat disk (boundary)."""
     rng = np.random.default_rng(seed)
     parts = [(rng.normal(size=(3, 3)) * rng.uniform(0.1, 2.0), np.array([[0, 1, 2]])) for _ in range(40)]
     tet = np.array([[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]])
@@ -285,7 +286,8 @@ def test_featuretype_852_components():
 
 @pytest.mark.slow
 def test_ogre_default_tolerance_succeeds():
-    """ogre (44 components, slivers): the per-component dense solves meet the rounding floor (they missed by 1.2x)."""
+    """ogre (44 components, slivers): the per-component dense solves meet the rounding floor
+    (they missed by 1.2x)."""
     from conftest import shared_data
 
     from manifoldnet import load_mesh
@@ -374,7 +376,8 @@ def test_stalled_residual_steps_the_power_down(monkeypatch):
     ev, vec = eigenbasis(L, M, 64, dense_max=0, tol=1e-8)
     ev_d, _ = eigenbasis(L, M, 64, dense_max=10**6)
     assert [args[11] for args, _ in calls] == [3, 2]
-    # no cluster in this spectrum, so no inertia count (a factorization), and the step down is no reason for one
+    # no cluster in this spectrum, so no inertia count (a factorization), and the step
+    # down is no reason for one
     assert n_counts == 0 and len(counts) == 0
     assert_allclose(ev, ev_d, rtol=0, atol=1e-8 * ev_d[-1])
     assert_allclose(vec.T @ (M @ vec), np.eye(64), atol=1e-8)

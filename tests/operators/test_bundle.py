@@ -1,4 +1,5 @@
-"""OperatorSpec validation, OperatorBundle contents (against the geometry functions), save/load, torch side."""
+"""OperatorSpec validation, OperatorBundle contents (against the geometry functions),
+save/load, torch side."""
 
 from __future__ import annotations
 
@@ -56,9 +57,13 @@ def test_spec_rejects_bad_parameters(bad):
 
 
 def test_spec_accepts_numpy_and_torch_dtypes():
-    """np.float32, np.dtype, torch.float32 and the string name give the same spec (and so the same cache key)."""
+    """np.float32, np.dtype, torch.float32 and the string name give the same spec (and
+    so the same cache key)."""
     torch = pytest.importorskip("torch")
-    for name, np_type, torch_type in (("float32", np.float32, torch.float32), ("float64", np.float64, torch.float64)):
+    for name, np_type, torch_type in (
+        ("float32", np.float32, torch.float32),
+        ("float64", np.float64, torch.float64),
+    ):
         ref = OperatorSpec(dtype=name)
         for d in (np_type, np.dtype(name), torch_type):
             spec = OperatorSpec(dtype=d)
@@ -281,4 +286,6 @@ def test_eigenbasis_and_descriptors(sphere):
     from manifoldnet.nn.functional import diffuse_spectral
 
     p = diffuse_spectral(x, ops, torch.zeros(2, dtype=torch.float64))
-    assert_allclose(diffuse_spectral(p, ops, torch.zeros(2, dtype=torch.float64)).numpy(), p.numpy(), atol=1e-10)
+    assert_allclose(
+        diffuse_spectral(p, ops, torch.zeros(2, dtype=torch.float64)).numpy(), p.numpy(), atol=1e-10
+    )

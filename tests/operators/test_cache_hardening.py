@@ -93,7 +93,11 @@ print(c.lookup(m, fields=("mass", "laplacian")) is not None)
     for kind in ("fifo", "zero"):
         root = tmp_path / kind
         proc = subprocess.run(
-            [sys.executable, "-c", code, str(root), kind], capture_output=True, text=True, timeout=60, check=False
+            [sys.executable, "-c", code, str(root), kind],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert proc.returncode == 0, proc.stderr[-1500:]
         assert proc.stdout.split() == ["(42,", "42)", "True"], proc.stdout

@@ -37,8 +37,8 @@ def test_sweep_covers_every_pathology_and_operator(sweep):
 
 
 # Failures found by this sweep and reported to the owners (issue 8 note), not yet fixed:
-# operator -> (pathologies, owner and story). The test fails on any other failure, and on a listed one that now
-# passes (then remove it here): the list can only shrink.
+# operator -> (pathologies, owner and story). The test fails on any other failure, and on a listed one that
+# now passes (then remove it here): the list can only shrink.
 KNOWN: dict[str, tuple[frozenset, str]] = {}
 
 
