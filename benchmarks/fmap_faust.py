@@ -144,8 +144,10 @@ def main(argv=None) -> int:
 
     lines = [
         "",
-        f"FAUST_r (faust_5k) test-split pairs from test_pairs.txt: {len(rows)} pairs, 5000 ground-truth points each",
-        "mean geodesic error / sqrt(area) x 100 (lower is better); 'failed' = pairs with error > 15 (flipped or otherwise wrong)",
+        f"FAUST_r (faust_5k) test-split pairs from test_pairs.txt: {len(rows)} pairs, "
+        + "5000 ground-truth points each",
+        "mean geodesic error / sqrt(area) x 100 (lower is better); "
+        + "'failed' = pairs with error > 15 (flipped or otherwise wrong)",
         f"config: {cfg}, ZoomOut step {args.step}",
         "",
         f"{'method':48s} {'mean':>7s} {'median':>7s} {'max':>7s} {'failed':>8s}",
@@ -160,7 +162,8 @@ def main(argv=None) -> int:
     for (name, stage), label in labels.items():
         c = col(name, stage)
         lines.append(
-            f"{label:48s} {c.mean():7.2f} {np.median(c):7.2f} {c.max():7.2f} {int((c > 15).sum()):4d}/{len(c)}"
+            f"{label:48s} {c.mean():7.2f} {np.median(c):7.2f} {c.max():7.2f} "
+            f"{int((c > 15).sum()):4d}/{len(c)}"
         )
     lines += [
         f"{'reference (literature): ZoomOut from WKS init':48s} {'~6':>7s}",

@@ -137,7 +137,8 @@ def heat_vs_exact(meshes):
             e_us.append(np.mean(np.abs(d[ok] - ex[ok]) / ex[ok]))
             e_pp.append(np.mean(np.abs(dp[ok] - ex[ok]) / ex[ok]))
         emit(
-            f"{name:<22}{m.n_verts:>8}{100 * np.mean(e_us):>8.2f}%{100 * np.mean(e_pp):>8.2f}%{np.mean(te):>13.2f}"
+            f"{name:<22}{m.n_verts:>8}{100 * np.mean(e_us):>8.2f}%{100 * np.mean(e_pp):>8.2f}%"
+            f"{np.mean(te):>13.2f}"
         )
 
 
@@ -146,7 +147,8 @@ def patches(meshes):
         "\n## 4. geodesic patches, k = 30 nearest (all vertices at once) vs a potpourri3d log map per vertex"
     )
     emit(
-        f"{'mesh':<22}{'V':>8}{'ours':>9}{'P/vertex':>10}{'pp logmap/vertex':>18}{'pp x V (extrap.)':>18}{'ratio':>8}"
+        f"{'mesh':<22}{'V':>8}{'ours':>9}{'P/vertex':>10}{'pp logmap/vertex':>18}{'pp x V (extrap.)':>18}"
+        f"{'ratio':>8}"
     )
     for name, m in meshes:
         t_us, P = best(lambda m=m: geodesic_patches(m, k=30), 1)

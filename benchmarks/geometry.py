@@ -3,18 +3,20 @@
 Anchors
 -------
 * cotan L + M: a plain numpy reference (cotangents from cross and dot products, one COO assembly, lumped mass
-  by bincount), libigl (``igl.cotmatrix`` + ``igl.massmatrix`` barycentric, like our default lumped mass) and robust-laplacian (its
-  ``mesh_laplacian``, the heavier intrinsic-Delaunay pipeline). Ours includes building the validated ``Mesh``.
+  by bincount), libigl (``igl.cotmatrix`` + ``igl.massmatrix`` barycentric, like our default lumped mass) and
+  robust-laplacian (its ``mesh_laplacian``, the heavier intrinsic-Delaunay pipeline). Ours includes
+  building the validated ``Mesh``.
 * robust L + M: ``robust_laplacian.mesh_laplacian`` (ours wraps it: sign, CSR, unreferenced vertices).
-* eigenbasis k = 128: scipy ``eigsh`` with the DiffusionNet recipe (``L + 1e-8 I``, ``sigma = 1e-8``, lumped M).
-  Accuracy of both is reported: the relative residual ``max_i ||L phi_i - lambda_i M phi_i||_{M^-1} / lambda_K``
-  (against the unshifted L) and the largest eigenvalue difference relative to ``lambda_K``.
+* eigenbasis k = 128: scipy ``eigsh`` with the DiffusionNet recipe (``L + 1e-8 I``, ``sigma = 1e-8``, lumped
+  M). Accuracy of both is reported: the relative residual
+  ``max_i ||L phi_i - lambda_i M phi_i||_{M^-1} / lambda_K`` (against the unshifted L) and the largest
+  eigenvalue difference relative to ``lambda_K``.
 * frames + transport + gradient: the rows of ``benchmarks/geometry_connection.py`` (owner: connection) when
   that file is present.
 
 Threads: every timing runs inside ``threadpool_limits(1)`` (one BLAS thread) and ``OMP_NUM_THREADS=1``.
-Times are medians (``--repeats``, default 3; eigenbasis: one run each). ``ratio`` = anchor / ours on wall time;
-``(cpu)`` is the process CPU time, which is what to trust when the shared machine is loaded.
+Times are medians (``--repeats``, default 3; eigenbasis: one run each). ``ratio`` = anchor / ours on wall
+time; ``(cpu)`` is the process CPU time, which is what to trust when the shared machine is loaded.
 
 Usage: ``flock /tmp/mn-bench.lock .venv/bin/python benchmarks/geometry.py [--quick] [--eig-160k]`` prints the
 table and saves it to ``benchmarks/results/geometry.txt`` (``--quick``: the bunny only, no connection rows,
@@ -215,7 +217,8 @@ def main(argv=None) -> int:
         rows += new
         print(format_table(new).split("\n", 2)[-1], flush=True)
     header = (
-        "geometry: cotan/robust Laplacian + mass, eigenbasis k=128 (ours vs anchors), frames+transport+gradient\n"
+        "geometry: cotan/robust Laplacian + mass, eigenbasis k=128 (ours vs anchors), "
+        "frames+transport+gradient\n"
         f"(1 BLAS thread, OMP_NUM_THREADS=1; median of {args.repeats}, eigenbasis 1 run; "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; ratio = anchor / ours (wall); "
         "(cpu) = process CPU time; machine shared, compare ratios)\n"

@@ -1,9 +1,10 @@
 """Precompute: manifoldnet's operator bundle against the DiffusionNet recipe, per mesh, in the same run.
 
 Anchor (written here, faithful to DiffusionNet's ``geometry.py``): cotangent Laplacian and vertex areas from
-potpourri3d (``denom_eps=1e-10``, mass + 1e-8 * mean), ``scipy.sparse.linalg.eigsh`` in shift-invert mode (``sigma=1e-8``, ``L + 1e-8 I``, up to 3 retries adding a
-larger diagonal shift), area-weighted vertex normals, world-axis tangent frames, and the gradient operator
-built by a per-vertex least-squares loop over the outgoing edges of the Laplacian's sparsity pattern.
+potpourri3d (``denom_eps=1e-10``, mass + 1e-8 * mean), ``scipy.sparse.linalg.eigsh`` in shift-invert mode
+(``sigma=1e-8``, ``L + 1e-8 I``, up to 3 retries adding a larger diagonal shift), area-weighted vertex
+normals, world-axis tangent frames, and the gradient operator built by a per-vertex least-squares loop over
+the outgoing edges of the Laplacian's sparsity pattern.
 
 Ours: :func:`manifoldnet.operators.compute_operators` with every field a DiffusionNet-style model
 (mass, laplacian, eigenbasis, gradient, hks) or a GEM-style model (normals, frames, logmap, transport)
@@ -15,7 +16,8 @@ the hit time is reported per dataset and for one ~20k-vertex bundle.
 Run (single-threaded BLAS, under the shared benchmark lock)::
 
     flock /tmp/mn-bench.lock .venv/bin/python benchmarks/precompute.py --quick
-    flock /tmp/mn-bench.lock .venv/bin/python benchmarks/precompute.py > benchmarks/results/precompute.log 2>&1
+    flock /tmp/mn-bench.lock .venv/bin/python benchmarks/precompute.py \\
+        > benchmarks/results/precompute.log 2>&1
 """
 
 from __future__ import annotations
@@ -203,7 +205,8 @@ def main() -> int:
                 e_dn, e_ours = res["dn"][0][1].astype(np.float64), res["ours"][0].evals
                 ev_err.append(float(np.max(np.abs(e_ours - e_dn)) / e_dn[-1]))  # relative to lambda_K
             print(
-                f"  {dname} {s.name}: V={s.mesh.n_verts} diffusionnet {res.get('dn', (0, float('nan')))[1]:.3f} s"
+                f"  {dname} {s.name}: V={s.mesh.n_verts} diffusionnet "
+                f"{res.get('dn', (0, float('nan')))[1]:.3f} s"
                 f"  ours {res.get('ours', (0, float('nan')))[1]:.3f} s",
                 flush=True,
             )
@@ -224,8 +227,9 @@ def main() -> int:
             "1 BLAS thread, seconds per mesh"
         ),
         (
-            f"{'dataset':10} {'meshes':>6} {'V med':>6} {'anchor med':>10} {'ours med':>9} {'speedup med':>11} "
-            f"{'speedup min':>11} {'hit med ms':>10} {'eval err/l_K':>12} {'fail anchor/ours':>16}"
+            f"{'dataset':10} {'meshes':>6} {'V med':>6} {'anchor med':>10} {'ours med':>9} "
+            f"{'speedup med':>11} {'speedup min':>11} {'hit med ms':>10} {'eval err/l_K':>12} "
+            f"{'fail anchor/ours':>16}"
         ),
     ]
     for dname, n, vmed, t_dn, t_ours, ratios, t_hit, ev_err, fdn, fours in rows:

@@ -150,7 +150,9 @@ def _table(rows, sizes, fit_from: int) -> str:
         cells = []
         for n in sizes:
             r = by.get((s, n))
-            cells.append(f"{'-':>12}" if r is None or "error" in r else f"{r['delta_mb']:>6.0f}/{r['peak_mb']:<5.0f}")
+            cells.append(
+                f"{'-':>12}" if r is None or "error" in r else f"{r['delta_mb']:>6.0f}/{r['peak_mb']:<5.0f}"
+            )
         out.append(f"{s:<14}" + "".join(cells))
     errs = [r for r in rows if "error" in r]
     if errs:
@@ -186,7 +188,10 @@ def main(argv=None) -> int:
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
-    print(f"benchmarks/scale.py: torus grids, single-threaded BLAS, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(
+        "benchmarks/scale.py: torus grids, single-threaded BLAS, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
     print(_table(rows, sorted(a.sizes), a.fit_from))
     return 0
 

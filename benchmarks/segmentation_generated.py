@@ -46,7 +46,8 @@ def main(argv=None) -> int:
             "spectral clustering (mean [min, max])"
         ),
         "",
-        f"{'family':8s} {'parts':>5s} {'majority':>9s} {'eigenbasis (commute)':>24s} {'+ log HKS features':>24s} {'protrusions (HKS tips)':>24s}",
+        f"{'family':8s} {'parts':>5s} {'majority':>9s} {'eigenbasis (commute)':>24s} "
+        + f"{'+ log HKS features':>24s} {'protrusions (HKS tips)':>24s}",
     ]
     for fam, n_parts in FAMILIES.items():
         acc = {"plain": [], "hks": [], "prot": [], "major": []}
@@ -70,7 +71,8 @@ def main(argv=None) -> int:
             return f"{a.mean():5.1f} [{a.min():4.1f}, {a.max():5.1f}]"
 
         lines.append(
-            f"{fam:8s} {n_parts:5d} {100 * np.mean(acc['major']):8.1f}% {fmt(acc['plain']):>24s} {fmt(acc['hks']):>24s} {fmt(acc['prot']):>24s}"
+            f"{fam:8s} {n_parts:5d} {100 * np.mean(acc['major']):8.1f}% {fmt(acc['plain']):>24s} "
+            f"{fmt(acc['hks']):>24s} {fmt(acc['prot']):>24s}"
         )
     lines.append(f"\ntotal {time.perf_counter() - t0:.0f} s (1 BLAS thread, shared machine)")
     text = "\n".join(lines)

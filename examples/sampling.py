@@ -51,7 +51,8 @@ def main(argv=None) -> int:
     )
     areas = np.bincount(labels[labels >= 0], weights=vert_area[labels >= 0], minlength=args.k)
     print(
-        f"Voronoi region areas: min {areas.min():.4g}, max {areas.max():.4g} (ratio {areas.max() / areas.min():.2f})"
+        f"Voronoi region areas: min {areas.min():.4g}, max {areas.max():.4g} (ratio "
+        f"{areas.max() / areas.min():.2f})"
     )
 
     if args.out:
