@@ -123,8 +123,10 @@ def compute_operators(
     ----------
     mesh_or_points : Mesh, ``(verts, faces)``, a trimesh, or (N, 3) points (point clouds support the fields
         that are not ``mesh_only`` in the field table; their Laplacian and mass are
-        :func:`~manifoldnet.geometry.laplacian.point_cloud_laplacian`'s, ``spec.laplacian``/``spec.mass`` unused).
-    fields : names from :data:`~manifoldnet.operators.spec.FIELDS`, the field table (overrides ``spec.fields``).
+        :func:`~manifoldnet.geometry.laplacian.point_cloud_laplacian`'s,
+        ``spec.laplacian``/``spec.mass`` unused).
+    fields : names from :data:`~manifoldnet.operators.spec.FIELDS`, the field table
+        (overrides ``spec.fields``).
     spec : a base :class:`OperatorSpec`; ``**params`` override its parameters (``k=64, gauge="world"``).
 
     Raises
