@@ -142,8 +142,8 @@ def one_ring_logmap(mesh: Mesh, frames=None) -> tuple[np.ndarray, np.ndarray, np
     Parameters
     ----------
     mesh : Mesh (any: non-manifold and boundary vertices follow :mod:`.fans`' rules).
-    frames : None / "intrinsic" | gauge name | (V, 3, 3) frames | (V,) gauge angles,
-    see :func:`gauge_offsets`.
+    frames : None / "intrinsic" | gauge name | (V, 3, 3) frames | (V,) gauge angles, see
+        :func:`gauge_offsets`.
 
     Returns
     -------

@@ -64,12 +64,13 @@ class OperatorSpec:
     gauge : vertex frames, ``"intrinsic"`` / ``"world"`` / ``"principal"`` (see ``geometry.frames``).
     gradient : vertex gradient method, ``"faces"`` or ``"lsq"`` (see ``geometry.vertex_gradient``).
     n_hks, n_wks : number of HKS times / WKS energies (default logarithmic choices of
-    ``geometry.descriptors``). eig_sigma, eig_tol : passed to ``geometry.eigenbasis`` (``None``: its
-        defaults). ``eig_tol`` (required relative residual) defaults to 1e-8: well below float32 storage
-        precision (6e-8), and the 1e-10 default of ``eigenbasis`` made its solver run 10-20x longer, or fail
-        at a residual of 1.1e-10, on rna meshes.
-    patch_radius, patch_k : passed to ``geometry.geodesic_patches`` (exactly one when
-    ``patches`` is asked for).
+        ``geometry.descriptors``).
+    eig_sigma, eig_tol : passed to ``geometry.eigenbasis`` (``None``: its defaults). ``eig_tol`` (required
+        relative residual) defaults to 1e-8: well below float32 storage precision (6e-8), and the 1e-10
+        default of ``eigenbasis`` made its solver run 10-20x longer, or fail at a residual of 1.1e-10, on rna
+        meshes.
+    patch_radius, patch_k : passed to ``geometry.geodesic_patches`` (exactly one when ``patches`` is asked
+        for).
     n_neighbors : neighbours of the point-cloud Laplacian (point input only).
     dtype : storage dtype of the float arrays (``"float32"`` or ``"float64"``; numpy and torch dtypes are
         accepted and stored as these names, so the cache key is the same); everything is computed in float64.
