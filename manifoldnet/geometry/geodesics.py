@@ -17,17 +17,17 @@ moves distances by about ``4e-8 V`` relative (2e-4 on a 10k sphere, 7e-4 on the 
 differences: components are handled separately (``inf`` where unreachable), duplicate sources count once,
 and faces around a non-manifold edge are glued in angular order (geometry-central: arbitrary order).
 
-Long edges (``refine``, 4 by default on the robust path): the heat method is only as fine as its triangles. Inside a triangle,
-linear interpolation of the distance from a far source gives the distance to the line of the opposite edge,
-not to its vertices, which underestimates by up to the triangle's size; and the heat time (the squared mean
-edge length) cannot be resolved across edges many times longer than the mean. CAD tessellations have
-exactly such triangles: ``octagonal_pocket`` (format edge cases) has fans of 0.18-long slivers beside
-0.01-long edges (max / mean edge length 23), and gave 0.025 where the straight line is 0.166 (exact
-polyhedral distance 0.178; max error 0.154 over the mesh, 0.016 with refinement). So every edge longer than
-``refine`` mean edge lengths is split at its midpoint first (:func:`~manifoldnet.geometry.refine.split_long_edges`:
-the same surface, more vertices); the bound is raised where needed so that the refined mesh stays within a
-few times the input's size. Meshes without such edges are solved unchanged (bit for bit); ``refine=None``
-never refines.
+Long edges (``refine``, 4 by default on the robust path): the heat method is only as fine as its triangles.
+Inside a triangle, linear interpolation of the distance from a far source gives the distance to the line of
+the opposite edge, not to its vertices, which underestimates by up to the triangle's size; and the heat time
+(the squared mean edge length) cannot be resolved across edges many times longer than the mean. CAD
+tessellations have exactly such triangles: ``octagonal_pocket`` (format edge cases) has fans of 0.18-long
+slivers beside 0.01-long edges (max / mean edge length 23), and gave 0.025 where the straight line is 0.166
+(exact polyhedral distance 0.178; max error 0.154 over the mesh, 0.016 with refinement). So every edge longer
+than ``refine`` mean edge lengths is split at its midpoint first
+(:func:`~manifoldnet.geometry.refine.split_long_edges`: the same surface, more vertices); the bound is raised
+where needed so that the refined mesh stays within a few times the input's size. Meshes without such edges are
+solved unchanged (bit for bit); ``refine=None`` never refines.
 
 Never negative (issue 18 item 12): the Poisson solution is fixed only up to a constant, and it is not exactly
 equal at the sources of a set (the normalized gradient is no exact gradient), so the old shift (mean over
@@ -82,11 +82,14 @@ __all__ = [
 ]
 
 BOUNDARY_CONDITIONS = ("average", "neumann", "dirichlet")
-REFINE = 4.0  # refine="auto" with robust=True: split edges longer than 4 mean edge lengths before solving (HeatMethodSolver docstring)
+# refine="auto" with robust=True: edges longer than 4 mean edge lengths are split before solving
+# (HeatMethodSolver docstring)
+REFINE = 4.0
 
 
 def _refined(mesh: Mesh, refine: float | None) -> Mesh:
-    """``mesh`` with its long edges split (:func:`~.refine.split_long_edges`), or ``mesh`` itself when none is.
+    """``mesh`` with its long edges split (:func:`~.refine.split_long_edges`), or
+    ``mesh`` itself when none is.
 
     The length bound is ``refine`` mean edge lengths, raised where needed so that the refined mesh stays
     within a few times the input's size: at least the root mean square of the faces' longest edges (a face
@@ -153,7 +156,8 @@ class HeatMethodSolver:
 
     Parameters
     ----------
-    mesh : Mesh (any triangle soup: several components, boundaries, non-manifold edges, unreferenced vertices).
+    mesh : Mesh (any triangle soup: several components, boundaries, non-manifold
+        edges, unreferenced vertices).
     t_coef : heat time as a multiple of the squared mean edge length (potpourri3d's ``t_coef``).
     robust : use the intrinsic Delaunay triangulation of the mollified tufted cover (potpourri3d's
         ``use_robust``); ``False`` uses the input triangles and their cotan Laplacian.
@@ -354,11 +358,12 @@ class HeatMethodSolver:
         V = self.mesh.n_verts  # the refinement's midpoints (after the input vertices) are dropped
         d = phi[:V] - shift.T[self._comp[:V]]  # +inf without sources (it was -inf before)
         neg = d < 0
-        if neg.any():  # what the two fixes above leave: a Poisson solve that is not monotone (module docstring)
+        # what the two fixes above leave: a Poisson solve that is not monotone (module docstring)
+        if neg.any():
             warnings.warn(
                 f"heat method: {int(neg.sum())} distances were negative (down to {float(d[neg].min()):.3g}, "
-                f"largest distance {float(np.max(d, where=np.isfinite(d), initial=0.0)):.3g}) and are set to 0: "
-                f"the Laplacian of this mesh has negative cotan weights near the sources"
+                f"largest distance {float(np.max(d, where=np.isfinite(d), initial=0.0)):.3g}) and are set "
+                f"to 0: the Laplacian of this mesh has negative cotan weights near the sources"
                 + ("; robust=True repairs them" if not self.robust else ""),
                 GeodesicWarning,
                 stacklevel=3,
@@ -409,7 +414,8 @@ def geodesic_distance(mesh: Mesh, sources, method: str = "heat", **kwargs) -> np
     mesh : Mesh
     sources : a vertex index or a 1D sequence of them (distance to the nearest).
     method : ``"heat"`` (:class:`HeatMethodSolver`; kwargs ``t_coef``, ``robust``, ``boundary``) or
-        ``"exact"`` (MMP polyhedral distance, :func:`~manifoldnet.geometry.exact_geodesics.exact_geodesic_distance`).
+        ``"exact"`` (MMP polyhedral distance,
+        :func:`~manifoldnet.geometry.exact_geodesics.exact_geodesic_distance`).
     """
     if method == "heat":
         return HeatMethodSolver(mesh, **kwargs).distance(sources)
