@@ -34,13 +34,14 @@ within h of the heat distance (unit icosphere(4): within 1.2 h of the great-circ
 direction to the source is inherently ill-defined, and the angle there is arbitrary.
 
 Quality check. Over the interior vertices away from the cut locus (the nearest half of the reached vertices,
-beyond one mean edge length) :meth:`VectorHeatSolver.logmap_error` counts those whose potpourri3d radius is more
-than ``tol * d + h`` from ``d``; :meth:`VectorHeatSolver.logmap` raises (``check="raise"``), warns (``"warn"``) or
-skips (``"off"``) when that fraction exceeds ``max_bad``, since then the angles are suspect too (folded or
-degenerate triangles: 45% of the vertices on the folded sphere of the tests, 0% on icospheres). Cut loci
-are not only at the far end: behind a hole the shortest paths split, and there (and at boundary vertices,
-left out of the check) potpourri3d's radius collapses too (icosphere(2) with 3 holes: 2 boundary vertices
-at r < 0.03 for d = 0.5 and 1.06, 2 interior ones behind a hole at 0.70 for 1.28; their angles are unreliable).
+beyond one mean edge length) :meth:`VectorHeatSolver.logmap_error` counts those whose potpourri3d radius is
+more than ``tol * d + h`` from ``d``; :meth:`VectorHeatSolver.logmap` raises (``check="raise"``), warns
+(``"warn"``) or skips (``"off"``) when that fraction exceeds ``max_bad``, since then the angles are suspect
+too (folded or degenerate triangles: 45% of the vertices on the folded sphere of the tests, 0% on icospheres).
+Cut loci are not only at the far end: behind a hole the shortest paths split, and there (and at boundary
+vertices, left out of the check) potpourri3d's radius collapses too (icosphere(2) with 3 holes: 2 boundary
+vertices at r < 0.03 for d = 0.5 and 1.06, 2 interior ones behind a hole at 0.70 for 1.28;
+their angles are unreliable).
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ __all__ = ["VectorHeatSolver", "check_vector_heat_input", "vector_heat_logmap", 
 
 
 def check_vector_heat_input(mesh: Mesh) -> Mesh:
-    """Raise :class:`MeshError` on what potpourri3d's vector heat solver cannot take (named), else return mesh."""
+    """Raise :class:`MeshError` on what potpourri3d's vector heat solver cannot take
+    (named), else return mesh."""
     mesh = _check_mesh(mesh)
     if mesh.unreferenced_verts.size:
         v = int(mesh.unreferenced_verts[0])
@@ -73,16 +75,16 @@ def check_vector_heat_input(mesh: Mesh) -> Mesh:
     if zero.size:  # potpourri3d's cotangents become NaN there (RuntimeError checkFinite at solve time)
         e = mesh.edges[zero[0]].tolist()
         raise MeshError(
-            f"vector heat needs distinct vertex positions: edge {e} has zero length ({zero.size} such edges); "
-            "weld the coincident vertices first"
+            f"vector heat needs distinct vertex positions: edge {e} has zero length ({zero.size} such "
+            "edges); weld the coincident vertices first"
         )
     zero = mesh.zero_area_faces
     if zero.size:  # its cotangents are 0/0: potpourri3d's solve raised RuntimeError "checkFinite() failure"
         f = int(zero[0])
         raise MeshError(
             f"vector heat needs triangles of non-zero area: face {f} {mesh.faces[f].tolist()} has zero area "
-            f"({zero.size} such faces; area <= 1e-14 x mean squared edge length); manifoldnet.clean drops them, "
-            "or use the heat method (HeatMethodSolver), which repairs them intrinsically"
+            f"({zero.size} such faces; area <= 1e-14 x mean squared edge length); manifoldnet.clean drops "
+            "them, or use the heat method (HeatMethodSolver), which repairs them intrinsically"
         )
     if not mesh.is_oriented:
         raise MeshError(
@@ -127,7 +129,11 @@ class VectorHeatSolver:
         self.t_coef = float(t_coef)
         V = mesh.n_verts
         self._pp = _solver_call(
-            "building the solver", pp3d.MeshVectorHeatSolver, np.asarray(mesh.verts), np.asarray(mesh.faces), t_coef
+            "building the solver",
+            pp3d.MeshVectorHeatSolver,
+            np.asarray(mesh.verts),
+            np.asarray(mesh.faces),
+            t_coef,
         )
         X, Y, _ = self._pp.get_tangent_frames()
         ei, _, theta = one_ring_logmap(mesh, frames)
@@ -141,7 +147,8 @@ class VectorHeatSolver:
         self.gauge_shift[i[pick]] = theta[pick]
         """(V,) ``delta_v``: our angle of potpourri3d's X axis (``z_ours = exp(1j delta) z_pp``)."""
         # boundary vertices: geometry-central maps the fan (angle sum Theta, ours unscaled) to [0, pi] and the
-        # outside to [pi, 2 pi]; interior vertices: no change (this piecewise map is the identity when Theta=pi)
+        # outside to [pi, 2 pi]; interior vertices: no change (this piecewise map is
+        # the identity when Theta=pi)
         from .elements import vertex_angle_sums
 
         self._theta = np.full(V, np.pi)
@@ -186,7 +193,10 @@ class VectorHeatSolver:
             raise MeshError(f"vectors must be {src.size} finite tangent vectors, got shape {z.shape}")
         zp = self._to_pp(z, src)
         out = _solver_call(
-            "transport", self._pp.transport_tangent_vectors, src.astype(np.int64), np.stack([zp.real, zp.imag], 1)
+            "transport",
+            self._pp.transport_tangent_vectors,
+            src.astype(np.int64),
+            np.stack([zp.real, zp.imag], 1),
         )
         w = self._to_ours(out[:, 0] + 1j * out[:, 1])
         w[~self._reached(src)] = 0.0
@@ -202,13 +212,13 @@ class VectorHeatSolver:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Log map of vertex ``source``: ``(r (V,), theta (V,))``, polar coordinates in ``source``'s gauge.
 
-        ``r`` is a geodesic distance: potpourri3d's radius where it lies within h (the mean edge length) of the
-        heat-method distance ``d``, ``d`` elsewhere (module docstring). ``theta`` is potpourri3d's angle in our
-        gauge, in [0, 2 pi); arbitrary near the cut locus. On components the source cannot reach: ``r = inf``
-        and ``theta = 0``. ``check``: how to react when more than ``max_bad`` of the vertices away from the cut
-        locus have a potpourri3d radius more than ``tol * d + h`` from ``d`` (:meth:`logmap_error`).
-        ``strategy``: potpourri3d's log-map strategy, one of :data:`LOGMAP_STRATEGIES` (``"AffineAdaptive"`` is
-        far more robust on folded triangles but about 50x slower).
+        ``r`` is a geodesic distance: potpourri3d's radius where it lies within h (the mean edge length) of
+        the heat-method distance ``d``, ``d`` elsewhere (module docstring). ``theta`` is potpourri3d's angle
+        in our gauge, in [0, 2 pi); arbitrary near the cut locus. On components the source cannot reach:
+        ``r = inf`` and ``theta = 0``. ``check``: how to react when more than ``max_bad`` of the vertices away
+        from the cut locus have a potpourri3d radius more than ``tol * d + h`` from ``d``
+        (:meth:`logmap_error`). ``strategy``: potpourri3d's log-map strategy, one of :data:`LOGMAP_STRATEGIES`
+        (``"AffineAdaptive"`` is far more robust on folded triangles but about 50x slower).
         """
         if strategy not in LOGMAP_STRATEGIES:
             raise MeshError(f"unknown log-map strategy {strategy!r}; expected one of {LOGMAP_STRATEGIES}")
@@ -246,7 +256,8 @@ class VectorHeatSolver:
         return r, theta
 
     def heat_distance(self, source: int) -> np.ndarray:
-        """(V,) heat-method distance from ``source`` (robust, ``boundary="average"``; inf off its component)."""
+        """(V,) heat-method distance from ``source`` (robust, ``boundary="average"``;
+        inf off its component)."""
         from .geodesics import HeatMethodSolver
 
         if self._heat is None:
@@ -259,9 +270,10 @@ class VectorHeatSolver:
         return fin & ~(np.abs(r - np.where(fin, d, 0.0)) <= tol * np.where(fin, d, 0.0) + h)
 
     def logmap_error(self, source: int, r: np.ndarray, tol: float = 0.15) -> float:
-        """Fraction of the interior vertices away from the cut locus (the nearest half of the reached vertices,
-        beyond one mean edge length h) where ``|r - d| > tol * d + h``, d the heat-method distance; r (V,) radii.
-        Boundary vertices are left out: potpourri3d's radius can collapse there (module docstring)."""
+        """Fraction of the interior vertices away from the cut locus (the nearest half of the reached
+        vertices, beyond one mean edge length h) where ``|r - d| > tol * d + h``, d the heat-method distance;
+        r (V,) radii. Boundary vertices are left out: potpourri3d's radius can collapse
+        there (module docstring)."""
         d = self.heat_distance(source)
         h = float(self.mesh.edge_lengths.mean())
         fin = np.isfinite(d)
