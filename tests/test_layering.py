@@ -24,7 +24,7 @@ BASE = "base"  # the mesh/io layer: the Mesh, readers, writers, errors and small
 LAYER_OF = {
     **dict.fromkeys(
         ["errors", "mesh", "io", "readers", "repair", "atomic", "paths", "progress", "facts", "shapes",
-         "bundled", "lazy"],
+         "bundled"],
         BASE,
     ),
     "geometry": "geometry",

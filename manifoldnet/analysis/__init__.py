@@ -1,59 +1,79 @@
 """Shape analysis without learning: keypoints, geodesic sampling, segmentation,
 functional maps, direction fields.
 
-Built on :mod:`manifoldnet.geometry`; numpy/scipy only. Public names load lazily on first use.
+Built on :mod:`manifoldnet.geometry`; numpy/scipy only.
 """
 
 from __future__ import annotations
 
-from ..lazy import lazy_exports
+from .direction_fields import (
+    n_connection_laplacian,
+    power_to_directions,
+    shortest_edge_path,
+    singularity_indices,
+    smoothest_direction_field,
+    transport_along_path,
+)
+from .functional_maps import (
+    SpectralShape,
+    descriptor_coefficients,
+    fmap_from_descriptors,
+    fmap_to_p2p,
+    multiplication_operators,
+    nearest_rows,
+    orientation_operators,
+    orientation_score,
+    p2p_to_fmap,
+    spectral_shape,
+    zoomout,
+)
+from .keypoints import Keypoints, hks_keypoints, local_maxima, maxima_persistence, persistent_maxima
+from .metrics import geodesic_errors, label_accuracy, match_labels, mean_geodesic_error
+from .sampling import FarthestPointSamples, distance_solver, farthest_point_sampling, geodesic_voronoi
+from .segmentation import (
+    Segmentation,
+    kmeans,
+    protrusion_segmentation,
+    smooth_labels,
+    spectral_clustering,
+    spectral_embedding,
+)
 
-# public name -> submodule
-_LAZY: dict[str, str] = {
-    # keypoints
-    "Keypoints": "keypoints",
-    "local_maxima": "keypoints",
-    "maxima_persistence": "keypoints",
-    "persistent_maxima": "keypoints",
-    "hks_keypoints": "keypoints",
-    # sampling
-    "FarthestPointSamples": "sampling",
-    "farthest_point_sampling": "sampling",
-    "geodesic_voronoi": "sampling",
-    "distance_solver": "sampling",
-    # segmentation
-    "Segmentation": "segmentation",
-    "kmeans": "segmentation",
-    "spectral_embedding": "segmentation",
-    "smooth_labels": "segmentation",
-    "spectral_clustering": "segmentation",
-    "protrusion_segmentation": "segmentation",
-    # functional maps
-    "SpectralShape": "functional_maps",
-    "spectral_shape": "functional_maps",
-    "descriptor_coefficients": "functional_maps",
-    "multiplication_operators": "functional_maps",
-    "orientation_operators": "functional_maps",
-    "fmap_from_descriptors": "functional_maps",
-    "fmap_to_p2p": "functional_maps",
-    "p2p_to_fmap": "functional_maps",
-    "zoomout": "functional_maps",
-    "nearest_rows": "functional_maps",
-    "orientation_score": "functional_maps",
-    # direction fields and transport
-    "n_connection_laplacian": "direction_fields",
-    "smoothest_direction_field": "direction_fields",
-    "power_to_directions": "direction_fields",
-    "singularity_indices": "direction_fields",
-    "shortest_edge_path": "direction_fields",
-    "transport_along_path": "direction_fields",
-    # metrics
-    "geodesic_errors": "metrics",
-    "mean_geodesic_error": "metrics",
-    "label_accuracy": "metrics",
-    "match_labels": "metrics",
-}
-
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__all__ = [
+    "Keypoints",
+    "local_maxima",
+    "maxima_persistence",
+    "persistent_maxima",
+    "hks_keypoints",
+    "FarthestPointSamples",
+    "farthest_point_sampling",
+    "geodesic_voronoi",
+    "distance_solver",
+    "Segmentation",
+    "kmeans",
+    "spectral_embedding",
+    "smooth_labels",
+    "spectral_clustering",
+    "protrusion_segmentation",
+    "SpectralShape",
+    "spectral_shape",
+    "descriptor_coefficients",
+    "multiplication_operators",
+    "orientation_operators",
+    "fmap_from_descriptors",
+    "fmap_to_p2p",
+    "p2p_to_fmap",
+    "zoomout",
+    "nearest_rows",
+    "orientation_score",
+    "n_connection_laplacian",
+    "smoothest_direction_field",
+    "power_to_directions",
+    "singularity_indices",
+    "shortest_edge_path",
+    "transport_along_path",
+    "geodesic_errors",
+    "mean_geodesic_error",
+    "label_accuracy",
+    "match_labels",
+]

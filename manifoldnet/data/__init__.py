@@ -1,36 +1,50 @@
-"""Datasets, the generated benchmark, preprocessing, batching and transforms (names load lazily)."""
+"""Datasets, the generated benchmark, preprocessing, batching and transforms.
+
+torch (batching, transforms) and torch_geometric (:func:`to_pyg`) are imported by the functions that use them.
+"""
 
 from __future__ import annotations
 
-from ..lazy import lazy_exports
+from .batch import collate, collate_operators
+from .datasets import FolderDataset, MeshSample, OperatorDataset, faust_5k, rna
+from .generated import (
+    GeneratedBenchmark,
+    GeneratedShape,
+    family_template,
+    generate_shape,
+    generated_benchmark,
+)
+from .preprocess import PreprocessSummary, preprocess
+from .pyg import to_pyg
+from .transforms import (
+    augment_features,
+    center_and_scale,
+    feature_fields,
+    input_features,
+    normalized_xyz,
+    random_rotations,
+)
 
-# Bound eagerly: importing the submodule ``manifoldnet.data.preprocess`` would otherwise rebind this name.
-from .preprocess import preprocess  # noqa: F401
-
-_LAZY = {
-    "FolderDataset": "datasets",
-    "MeshSample": "datasets",
-    "OperatorDataset": "datasets",
-    "faust_5k": "datasets",
-    "rna": "datasets",
-    "GeneratedBenchmark": "generated",
-    "GeneratedShape": "generated",
-    "generate_shape": "generated",
-    "generated_benchmark": "generated",
-    "family_template": "generated",
-    "preprocess": "preprocess",
-    "PreprocessSummary": "preprocess",
-    "collate": "batch",
-    "collate_operators": "batch",
-    "to_pyg": "pyg",
-    "center_and_scale": "transforms",
-    "input_features": "transforms",
-    "feature_fields": "transforms",
-    "normalized_xyz": "transforms",
-    "augment_features": "transforms",
-    "random_rotations": "transforms",
-}
-
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__all__ = [
+    "FolderDataset",
+    "MeshSample",
+    "OperatorDataset",
+    "faust_5k",
+    "rna",
+    "GeneratedBenchmark",
+    "GeneratedShape",
+    "generate_shape",
+    "generated_benchmark",
+    "family_template",
+    "preprocess",
+    "PreprocessSummary",
+    "collate",
+    "collate_operators",
+    "to_pyg",
+    "center_and_scale",
+    "input_features",
+    "feature_fields",
+    "normalized_xyz",
+    "augment_features",
+    "random_rotations",
+]

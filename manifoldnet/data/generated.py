@@ -36,12 +36,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import ConvexHull, cKDTree
 
 from ..errors import MeshError
 from ..mesh import Mesh
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 __all__ = [
     "FAMILIES",
@@ -312,6 +315,8 @@ def _sphere_params(family: str, n: int, rng: np.random.Generator) -> tuple[np.nd
             u = np.concatenate([u, more[rng.uniform(size=jm.shape[0]) * jac.max() < jm]])
         u = u[:m]
     u = u[_farthest_points(embed(family, u), n, rng)]
+    from scipy.spatial import ConvexHull  # scipy.spatial adds ~50 ms to `import manifoldnet`
+
     faces = ConvexHull(u).simplices.astype(np.int64)
     p = u[faces]
     flip = np.einsum("ij,ij->i", np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), p.sum(1)) < 0
@@ -358,6 +363,8 @@ def family_template(family: str) -> Template:
     rng = np.random.default_rng(1000 + list(FAMILIES).index(family))
     params, faces = _triangulate(family, TEMPLATE_VERTS, rng)
     verts = embed(family, params)
+    from scipy.spatial import cKDTree
+
     return Template(family, Mesh(verts, faces), params, part_labels(family, params), cKDTree(verts))
 
 
@@ -390,6 +397,8 @@ class GeneratedShape:
     def template_to_vertex(self) -> np.ndarray:
         """(T,) int64: for every template vertex, this shape's vertex nearest to it on the rest shape
         (the FAUST ``.vts`` direction: entry k is the same point on every shape of the family)."""
+        from scipy.spatial import cKDTree
+
         tree = cKDTree(embed(self.family, self.params))
         return tree.query(family_template(self.family).mesh.verts)[1].astype(np.int64)
 

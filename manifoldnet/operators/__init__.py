@@ -2,28 +2,27 @@
 
 ``compute_operators(mesh, fields=..., k=...)`` -> :class:`OperatorBundle` (numpy/scipy, read-only);
 ``OperatorCache(root).get(mesh, spec)`` the same through a verified disk cache; ``bundle.to(device, dtype)``
--> :class:`TorchOperators` (torch sparse CSR). Names load lazily; torch is imported
-only by ``TorchOperators``.
+-> :class:`TorchOperators` (torch sparse CSR). torch is imported only when a torch object is made.
 """
 
 from __future__ import annotations
 
-from ..lazy import lazy_exports
+from .bundle import CorruptBundleError, OperatorBundle
+from .cache import OperatorCache, cache_key
+from .compute import compute_operators
+from .spec import DIFFUSIONNET_FIELDS, FIELDS, GEM_FIELDS, OPERATOR_VERSION, OperatorSpec
+from .torch_ops import TorchOperators
 
-_LAZY = {
-    "OperatorSpec": "spec",
-    "FIELDS": "spec",
-    "DIFFUSIONNET_FIELDS": "spec",
-    "GEM_FIELDS": "spec",
-    "OPERATOR_VERSION": "spec",
-    "OperatorBundle": "bundle",
-    "CorruptBundleError": "bundle",
-    "compute_operators": "compute",
-    "OperatorCache": "cache",
-    "cache_key": "cache",
-    "TorchOperators": "torch_ops",
-}
-
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__all__ = [
+    "OperatorSpec",
+    "FIELDS",
+    "DIFFUSIONNET_FIELDS",
+    "GEM_FIELDS",
+    "OPERATOR_VERSION",
+    "OperatorBundle",
+    "CorruptBundleError",
+    "compute_operators",
+    "OperatorCache",
+    "cache_key",
+    "TorchOperators",
+]

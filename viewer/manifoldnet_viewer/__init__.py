@@ -15,8 +15,7 @@ Quick use::
 
 from __future__ import annotations
 
-from manifoldnet.lazy import lazy_exports
-
+from ._lazy import lazy_exports
 from ._pv import _prefer_egl
 
 _prefer_egl()  # headless Linux: ask VTK for EGL up front (sets an env var only; pyvista is not imported)

@@ -1,8 +1,8 @@
-"""Lazy re-exports for package ``__init__`` files: names load on first attribute access.
+"""Lazy re-exports for the viewer's ``__init__``: names load on first attribute access.
 
-``__getattr__, __dir__ = lazy_exports(__name__, {"name": "submodule", ...}, globals())`` in a package's
-``__init__``: ``pkg.name`` imports ``pkg.submodule`` then, and caches the object in the package namespace,
-so ``import pkg`` stays cheap (torch, pyvista and scipy's heavier parts load only when used).
+``__getattr__, __dir__ = lazy_exports(__name__, {"name": "submodule", ...}, globals())``: ``pkg.name`` imports
+``pkg.submodule`` then and caches the object in the package namespace, so ``import manifoldnet_viewer`` does
+not import pyvista. manifoldnet itself imports its names plainly.
 """
 
 from __future__ import annotations
