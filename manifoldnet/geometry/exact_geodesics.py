@@ -28,8 +28,7 @@ import numpy as np
 
 from ..errors import MeshError
 from ..mesh import Mesh, require_manifold
-from .geodesics import validate_sources
-from .inputs import mesh_input
+from .inputs import mesh_input, validate_sources
 
 __all__ = ["check_exact_geodesic_input", "exact_geodesic_distance"]
 

@@ -66,7 +66,9 @@ import scipy.sparse as sp
 
 from ..errors import MeshError
 from ..mesh import Mesh
+from .exact_geodesics import exact_geodesic_distance
 from .factor import SPDFactor
+from .inputs import validate_sources
 from .intrinsic_delaunay import IntrinsicTriangulation, intrinsic_delaunay_cover
 from .refine import split_long_edges
 
@@ -112,34 +114,6 @@ def _check_mesh(mesh) -> Mesh:
             f"expected a manifoldnet.Mesh, got {type(mesh).__name__} (build one with Mesh(verts, faces))"
         )
     return mesh
-
-
-def validate_sources(sources, n_verts: int, name: str = "sources") -> np.ndarray:
-    """Source vertex indices as a sorted unique (K,) int64 array, K >= 1.
-
-    Raises
-    ------
-    MeshError
-        empty, not integers (floats, bools), more than one dimension, or an index outside ``[0, V)``
-        (named, negative ones too: no Python-style wrap-around).
-    """
-    s = np.asarray(sources)
-    if s.ndim > 1:
-        raise MeshError(f"{name} must be a vertex index or a 1D sequence of them, got shape {s.shape}")
-    s = s.reshape(-1)
-    if s.size == 0:
-        raise MeshError(f"{name} is empty: give at least one source vertex")
-    if s.dtype == bool or s.dtype.kind not in "iu":
-        if s.dtype.kind == "f" and np.all(np.isfinite(s)) and np.all(s == np.round(s)):
-            raise MeshError(
-                f"{name} must be integer vertex indices, got dtype {s.dtype} (cast with .astype(int))"
-            )
-        raise MeshError(f"{name} must be integer vertex indices, got dtype {s.dtype}")
-    bad = (s < 0) | (s >= n_verts)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise MeshError(f"{name}[{i}] = {int(s[i])} is not a vertex index of a mesh with {n_verts} vertices")
-    return np.unique(s.astype(np.int64))
 
 
 _HINT = "; try robust=True"
@@ -420,8 +394,6 @@ def geodesic_distance(mesh: Mesh, sources, method: str = "heat", **kwargs) -> np
     if method == "heat":
         return HeatMethodSolver(mesh, **kwargs).distance(sources)
     if method == "exact":
-        from .exact_geodesics import exact_geodesic_distance
-
         return exact_geodesic_distance(mesh, sources, **kwargs)
     raise MeshError(f"unknown geodesic method {method!r}; expected 'heat' or 'exact'")
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import MeshError
 from ..mesh import Mesh
 
-__all__ = ["as_mesh", "mesh_input"]
+__all__ = ["as_mesh", "mesh_input", "validate_sources"]
 
 
 def _type_name(x) -> str:
@@ -72,3 +72,31 @@ def mesh_input(fn):
         return fn(mesh, *args, **kwargs)
 
     return wrapper
+
+
+def validate_sources(sources, n_verts: int, name: str = "sources") -> np.ndarray:
+    """Source vertex indices as a sorted unique (K,) int64 array, K >= 1.
+
+    Raises
+    ------
+    MeshError
+        empty, not integers (floats, bools), more than one dimension, or an index outside ``[0, V)``
+        (named, negative ones too: no Python-style wrap-around).
+    """
+    s = np.asarray(sources)
+    if s.ndim > 1:
+        raise MeshError(f"{name} must be a vertex index or a 1D sequence of them, got shape {s.shape}")
+    s = s.reshape(-1)
+    if s.size == 0:
+        raise MeshError(f"{name} is empty: give at least one source vertex")
+    if s.dtype == bool or s.dtype.kind not in "iu":
+        if s.dtype.kind == "f" and np.all(np.isfinite(s)) and np.all(s == np.round(s)):
+            raise MeshError(
+                f"{name} must be integer vertex indices, got dtype {s.dtype} (cast with .astype(int))"
+            )
+        raise MeshError(f"{name} must be integer vertex indices, got dtype {s.dtype}")
+    bad = (s < 0) | (s >= n_verts)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise MeshError(f"{name}[{i}] = {int(s[i])} is not a vertex index of a mesh with {n_verts} vertices")
+    return np.unique(s.astype(np.int64))
