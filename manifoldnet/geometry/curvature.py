@@ -22,6 +22,7 @@ from ..mesh import Mesh
 from .elements import vertex_angle_sums
 from .inputs import mesh_input
 from .laplacian import cotan_laplacian, mass_matrix
+from .normals import tangent_frames, vertex_normals
 
 __all__ = ["gaussian_curvature", "mean_curvature", "principal_curvatures"]
 
@@ -56,8 +57,6 @@ def mean_curvature(mesh: Mesh, *, mass: str = "voronoi") -> np.ndarray:
     At boundary vertices ``L x`` also holds the boundary's in-surface curvature; its normal component is
     returned (exact for planar and cylindrical boundaries, approximate otherwise). Unreferenced vertices: 0.
     """
-    from .frames import vertex_normals
-
     Lx = cotan_laplacian(mesh) @ mesh.verts
     m = mass_matrix(mesh, mass)
     Lx /= m.diagonal()[:, None] if mass != "galerkin" else np.asarray(m.sum(axis=1))
@@ -80,8 +79,6 @@ def principal_curvatures(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray
     sign arbitrary). Unreferenced vertices: 0 curvatures and the axes of their default frame. A vertex whose
     one-ring spans a single direction gets the least-squares solution of minimum norm in the other.
     """
-    from .frames import tangent_frames, vertex_normals
-
     n = vertex_normals(mesh)
     frames = tangent_frames(n)  # (V, 3, 3) rows e1, e2, n
     e = mesh.edges
