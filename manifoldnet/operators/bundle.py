@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MeshError
+from .casting import descriptors_from_eigenbasis
 from .fields import ARRAY_TABLE
 from .spec import OPERATOR_VERSION, OperatorSpec
 from .storage import StorageError, read_arrays, write_arrays
@@ -123,8 +124,6 @@ class OperatorBundle:
             raise ValueError(f"truncate(k={k}): the bundle holds only {self.k} eigenpairs")
         if k == self.k:
             return self
-        from .compute import descriptors_from_eigenbasis
-
         evals = np.array(self.evals[:k])
         evecs = np.ascontiguousarray(self.evecs[:, :k])
         spec = self.spec.replace(k=k)
