@@ -21,7 +21,7 @@ from ..testing import (
     assert_shape,
     is_closed_manifold,
 )
-from .registry import register
+from .table import register
 
 K_EIG = 8  # eigenpairs in the sweep: small, the identities do not need more
 DENSE_MAX = 3000  # dense PSD / Hermitian checks up to this many vertices

@@ -230,9 +230,6 @@ def _worker_main(conn, modules) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     for m in modules:
         import_module_or_file(m)
-    from .registry import _load_builtin
-
-    _load_builtin()
     conn.send("ready")
     while True:
         try:
