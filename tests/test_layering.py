@@ -167,3 +167,25 @@ def test_a_forbidden_import_is_caught(tmp_path, monkeypatch):
         "the geometry layer imports torch (torch)",
         "the geometry layer imports manifoldnet.nn (nn)",
     ]
+
+
+def test_no_two_module_import_cycles():
+    """No pair of modules imports each other, at the top or inside a function (a package and its own
+    submodules excepted): the shared part of such a pair belongs one level down (issue 19 item 10)."""
+    names = {_module_name(p): p for p in SOURCES}
+
+    def resolve(name: str) -> str | None:
+        parts = name.split(".")
+        for k in range(len(parts), 0, -1):
+            if ".".join(parts[:k]) in names:
+                return ".".join(parts[:k])
+        return None
+
+    edges = {m: {resolve(n) for _, n in imports_of(p)} - {None, m} for m, p in names.items()}
+    cycles = sorted(
+        f"{a} <-> {b}"
+        for a in edges
+        for b in edges[a]
+        if a < b and a in edges[b] and not (a.startswith(b + ".") or b.startswith(a + "."))
+    )
+    assert cycles == []
