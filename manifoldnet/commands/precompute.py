@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..data.datasets import FolderDataset
-    from ..data.preprocess import preprocess
+    from ..data.preprocess import PreprocessInterrupted, preprocess
     from ..data.transforms import center_and_scale
     from ..operators.cache import OperatorCache
     from ..operators.spec import OperatorSpec
@@ -79,14 +79,18 @@ def run(args: argparse.Namespace) -> int:
     )
     OperatorCache(args.cache)  # an empty root or a file is refused before any work
     dataset = FolderDataset(args.dir, recursive=args.recursive)
-    summary = preprocess(
-        dataset,
-        spec,
-        cache=args.cache,
-        workers=args.workers,
-        threads_per_worker=args.threads,
-        progress=False if args.no_progress else None,  # None: a bar on a terminal only
-        pre_transform=center_and_scale if args.normalize else None,
-    )
+    try:
+        summary = preprocess(
+            dataset,
+            spec,
+            cache=args.cache,
+            workers=args.workers,
+            threads_per_worker=args.threads,
+            progress=False if args.no_progress else None,  # None: a bar on a terminal only
+            pre_transform=center_and_scale if args.normalize else None,
+        )
+    except PreprocessInterrupted as exc:  # Ctrl-C: say what was done, then exit 130 (cli.main)
+        print(exc.summary, flush=True)
+        raise
     print(summary)
     return 0 if summary.ok else 1
