@@ -22,21 +22,39 @@ import scipy.sparse as sp
 import torch
 
 from ..errors import MeshError
+from ..geometry.factor import _summarize, native_output, warn_native
 from ..geometry.geodesics import HeatMethodSolver, validate_sources
 from ..operators.torch_ops import check_device, to_torch_csr
 from .linalg import conjugate_gradient
 
 __all__ = ["TorchHeatMethod"]
 
+_WHAT = {"_A_ref": "heat operator", "_A_int": "heat operator (interior)", "_L_keep": "Laplacian"}
 
-def _cholmod(A: sp.spmatrix, device):
-    """A cholespy factorization of SPD ``A`` whose solves run on ``device`` (tensors there)."""
+
+def _cholmod(A: sp.spmatrix, device, what: str = "matrix"):
+    """A cholespy factorization of SPD ``A`` whose solves run on ``device`` (tensors there).
+
+    CHOLMOD's printed messages become one SolverWarning; a matrix it cannot factor is a MeshError.
+    """
     from cholespy import CholeskySolverD, MatrixType
 
     A = sp.coo_matrix(A)
     idx = lambda a: torch.as_tensor(np.asarray(a, dtype=np.int32), device=device)
     data = torch.as_tensor(np.asarray(A.data, dtype=np.float64), device=device)
-    return CholeskySolverD(A.shape[0], idx(A.row), idx(A.col), data, MatrixType.COO)
+    with native_output() as text:
+        try:
+            fac = CholeskySolverD(A.shape[0], idx(A.row), idx(A.col), data, MatrixType.COO)
+        except (ValueError, RuntimeError) as exc:
+            fac = exc
+    if isinstance(fac, Exception):
+        n = A.shape[0]
+        why = _summarize(text[0]) or str(fac)
+        raise MeshError(
+            f"CHOLMOD cannot factor the {what} ({n} x {n}, {A.nnz} nonzeros): {why}; use backend='cg'"
+        ) from fac
+    warn_native(text[0], what, A)
+    return fac
 
 
 class TorchHeatMethod:
@@ -93,7 +111,7 @@ class TorchHeatMethod:
                 A = getattr(s, name, None)
                 if A is not None and A.shape[0]:
                     if self.backend == "cholmod":
-                        ops[name] = _cholmod(A, device)
+                        ops[name] = _cholmod(A, device, _WHAT[name])
                     else:
                         ops[name] = (to_torch_csr(A, device, self.dtype), t(A.diagonal()).to(self.dtype))
             if getattr(s, "_A_IB", None) is not None:
