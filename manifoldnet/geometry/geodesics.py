@@ -68,7 +68,7 @@ from ..errors import MeshError
 from ..mesh import Mesh
 from .exact_geodesics import exact_geodesic_distance
 from .factor import SPDFactor
-from .inputs import validate_sources
+from .inputs import mesh_input, mesh_method, validate_sources
 from .intrinsic_delaunay import IntrinsicTriangulation, intrinsic_delaunay_cover
 from .refine import split_long_edges
 
@@ -108,19 +108,12 @@ def _refined(mesh: Mesh, refine: float | None) -> Mesh:
     return Mesh(verts, faces)
 
 
-def _check_mesh(mesh) -> Mesh:
-    if not isinstance(mesh, Mesh):
-        raise MeshError(
-            f"expected a manifoldnet.Mesh, got {type(mesh).__name__} (build one with Mesh(verts, faces))"
-        )
-    return mesh
-
-
 _HINT = "; try robust=True"
 
 
 class GeodesicWarning(UserWarning):
     """A heat-method result that needed a repair (negative distances set to 0, module docstring)."""
+
 
 _SCHUR = 64  # several sources: pinned through a (K, K) Schur complement up to this many, else refactored
 
@@ -150,6 +143,7 @@ class HeatMethodSolver:
         first, midpoints after them; distances are returned for the input vertices only).
     """
 
+    @mesh_method
     def __init__(
         self,
         mesh: Mesh,
@@ -159,7 +153,6 @@ class HeatMethodSolver:
         backend: str = "auto",
         refine: float | str | None = "auto",
     ):
-        mesh = _check_mesh(mesh)
         if not (np.isfinite(t_coef) and t_coef > 0):
             raise MeshError(f"t_coef must be a positive finite number, got {t_coef}")
         if boundary not in BOUNDARY_CONDITIONS:
@@ -380,6 +373,7 @@ class HeatMethodSolver:
         return out
 
 
+@mesh_input
 def geodesic_distance(mesh: Mesh, sources, method: str = "heat", **kwargs) -> np.ndarray:
     """(V,) float64 geodesic distance from ``sources`` to every vertex.
 
@@ -398,6 +392,7 @@ def geodesic_distance(mesh: Mesh, sources, method: str = "heat", **kwargs) -> np
     raise MeshError(f"unknown geodesic method {method!r}; expected 'heat' or 'exact'")
 
 
+@mesh_input
 def all_pairs_distances(
     mesh: Mesh,
     dtype=np.float32,
@@ -420,7 +415,6 @@ def all_pairs_distances(
     """
     from tqdm.auto import tqdm
 
-    mesh = _check_mesh(mesh)
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise MeshError(f"dtype must be a floating type, got {dtype}")

@@ -6,6 +6,8 @@ Every public function of :mod:`manifoldnet.geometry` that takes a mesh accepts, 
 - a ``(verts, faces)`` pair (tuple or list), or
 - ``verts, faces`` as its first two positional arguments: ``laplacian(V, F)``, ``laplacian(V, F, "robust")``.
 
+Solver classes take the same forms (``HeatMethodSolver(V, F)``, through :func:`mesh_method`).
+
 Arrays are validated by building a :class:`Mesh` (``verts (V, 3)`` real, ``faces (F, 3)`` integer; the same
 errors name the offending shape or index). Passing a ``Mesh`` is cheaper when calling several functions on
 the same surface: each call on bare arrays builds (and validates) a new one.
@@ -20,7 +22,7 @@ import numpy as np
 from ..errors import MeshError
 from ..mesh import Mesh
 
-__all__ = ["as_mesh", "mesh_input", "validate_sources"]
+__all__ = ["as_mesh", "mesh_input", "mesh_method", "validate_sources"]
 
 
 def _type_name(x) -> str:
@@ -55,6 +57,14 @@ def _is_2d_array_like(x) -> bool:
     return hasattr(x, "shape") and hasattr(x, "__array__") and len(x.shape) == 2  # torch tensors and the like
 
 
+def _coerce(mesh, args: tuple) -> tuple[Mesh, tuple]:
+    if not isinstance(mesh, Mesh):
+        if args and _is_2d_array_like(mesh) and _is_2d_array_like(args[0]):
+            return Mesh(mesh, args[0]), args[1:]
+        return as_mesh(mesh), args
+    return mesh, args
+
+
 def mesh_input(fn):
     """Decorator for a function whose first parameter is ``mesh``: accept the forms of the module docstring.
 
@@ -64,12 +74,20 @@ def mesh_input(fn):
 
     @functools.wraps(fn)
     def wrapper(mesh, *args, **kwargs):
-        if not isinstance(mesh, Mesh):
-            if args and _is_2d_array_like(mesh) and _is_2d_array_like(args[0]):
-                mesh, args = Mesh(mesh, args[0]), args[1:]
-            else:
-                mesh = as_mesh(mesh)
+        mesh, args = _coerce(mesh, args)
         return fn(mesh, *args, **kwargs)
+
+    return wrapper
+
+
+def mesh_method(fn):
+    """:func:`mesh_input` for a method (``__init__``) whose parameter after ``self`` is ``mesh``:
+    ``Solver(mesh)``, ``Solver((verts, faces))``, ``Solver(verts, faces, ...)``."""
+
+    @functools.wraps(fn)
+    def wrapper(self, mesh, *args, **kwargs):
+        mesh, args = _coerce(mesh, args)
+        return fn(self, mesh, *args, **kwargs)
 
     return wrapper
 

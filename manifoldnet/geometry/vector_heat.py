@@ -52,7 +52,7 @@ import numpy as np
 
 from ..errors import MeshError
 from ..mesh import Mesh, require_manifold
-from .geodesics import _check_mesh, validate_sources
+from .inputs import mesh_input, mesh_method, validate_sources
 
 _TWO_PI = 2.0 * np.pi
 LOGMAP_STRATEGIES = ("AffineLocal", "AffineAdaptive", "VectorHeat")
@@ -60,10 +60,10 @@ LOGMAP_STRATEGIES = ("AffineLocal", "AffineAdaptive", "VectorHeat")
 __all__ = ["VectorHeatSolver", "check_vector_heat_input", "vector_heat_logmap", "vector_heat_transport"]
 
 
+@mesh_input
 def check_vector_heat_input(mesh: Mesh) -> Mesh:
     """Raise :class:`MeshError` on what potpourri3d's vector heat solver cannot take
     (named), else return mesh."""
-    mesh = _check_mesh(mesh)
     if mesh.unreferenced_verts.size:
         v = int(mesh.unreferenced_verts[0])
         raise MeshError(
@@ -117,6 +117,7 @@ class VectorHeatSolver:
     t_coef : potpourri3d's heat time coefficient.
     """
 
+    @mesh_method
     def __init__(self, mesh: Mesh, frames=None, t_coef: float = 1.0):
         import potpourri3d as pp3d
 
@@ -283,11 +284,13 @@ class VectorHeatSolver:
         return float(self._off_band(np.asarray(r, dtype=np.float64), d, tol)[ok].mean())
 
 
+@mesh_input
 def vector_heat_transport(mesh: Mesh, sources, vectors, frames=None) -> np.ndarray:
     """One-off :meth:`VectorHeatSolver.transport`."""
     return VectorHeatSolver(mesh, frames).transport(sources, vectors)
 
 
+@mesh_input
 def vector_heat_logmap(
     mesh: Mesh, source: int, frames=None, check: str = "raise", strategy: str = "AffineLocal"
 ) -> tuple[np.ndarray, np.ndarray]:
