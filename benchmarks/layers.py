@@ -1,13 +1,18 @@
 """DiffusionNet training steps: manifoldnet against the reference implementation, side by side in one run.
 
-Reference configuration (issue 13): DiffusionNet 16 -> 260 channels, width 128, 4 blocks, dropout 0.5, log-softmax
+Reference configuration (issue 13): DiffusionNet 16 -> 260 channels, width 128, 4 blocks, dropout 0.5,
+log-softmax
 outputs, Adam; inputs 16 HKS; spectral diffusion with 128 eigenpairs, or implicit (backward Euler).
 
-The anchor ("ref") is written here, faithful to DiffusionNet's ``layers.py``: learned times clamped >= 1e-8 before
-each forward, spectral diffusion through ``evecs^T (mass x)`` and ``evecs``, gradients as two ``torch.mm`` with
+The anchor ("ref") is written here, faithful to DiffusionNet's ``layers.py``: learned times clamped >= 1e-8
+before
+each forward, spectral diffusion through ``evecs^T (mass x)`` and ``evecs``, gradients as two ``torch.mm``
+with
 sparse COO gradient matrices, gradient features with four complex-linear ``nn.Linear`` maps, ``MiniMLP`` with
-``nn.Dropout``, batches of one mesh (a batch of 8 meshes is 8 forward/backward passes, then one Adam step). Its
-implicit mode builds a dense V x V Cholesky per channel (O(C V^3) time, C V^2 memory: 12.8 GB at 5k vertices), so
+``nn.Dropout``, batches of one mesh (a batch of 8 meshes is 8 forward/backward passes, then one Adam step).
+Its
+implicit mode builds a dense V x V Cholesky per channel (O(C V^3) time, C V^2 memory: 12.8 GB at 5k
+vertices), so
 it is not run. The two models get identical weights; their outputs are compared in evaluation mode.
 
 Each row runs in its own process (so peak RSS is that configuration's alone) with OMP/MKL/torch threads set:
@@ -57,7 +62,7 @@ def _meshes(case: str):
 
 def _bundles(case: str, diffusion: str):
     """Bundles from the cache. At 1M vertices the spectral rows use a stand-in basis (random evecs, sorted
-    evals): the per-step cost does not depend on the values, and the k=128 eigenbasis itself is a precompute."""
+    evals): the per-step cost does not depend on the values; the k=128 eigenbasis itself is a precompute."""
     from dataclasses import replace
 
     import numpy as np
@@ -71,7 +76,11 @@ def _bundles(case: str, diffusion: str):
     if diffusion == "spectral" and not spectral:
         rng = np.random.default_rng(0)
         bundles = [
-            replace(b, evals=np.sort(rng.uniform(0, 1e3, 128)), evecs=rng.normal(size=(b.n_verts, 128)).astype(np.float32))
+            replace(
+                b,
+                evals=np.sort(rng.uniform(0, 1e3, 128)),
+                evecs=rng.normal(size=(b.n_verts, 128)).astype(np.float32),
+            )
             for b in bundles
         ]
     return bundles
@@ -153,13 +162,13 @@ def copy_weights(ours, ref) -> None:
     with torch.no_grad():
         ref.first_lin.load_state_dict(ours.lin_in.state_dict())
         ref.last_lin.load_state_dict(ours.head.linear.state_dict())
-        for a, b in zip(ours.blocks, ref.blocks):
+        for a, b in zip(ours.blocks, ref.blocks, strict=True):
             b.diffusion.diffusion_time.copy_(a.diffusion.time)
             b.gradient_features.A_re.weight.copy_(a.gradient_features.weight_re)
             b.gradient_features.A_im.weight.copy_(a.gradient_features.weight_im)
             lin_a = [m for m in a.mlp if isinstance(m, torch.nn.Linear)]
             lin_b = [m for m in b.mlp if isinstance(m, torch.nn.Linear)]
-            for la, lb in zip(lin_a, lin_b):
+            for la, lb in zip(lin_a, lin_b, strict=True):
                 lb.load_state_dict(la.state_dict())
 
 
@@ -179,7 +188,7 @@ def _ref_inputs(bundle):
 
 # ------------------------------------------------------------------------------------------ one child
 def _set_times(model, areas, seed=0):
-    """Realistic learned times: log-uniform in [1e-3, 1e-1] x mesh area (zero times would make diffusion free)."""
+    """Realistic learned times: log-uniform in [1e-3, 1e-1] x mesh area (zero times make diffusion free)."""
     import torch
 
     gen = torch.Generator().manual_seed(seed)
@@ -275,7 +284,8 @@ def run_child(cfg: dict) -> dict:
 
 
 def compare_outputs() -> dict:
-    """Max |ours - ref| / max |ref| of the log-probabilities in evaluation mode, faust, float32, both diffusions
+    """Max |ours - ref| / max |ref| of the log-probabilities in evaluation mode, faust, float32, both
+    diffusions
     of ours checked against the reference's spectral one (spectral: equal; implicit: a different operator)."""
     import numpy as np
     import torch
@@ -299,7 +309,11 @@ def _spawn(cfg: dict) -> dict:
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[v] = str(cfg["threads"])
     out = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(cfg)], check=False, capture_output=True, text=True, env=env
+        [sys.executable, __file__, "--child", json.dumps(cfg)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}
@@ -324,10 +338,14 @@ def main(argv=None) -> int:
     print("DiffusionNet 16 -> 260, width 128, 4 blocks, dropout 0.5, Adam; ms per training step (median)")
     print(f"python benchmarks/layers.py {' '.join(argv or sys.argv[1:])}".strip())
     cmp = _spawn({"compare": True, "threads": 1})
-    print(f"equal outputs (faust, eval, float32): max |ours - ref| = {cmp.get('max_abs_diff', cmp)!s:.9} "
-          f"(max |ref| {cmp.get('max_abs_ref', float('nan')):.3g})")
-    head = (f"{'case':10s} {'V':>8s} {'diffusion':9s} {'width':>5s} {'thr':>3s} {'impl':4s} {'fwd':>8s} "
-            f"{'bwd':>8s} {'adam':>6s} {'step':>9s} {'setup':>8s} {'peakMB':>7s} {'ref/ours':>8s}")
+    print(
+        f"equal outputs (faust, eval, float32): max |ours - ref| = {cmp.get('max_abs_diff', cmp)!s:.9} "
+        f"(max |ref| {cmp.get('max_abs_ref', float('nan')):.3g})"
+    )
+    head = (
+        f"{'case':10s} {'V':>8s} {'diffusion':9s} {'width':>5s} {'thr':>3s} {'impl':4s} {'fwd':>8s} "
+        f"{'bwd':>8s} {'adam':>6s} {'step':>9s} {'setup':>8s} {'peakMB':>7s} {'ref/ours':>8s}"
+    )
     print(head)
     print("-" * len(head))
     for case in cases:
@@ -337,7 +355,8 @@ def main(argv=None) -> int:
                 if case in BIG:
                     if thr > 1:
                         continue
-                    # width 128 training needs ~40 GB at 1M vertices (activations of 4 blocks): forward only at
+                    # width 128 training needs ~40 GB at 1M vertices (activations of 4 blocks): forward only
+                    # at
                     # width 128, and a training step at width 32
                     rows = [{"width": 128, "infer": True, "warm": 1}, {"width": 32, "warm": 1}]
                 for extra in rows:
@@ -345,7 +364,14 @@ def main(argv=None) -> int:
                     impls = ("ours", "ref") if diffusion == "spectral" and case not in BIG else ("ours",)
                     res = {}
                     for impl in impls:
-                        cfg = {"case": case, "diffusion": diffusion, "threads": thr, "impl": impl, "steps": n, **extra}
+                        cfg = {
+                            "case": case,
+                            "diffusion": diffusion,
+                            "threads": thr,
+                            "impl": impl,
+                            "steps": n,
+                            **extra,
+                        }
                         if case == "torus100k" and diffusion == "implicit":
                             cfg.update(steps=1, warm=1)
                         res[impl] = _spawn(cfg)
@@ -375,7 +401,8 @@ def _print_row(case, diffusion, thr, impl, extra, res):
 BIG = ("torus1m",)
 FOOTNOTES = """
 width 128i: evaluation forward only (no gradients); * spectral at 1M vertices with a stand-in basis (random
-evecs, 512 MB): the per-step cost is real, the k=128 eigenbasis itself is a precompute (see benchmarks/scale.py).
+evecs, 512 MB): the per-step cost is real, the k=128 eigenbasis itself is a precompute (see
+benchmarks/scale.py).
 Reference rows run one mesh per pass (faust8: 8 passes, one Adam step). setup = the first step's extra time.
 """
 

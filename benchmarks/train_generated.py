@@ -1,8 +1,10 @@
-"""Part segmentation on the generated benchmark: DiffusionNet against a per-vertex MLP, under a CPU-time budget.
+"""Part segmentation on the generated benchmark: DiffusionNet against a per-vertex MLP, under a CPU budget.
 
-The generated benchmark (``manifoldnet.data.generated_benchmark``: 4 families, 75 shapes each, 500-1200 vertices,
+The generated benchmark (``manifoldnet.data.generated_benchmark``: 4 families, 75 shapes each, 500-1200
+vertices,
 21 part classes) has exact labels; its test split holds shapes in poses and triangulations never trained on.
-Both models see the same 16 HKS input channels (intrinsic: no rotation augmentation needed) and train with Adam
+Both models see the same 16 HKS input channels (intrinsic: no rotation augmentation needed) and train with
+Adam
 (lr 1e-3, halved every 40 epochs) on batches of 8 meshes, until ``--budget`` CPU seconds of training
 (``time.process_time``, operator precompute not included: it is reported on its own line) or ``--epochs``.
 
@@ -46,8 +48,14 @@ class PerVertexMLP(torch.nn.Module):
     def __init__(self, c_in, c_out, width):
         super().__init__()
         self.net = torch.nn.Sequential(
-            torch.nn.Linear(c_in, width), torch.nn.ReLU(), torch.nn.Linear(width, width), torch.nn.ReLU(),
-            torch.nn.Dropout(0.5), torch.nn.Linear(width, width), torch.nn.ReLU(), torch.nn.Linear(width, c_out),
+            torch.nn.Linear(c_in, width),
+            torch.nn.ReLU(),
+            torch.nn.Linear(width, width),
+            torch.nn.ReLU(),
+            torch.nn.Dropout(0.5),
+            torch.nn.Linear(width, width),
+            torch.nn.ReLU(),
+            torch.nn.Linear(width, c_out),
         )
 
     def forward(self, x, ops):
@@ -106,8 +114,19 @@ def train(name, model, train_items, test_items, kinds, args, log):
         acc, area_acc = evaluate(model, test_items, kinds)
         cpu_eval = time.process_time() - cpu0 - cpu
         cpu0 += cpu_eval  # evaluation is not training time
-        curve.append({"epoch": epoch, "cpu_s": cpu, "loss": float(np.mean(losses)), "test_acc": acc, "test_area_acc": area_acc})
-        log(f"{name:12s} epoch {epoch:3d}  cpu {cpu:6.1f} s  loss {np.mean(losses):.4f}  test acc {acc:.4f}  (area {area_acc:.4f})")
+        curve.append(
+            {
+                "epoch": epoch,
+                "cpu_s": cpu,
+                "loss": float(np.mean(losses)),
+                "test_acc": acc,
+                "test_area_acc": area_acc,
+            }
+        )
+        log(
+            f"{name:12s} epoch {epoch:3d}  cpu {cpu:6.1f} s  loss {np.mean(losses):.4f}  "
+            f"test acc {acc:.4f}  (area {area_acc:.4f})"
+        )
         if cpu > args.budget:
             break
     return curve
@@ -133,7 +152,9 @@ def main(argv=None) -> int:
 
     kinds = ("hks",)
     models = {
-        "diffusionnet": lambda: DiffusionNet(16, N_CLASSES, width=args.width, n_blocks=args.blocks, last_activation="log_softmax"),
+        "diffusionnet": lambda: DiffusionNet(
+            16, N_CLASSES, width=args.width, n_blocks=args.blocks, last_activation="log_softmax"
+        ),
         "mlp": lambda: PerVertexMLP(16, N_CLASSES, args.width),
     }
     probe = models["diffusionnet"]()
@@ -144,8 +165,10 @@ def main(argv=None) -> int:
     train_items = load_split(bench, spec, cache, "train")
     test_items = load_split(bench, spec, cache, "test")
     log(
-        f"operators ({', '.join(spec.fields)}; k={args.k}): {len(train_items)} train + {len(test_items)} test meshes, "
-        f"{time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU (cached after the first run)"
+        f"operators ({', '.join(spec.fields)}; k={args.k}): {len(train_items)} train + "
+        f"{len(test_items)} test meshes, "
+        f"{time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU "
+        "(cached after the first run)"
     )
     train_items = [(b.to(), y) for b, y in train_items]
     test_items = [(b.to(), y) for b, y in test_items]
@@ -157,8 +180,10 @@ def main(argv=None) -> int:
         best = max(curve, key=lambda r: r["test_acc"])
         last = curve[-1]
         log(
-            f"{name}: final test accuracy {last['test_acc']:.4f} (area-weighted {last['test_area_acc']:.4f}) after "
-            f"{last['epoch']} epochs, {last['cpu_s']:.0f} CPU s; best {best['test_acc']:.4f} at epoch {best['epoch']} "
+            f"{name}: final test accuracy {last['test_acc']:.4f} "
+            f"(area-weighted {last['test_area_acc']:.4f}) after "
+            f"{last['epoch']} epochs, {last['cpu_s']:.0f} CPU s; "
+            f"best {best['test_acc']:.4f} at epoch {best['epoch']} "
             f"({best['cpu_s']:.0f} CPU s)"
         )
     out = Path(args.out)

@@ -19,7 +19,7 @@ class OperatorModule(nn.Module):
 
     @property
     def required_fields(self) -> tuple[str, ...]:
-        """Sorted bundle fields this module and its sub-modules read (spec field names, e.g. ``"eigenbasis"``)."""
+        """Sorted bundle fields this module and its sub-modules read (spec field names: ``"eigenbasis"``)."""
         out: set[str] = set()
         for m in self.modules():
             out.update(getattr(m, "fields", ()) if isinstance(m, OperatorModule) else ())

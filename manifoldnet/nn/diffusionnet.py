@@ -60,7 +60,7 @@ def _mlp(sizes, dropout: float) -> nn.Sequential:
 
 
 class DiffusionNetBlock(OperatorModule):
-    """One DiffusionNet block: (V, C) -> (V, C), ``x + MLP([x, diffuse(x), gradient_features(diffuse(x))])``."""
+    """One DiffusionNet block, (V, C) -> (V, C): ``x + MLP([x, d, gradient_features(d)])``, d = diffuse(x)."""
 
     def __init__(
         self,
@@ -121,7 +121,9 @@ class DiffusionNet(BlockNetwork):
         with_gradient_rotations: bool = True,
     ):
         blocks = [
-            DiffusionNetBlock(width, mlp_hidden, dropout, diffusion, with_gradient_features, with_gradient_rotations)
+            DiffusionNetBlock(
+                width, mlp_hidden, dropout, diffusion, with_gradient_features, with_gradient_rotations
+            )
             for _ in range(n_blocks)
         ]
         super().__init__(in_channels, out_channels, width, blocks, outputs, last_activation)

@@ -37,6 +37,7 @@ __all__ = [
     "vertices_to_faces",
 ]
 
+
 # ----------------------------------------------------------------------------------------------- checks
 def require_fields(ops, fields, who: str) -> None:
     """Raise ValueError naming the first bundle field of ``fields`` (spec field names of the field table, or
@@ -60,7 +61,9 @@ def _check_x(x, ops, who: str) -> None:
     if x.shape[0] != ops.n_verts:
         raise ValueError(f"{who}: x has {x.shape[0]} rows but the operators have V={ops.n_verts} vertices")
     if x.device != ops.device:
-        raise ValueError(f"{who}: x is on {x.device} but the operators are on {ops.device}: use ops.to(x.device)")
+        raise ValueError(
+            f"{who}: x is on {x.device} but the operators are on {ops.device}: use ops.to(x.device)"
+        )
 
 
 def _check_times(t, C: int, who: str, dtype, device):
@@ -126,14 +129,14 @@ def _padded_evecs(ops):
 
 
 def to_spectral(x, ops):
-    """(V, C) -> (B, K, C): ``evecs_b^T M_b x_b`` per mesh, the coefficients of x in the M-orthonormal basis."""
+    """(V, C) -> (B, K, C): ``evecs_b^T M_b x_b`` per mesh (x's coefficients in the M-orthonormal basis)."""
     require_fields(ops, ("mass", "eigenbasis"), "to_spectral")
     mx = ops.mass[:, None] * x
     if ops.n_meshes == 1:
         return (ops.evecs.T @ mx)[None]
     padded = _padded_evecs(ops)
     if padded is None:
-        return torch.stack([e.T @ m for e, m in zip(ops.split(ops.evecs), ops.split(mx))])
+        return torch.stack([e.T @ m for e, m in zip(ops.split(ops.evecs), ops.split(mx), strict=True)])
     pos, ev = padded
     xp = mx.new_zeros(ev.shape[0] * ev.shape[1], mx.shape[1]).index_copy(0, pos, mx)
     return ev.transpose(1, 2) @ xp.view(ev.shape[0], ev.shape[1], -1)
@@ -146,7 +149,7 @@ def from_spectral(coeffs, ops):
         return ops.evecs @ coeffs[0]
     padded = _padded_evecs(ops)
     if padded is None:
-        return torch.cat([e @ c for e, c in zip(ops.split(ops.evecs), coeffs.unbind(0))])
+        return torch.cat([e @ c for e, c in zip(ops.split(ops.evecs), coeffs.unbind(0), strict=True)])
     pos, ev = padded
     return (ev @ coeffs).reshape(-1, coeffs.shape[2]).index_select(0, pos)
 
@@ -163,12 +166,14 @@ def spectral_filter(x, ops, multipliers):
     m = multipliers.to(x.dtype)
     if m.shape not in ((K, x.shape[1]), (ops.n_meshes, K, x.shape[1])):
         raise ValueError(
-            f"spectral_filter: multipliers must be (K, C) = ({K}, {x.shape[1]}) or (B, K, C), got {tuple(m.shape)}"
+            f"spectral_filter: multipliers must be (K, C) = ({K}, {x.shape[1]}) or (B, K, C), "
+            f"got {tuple(m.shape)}"
         )
     return from_spectral(m * to_spectral(x, ops), ops)
 
 
-# exp(-lambda t) beyond these exponents is set to exactly 0: it is far below the precision of the slowest mode,
+# exp(-lambda t) beyond these exponents is set to exactly 0: it is far below the precision of the slowest
+# mode,
 # and the products with it would otherwise be denormal numbers, which made a CPU training step 2.3x slower
 # (faust 5k, 1 thread: 513 -> 220 ms; the reference DiffusionNet pays the same penalty).
 _DECAY_CUTOFF = {torch.float16: 10.0, torch.bfloat16: 30.0, torch.float32: 30.0, torch.float64: 300.0}
@@ -180,7 +185,8 @@ def diffuse_spectral(x, ops, t):
 
     x : (V, C); t : (C,) times >= 0 (or a scalar). Returns (V, C). Exact for the K held eigenpairs; the
     content of x above them is dropped (DiffusionNet's spectral diffusion). Decays ``exp(-lambda t)`` below
-    ``exp(-30)`` (float32) or ``exp(-300)`` (float64) are exactly 0, which keeps CPU arithmetic out of denormals.
+    ``exp(-30)`` (float32) or ``exp(-300)`` (float64) are exactly 0, which keeps CPU arithmetic out of
+    denormals.
     """
     _check_x(x, ops, "diffuse_spectral")
     require_fields(ops, ("mass", "eigenbasis"), "diffuse_spectral")
@@ -241,7 +247,11 @@ def cheb_filter(x, ops, coeffs, lambda_max=None):
             f"cheb_filter: coeffs must be (order+1, C_in) or (order+1, C_in, C_out) with C_in={x.shape[1]}, "
             f"got {tuple(w.shape)}"
         )
-    lam = laplacian_bound(ops) if lambda_max is None else torch.as_tensor(lambda_max, dtype=x.dtype, device=x.device)
+    lam = (
+        laplacian_bound(ops)
+        if lambda_max is None
+        else torch.as_tensor(lambda_max, dtype=x.dtype, device=x.device)
+    )
     lam = lam.reshape(-1).expand(ops.n_meshes) if lam.numel() == 1 else lam
     if lam.shape != (ops.n_meshes,) or not bool((lam > 0).all()):
         raise ValueError(f"cheb_filter: lambda_max must be positive, one value or one per mesh; got {lam}")
@@ -275,7 +285,8 @@ def gradient(x, ops):
 def gradient_features(x, ops, weight_re, weight_im):
     """DiffusionNet's spatial gradient features: ``tanh(Re(conj(g) * (A g)))`` per channel.
 
-    ``g = gradient(x)`` (V, C) complex, ``A = weight_re + 1j weight_im`` (C, C) complex-linear (so the features
+    ``g = gradient(x)`` (V, C) complex, ``A = weight_re + 1j weight_im`` (C, C) complex-linear (so the
+    features
     are invariant to a rotation of every tangent plane: a gauge change). Computed in real arithmetic as one
     (V, 2C) x (2C, 2C) product: ``[Re Ag, Im Ag] = [Re g, Im g] @ [[A_re^T, A_im^T], [-A_im^T, A_re^T]]``.
     Returns (V, C).
@@ -304,7 +315,13 @@ def vertices_to_faces(x, ops):
     require_fields(ops, ("faces",), "vertices_to_faces")
     F = ops.faces.shape[0]
     rows = torch.arange(F, device=x.device).repeat_interleave(3)
-    A = _mean_matrix(rows, ops.faces.reshape(-1), torch.full((3 * F,), 1.0 / 3.0, device=x.device), (F, ops.n_verts), x.dtype)
+    A = _mean_matrix(
+        rows,
+        ops.faces.reshape(-1),
+        torch.full((3 * F,), 1.0 / 3.0, device=x.device),
+        (F, ops.n_verts),
+        x.dtype,
+    )
     with torch.autocast(device_type=x.device.type, enabled=False):
         return A @ x.to(A.dtype)
 
@@ -316,6 +333,8 @@ def mesh_mean(x, ops):
     m = ops.mass
     area = torch.zeros(ops.n_meshes, dtype=m.dtype, device=m.device).index_add_(0, ops.batch, m)
     w = m / area[ops.batch]
-    A = _mean_matrix(ops.batch, torch.arange(ops.n_verts, device=x.device), w, (ops.n_meshes, ops.n_verts), x.dtype)
+    A = _mean_matrix(
+        ops.batch, torch.arange(ops.n_verts, device=x.device), w, (ops.n_meshes, ops.n_verts), x.dtype
+    )
     with torch.autocast(device_type=x.device.type, enabled=False):
         return A @ x.to(A.dtype)

@@ -34,7 +34,9 @@ class OutputHead(OperatorModule):
         if outputs not in OUTPUTS:
             raise ValueError(f"outputs must be one of {list(OUTPUTS)}, got {outputs!r}")
         if not (callable(last_activation) or last_activation in _ACTIVATIONS):
-            raise ValueError(f"last_activation must be a callable or one of {list(_ACTIVATIONS)}, got {last_activation!r}")
+            raise ValueError(
+                f"last_activation must be a callable or one of {list(_ACTIVATIONS)}, got {last_activation!r}"
+            )
         self.outputs, self.last_activation = outputs, last_activation
         self.fields = {"vertices": (), "faces": ("faces",), "global": ("mass",)}[outputs]
         self.linear = nn.Linear(in_channels, out_channels)
@@ -62,7 +64,15 @@ class BlockNetwork(OperatorModule):
     """The shape every model of the library shares: ``Linear(in_channels, width)``, residual ``blocks``
     (each (V, width) -> (V, width), called as ``block(x, ops)``), then an :class:`OutputHead`."""
 
-    def __init__(self, in_channels: int, out_channels: int, width: int, blocks, outputs="vertices", last_activation=None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        width: int,
+        blocks,
+        outputs="vertices",
+        last_activation=None,
+    ):
         super().__init__()
         self.lin_in = nn.Linear(in_channels, width)
         self.blocks = nn.ModuleList(blocks)

@@ -3,10 +3,10 @@
 :class:`TorchHeatMethod` takes the operators of a :class:`~manifoldnet.geometry.geodesics.HeatMethodSolver`
 (built once in scipy: intrinsic Delaunay triangulation, heat operator, grounded Laplacian, gradient) and
 solves both linear systems for a whole batch of sources with Jacobi-preconditioned conjugate gradients on
-torch sparse CSR matrices, in float64 (output in any dtype): equal to the scipy path to 1e-5 relative with the default
-tolerance. With ``cholespy`` (a dependency; absent only in a stripped environment) the systems are instead factorized once (CHOLMOD) and
-solved on the device (its CUDA solves included). Never hard-codes a device: the sources' device is used (or
-``device=``).
+torch sparse CSR matrices, in float64 (output in any dtype): equal to the scipy path to 1e-5 relative with
+the default tolerance. With ``cholespy`` (a dependency; absent only in a stripped environment) the systems
+are instead factorized once (CHOLMOD) and solved on the device (its CUDA solves included). Never hard-codes
+a device: the sources' device is used (or ``device=``).
 
 Conventions
 -----------
@@ -92,7 +92,8 @@ class TorchHeatMethod:
                 ok = False
             if backend == "cholmod" and not ok:
                 raise MeshError(
-                    "backend='cholmod' needs the package cholespy (pip install cholespy) and dtype=torch.float64"
+                    "backend='cholmod' needs the package cholespy (pip install cholespy) "
+                    "and dtype=torch.float64"
                 )
             backend = "cholmod" if ok else "cg"
         self.backend = backend
@@ -157,7 +158,8 @@ class TorchHeatMethod:
         S = len(sets)
         cols = np.repeat(np.arange(S), [len(x) for x in sets])
         verts = np.concatenate(sets)
-        rhs = torch.zeros((s.solve_mesh.n_verts, S), dtype=self.dtype, device=device)  # V + refinement midpoints
+        n = s.solve_mesh.n_verts  # V + refinement midpoints
+        rhs = torch.zeros((n, S), dtype=self.dtype, device=device)
         rhs[torch.as_tensor(verts, device=device), torch.as_tensor(cols, device=device)] = 1.0
         # heat (same boundary handling as HeatMethodSolver._heat)
         u = torch.zeros_like(rhs)

@@ -66,5 +66,6 @@ def conjugate_gradient(
         rz = rz_new
     worst = float((torch.linalg.vector_norm(R, dim=0) / bnorm).max())
     raise MeshError(
-        f"{what} did not converge in {maxiter} iterations (worst relative residual {worst:.2e}, rtol {rtol:.0e})"
+        f"{what} did not converge in {maxiter} iterations "
+        f"(worst relative residual {worst:.2e}, rtol {rtol:.0e})"
     )

@@ -2,7 +2,8 @@
 
 ``A @ x`` with a torch CSR ``A`` differentiates with respect to ``x`` by building ``A^T`` on every backward
 call (a sort of the nonzeros, then a CSR conversion: ~2 ms for a 5k-vertex gradient operator, 8 times per
-DiffusionNet step). :func:`spmm` builds ``A^T`` once per operator tensor and keeps it while the operator lives,
+DiffusionNet step). :func:`spmm` builds ``A^T`` once per operator tensor and keeps it while the operator
+lives,
 so a batch's operators are transposed once however many layers and steps use them.
 """
 
@@ -44,7 +45,7 @@ class _SpMM(torch.autograd.Function):
 
 
 def spmm(A: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """``A @ x`` for a sparse CSR ``A`` (m, n) and dense ``x`` (n, C); differentiable in ``x`` (not in ``A``)."""
+    """``A @ x`` for a sparse CSR ``A`` (m, n) and dense ``x`` (n, C); differentiable in ``x``, not ``A``."""
     if A.requires_grad:
         return A @ x
     if not x.requires_grad:

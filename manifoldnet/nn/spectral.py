@@ -61,14 +61,18 @@ class SpectralConv(OperatorModule):
     def multipliers(self, evals):
         """(B, K) eigenvalues -> (B, K, C_in, C_out) multipliers ``w_io(lambda)``."""
         u = evals / evals[:, -1:].clamp_min(torch.finfo(evals.dtype).tiny)
-        return torch.einsum("bkj,jio->bkio", cubic_bspline_basis(u, self.n_basis), self.weight.to(evals.dtype))
+        return torch.einsum(
+            "bkj,jio->bkio", cubic_bspline_basis(u, self.n_basis), self.weight.to(evals.dtype)
+        )
 
     def forward(self, x, ops):
         F.require_fields(ops, self.fields, type(self).__name__)
         with torch.autocast(device_type=x.device.type, enabled=False):
             dt = ops.mass.dtype
             coeffs = F.to_spectral(x.to(dt), ops)  # (B, K, C_in)
-            basis = cubic_bspline_basis(ops.evals.to(dt) / ops.evals[:, -1:].to(dt).clamp_min(1e-30), self.n_basis)
+            basis = cubic_bspline_basis(
+                ops.evals.to(dt) / ops.evals[:, -1:].to(dt).clamp_min(1e-30), self.n_basis
+            )
             B, K, _ = coeffs.shape
             mixed = (basis[:, :, :, None] * coeffs[:, :, None, :]).reshape(B, K, -1)  # (B, K, J C_in)
             y = F.from_spectral(mixed @ self.weight.to(dt).reshape(-1, self.out_channels), ops)
@@ -90,11 +94,18 @@ class ChebConv(OperatorModule):
 
     fields = ("mass", "laplacian")
 
-    def __init__(self, in_channels: int, out_channels: int, order: int = 3, bias: bool = True, lambda_max=None):
+    def __init__(
+        self, in_channels: int, out_channels: int, order: int = 3, bias: bool = True, lambda_max=None
+    ):
         super().__init__()
         if order < 0:
             raise ValueError(f"order must be >= 0, got {order}")
-        self.in_channels, self.out_channels, self.order, self.lambda_max = in_channels, out_channels, order, lambda_max
+        self.in_channels, self.out_channels, self.order, self.lambda_max = (
+            in_channels,
+            out_channels,
+            order,
+            lambda_max,
+        )
         self.weight = nn.Parameter(
             torch.randn(order + 1, in_channels, out_channels) / math.sqrt(in_channels * (order + 1))
         )
@@ -113,7 +124,8 @@ class LearnedDiffusion(OperatorModule):
 
     ``method="spectral"``: :func:`~manifoldnet.nn.functional.diffuse_spectral` (K eigenpairs; cheap, drops the
     content above them). ``method="implicit"``: :func:`~manifoldnet.nn.functional.diffuse_implicit` (one
-    backward-Euler step with sparse solves; no eigenbasis, any mesh size). Times start at ``init_time`` and are
+    backward-Euler step with sparse solves; no eigenbasis, any mesh size). Times start at ``init_time`` and
+    are
     kept >= 0 by projecting the parameter before each training forward, as DiffusionNet does (only a clamp
     inside the graph would stop the gradient of a time that reached 0); evaluation uses ``max(time, 0)``
     without touching the parameter.
@@ -133,7 +145,9 @@ class LearnedDiffusion(OperatorModule):
         if self.training:
             with torch.no_grad():
                 self.time.clamp_(min=0.0)
-        t = self.time.clamp_min(0.0)  # in evaluation the parameter may sit below 0 after the last optimizer step
+        t = self.time.clamp_min(
+            0.0
+        )  # in evaluation the parameter may sit below 0 after the last optimizer step
         if self.method == "spectral":
             return F.diffuse_spectral(x, ops, t)
         return F.diffuse_implicit(x, ops, t)

@@ -1,4 +1,5 @@
-"""Fixtures for the layer tests (a plugin of the root conftest: a second conftest.py would shadow its name): devices (``cuda`` skipped when absent) and small float64 operator bundles
+"""Fixtures for the layer tests (a plugin of the root conftest: a second conftest.py would shadow its
+name): devices (``cuda`` skipped when absent) and small float64 operator bundles
 with a dense (full or partial) eigenbasis, so fast kernels can be checked against dense references."""
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from manifoldnet.data import generated as g
 from manifoldnet.operators import compute_operators
 
 FIELDS = ("mass", "laplacian", "gradient", "hks")
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA"))]
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA")),
+]
 
 
 @pytest.fixture(params=DEVICES)
@@ -24,11 +28,13 @@ def device(request):
 
 
 def with_dense_eigenbasis(bundle, k=None):
-    """``bundle`` plus ``k`` eigenpairs (all when None) of a dense generalized solve ``L phi = lambda M phi``."""
+    """``bundle`` plus ``k`` eigenpairs (all when None) of the dense generalized ``L phi = lambda M phi``."""
     L = bundle.laplacian.toarray()
     V = L.shape[0]
     k = V if k is None else k
-    evals, evecs = scipy.linalg.eigh(L, np.diag(np.asarray(bundle.mass, dtype=np.float64)), subset_by_index=(0, k - 1))
+    evals, evecs = scipy.linalg.eigh(
+        L, np.diag(np.asarray(bundle.mass, dtype=np.float64)), subset_by_index=(0, k - 1)
+    )
     evals = np.clip(evals, 0.0, None)
     spec = bundle.spec.replace(fields=(*bundle.spec.fields, "eigenbasis"), k=k)
     return replace(bundle, spec=spec, evals=evals, evecs=evecs.astype(bundle.mass.dtype))
@@ -47,5 +53,9 @@ def noisy_bundle():
 @pytest.fixture(scope="session")
 def three_bundles():
     """Three meshes of different sizes (a sphere, a torus, a star), 24 eigenpairs each (float64)."""
-    meshes = [shapes.icosphere(2), g.generate_shape("torus", 0, 260).mesh, g.generate_shape("star", 0, 330).mesh]
+    meshes = [
+        shapes.icosphere(2),
+        g.generate_shape("torus", 0, 260).mesh,
+        g.generate_shape("star", 0, 330).mesh,
+    ]
     return [small_bundle(m, k=24) for m in meshes]

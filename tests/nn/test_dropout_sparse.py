@@ -43,7 +43,9 @@ def test_dropout_eval_identity_seed_repeats_and_bounds():
 
 def test_spmm_gradient_is_the_transposed_product():
     gen = torch.Generator().manual_seed(0)
-    dense = torch.randn(30, 20, dtype=torch.float64, generator=gen) * (torch.rand(30, 20, generator=gen) < 0.2)
+    dense = torch.randn(30, 20, dtype=torch.float64, generator=gen) * (
+        torch.rand(30, 20, generator=gen) < 0.2
+    )
     A = dense.to_sparse_csr()
     x = torch.randn(20, 4, dtype=torch.float64, generator=gen, requires_grad=True)
     y = spmm(A, x)

@@ -44,7 +44,9 @@ def test_implicit_diffusion_equals_dense_backward_euler(noisy_bundle, device, ba
     rng = np.random.default_rng(1)
     x = rng.normal(size=(L.shape[0], 5))
     t = np.array([0.0, 1e-3, 0.05, 0.0625, 3.0])  # zero, small, off grid, on the grid (2^-4), large
-    y = F.diffuse_implicit(torch.from_numpy(x).to(device), ops, torch.from_numpy(t).to(device), backend=backend)
+    y = F.diffuse_implicit(
+        torch.from_numpy(x).to(device), ops, torch.from_numpy(t).to(device), backend=backend
+    )
     for c in range(5):
         ref = np.linalg.solve(np.diag(m) + t[c] * L, m * x[:, c])
         assert_allclose(y[:, c].cpu().numpy(), ref, rtol=0, atol=1e-9 * np.abs(ref).max())
@@ -64,14 +66,18 @@ def test_implicit_float32_in_float32_out(noisy_bundle):
 def test_diffusion_gradcheck_x_and_t(three_bundles, method):
     ops = three_bundles[0].to()
     fn = F.diffuse_spectral if method == "spectral" else F.diffuse_implicit
-    x = torch.randn(ops.n_verts, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    x = torch.randn(
+        ops.n_verts, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0), requires_grad=True
+    )
     t = torch.tensor([0.003, 0.04, 0.7], dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda x, t: fn(x, ops, t), (x, t), eps=1e-6, atol=1e-6)
 
 
 def test_implicit_gradcheck_cg_backend(three_bundles):
     ops = three_bundles[1].to()
-    x = torch.randn(ops.n_verts, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3), requires_grad=True)
+    x = torch.randn(
+        ops.n_verts, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3), requires_grad=True
+    )
     t = torch.tensor([0.01, 0.2], dtype=torch.float64, requires_grad=True)
     f = lambda x, t: F.diffuse_implicit(x, ops, t, backend="cg", rtol=1e-13)
     assert torch.autograd.gradcheck(f, (x, t), eps=1e-6, atol=1e-6)
@@ -84,7 +90,11 @@ def test_spectral_filter_equals_dense(noisy_bundle, device):
     K = b.evals.shape[0]
     rng = np.random.default_rng(2)
     x, mult = rng.normal(size=(L.shape[0], 4)), rng.normal(size=(K, 4))
-    y = F.spectral_filter(torch.from_numpy(x).to(device), ops, torch.from_numpy(mult).to(device)).cpu().numpy()
+    y = (
+        F.spectral_filter(torch.from_numpy(x).to(device), ops, torch.from_numpy(mult).to(device))
+        .cpu()
+        .numpy()
+    )
     phi = np.asarray(b.evecs)
     for c in range(4):
         ref = phi @ (mult[:, c] * (phi.T @ (m * x[:, c])))
@@ -127,7 +137,10 @@ def test_gradient_features_match_complex_formula_and_are_gauge_invariant(noisy_b
     V, C = ops.n_verts, 4
     gen = torch.Generator().manual_seed(4)
     x = torch.randn(V, C, dtype=torch.float64, generator=gen)
-    A_re, A_im = torch.randn(C, C, dtype=torch.float64, generator=gen), torch.randn(C, C, dtype=torch.float64, generator=gen)
+    A_re, A_im = (
+        torch.randn(C, C, dtype=torch.float64, generator=gen),
+        torch.randn(C, C, dtype=torch.float64, generator=gen),
+    )
     y = F.gradient_features(x, ops, A_re, A_im)
     g = F.gradient(x, ops)
     Ag = g @ torch.complex(A_re, A_im).T
@@ -158,10 +171,19 @@ def test_batch_of_three_equals_each_alone(three_bundles):
         "gradient": lambda x, o: F.gradient(x, o),
     }
     for name, f in cases.items():
-        torch.testing.assert_close(f(x, batch), torch.cat([f(xi, s) for xi, s in zip(xs, singles)]), atol=1e-6, rtol=0, msg=name)
-    torch.testing.assert_close(F.mesh_mean(x, batch), torch.cat([F.mesh_mean(xi, s) for xi, s in zip(xs, singles)]))
+        torch.testing.assert_close(
+            f(x, batch),
+            torch.cat([f(xi, s) for xi, s in zip(xs, singles, strict=True)]),
+            atol=1e-6,
+            rtol=0,
+            msg=name,
+        )
     torch.testing.assert_close(
-        F.vertices_to_faces(x, batch), torch.cat([F.vertices_to_faces(xi, s) for xi, s in zip(xs, singles)])
+        F.mesh_mean(x, batch), torch.cat([F.mesh_mean(xi, s) for xi, s in zip(xs, singles, strict=True)])
+    )
+    torch.testing.assert_close(
+        F.vertices_to_faces(x, batch),
+        torch.cat([F.vertices_to_faces(xi, s) for xi, s in zip(xs, singles, strict=True)]),
     )
 
 
@@ -174,7 +196,7 @@ def test_batch_with_very_unequal_sizes_takes_the_loop(three_bundles, noisy_bundl
     x = torch.randn(batch.n_verts, 2, dtype=torch.float64)
     t = torch.tensor([0.01, 0.1], dtype=torch.float64)
     xs = batch.split(x)
-    ref = torch.cat([F.diffuse_spectral(xi, b.to(), t) for xi, b in zip(xs, [big, small])])
+    ref = torch.cat([F.diffuse_spectral(xi, b.to(), t) for xi, b in zip(xs, [big, small], strict=True)])
     torch.testing.assert_close(F.diffuse_spectral(x, batch, t), ref)
 
 
@@ -239,11 +261,13 @@ def test_cheb_and_filter_shape_errors(three_bundles):
 
 
 def test_spectral_diffusion_float32_makes_no_denormals(noisy_bundle):
-    """Large lambda t: the decays vanish exactly instead of producing denormal numbers (slow CPU arithmetic)."""
+    """Large lambda t: the decays vanish exactly instead of making denormal numbers (slow CPU arithmetic)."""
     ops = noisy_bundle.to(dtype=torch.float32)
     x = torch.randn(ops.n_verts, 3)
     y = F.diffuse_spectral(x, ops, torch.tensor([0.5, 5.0, 50.0]))
     tiny = torch.finfo(torch.float32).tiny
     assert not bool(((y != 0) & (y.abs() < tiny)).any())
-    ref = F.diffuse_spectral(x.double(), noisy_bundle.to(), torch.tensor([0.5, 5.0, 50.0], dtype=torch.float64))
+    ref = F.diffuse_spectral(
+        x.double(), noisy_bundle.to(), torch.tensor([0.5, 5.0, 50.0], dtype=torch.float64)
+    )
     torch.testing.assert_close(y.double(), ref, atol=1e-5, rtol=1e-4)

@@ -1,4 +1,4 @@
-"""Torch heat method on a refined solver (long slivers split): (S, V) for the input vertices, equal to scipy."""
+"""Torch heat method on a refined solver (long slivers split): (S, V) for the input vertices, as scipy."""
 
 from __future__ import annotations
 

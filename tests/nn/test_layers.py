@@ -35,7 +35,9 @@ def test_spectral_conv_equals_dense_sum_of_filters(noisy_bundle, device):
     evals = ops.evals
     u = evals / evals[:, -1:]
     w = torch.einsum("bkj,jio->bkio", mnn.spectral.cubic_bspline_basis(u, 6), conv.weight)[0]  # (K, Ci, Co)
-    ref = sum(F.spectral_filter(x[:, i : i + 1].expand(-1, 2).contiguous(), ops, w[:, i, :]) for i in range(3))
+    ref = sum(
+        F.spectral_filter(x[:, i : i + 1].expand(-1, 2).contiguous(), ops, w[:, i, :]) for i in range(3)
+    )
     torch.testing.assert_close(y, ref + conv.bias, atol=1e-10, rtol=0)
 
 
@@ -80,12 +82,16 @@ def test_required_fields_and_missing_field_error():
     assert mnn.build_model("spectral", 3, 2).required_fields == ("eigenbasis", "mass")
     ops = compute_operators(shapes.icosphere(1), fields=("mass", "eigenbasis"), k=8).to()
     model = mnn.DiffusionNet(3, 2)
-    with pytest.raises(ValueError, match=r"needs the bundle field 'gradient'.*'eigenbasis', 'gradient', 'mass'"):
+    with pytest.raises(
+        ValueError, match=r"needs the bundle field 'gradient'.*'eigenbasis', 'gradient', 'mass'"
+    ):
         model(ops.verts, ops)
 
 
 def test_build_model_errors():
-    with pytest.raises(ValueError, match=r"unknown model 'pointnet'; choose from \['chebnet', 'diffusionnet', 'spectral'\]"):
+    with pytest.raises(
+        ValueError, match=r"unknown model 'pointnet'; choose from \['chebnet', 'diffusionnet', 'spectral'\]"
+    ):
         mnn.build_model("pointnet", 3, 2)
     with pytest.raises(ValueError, match="model 'diffusionnet'.*widht"):
         mnn.build_model("diffusionnet", 3, 2, widht=64)
@@ -93,13 +99,23 @@ def test_build_model_errors():
         mnn.DiffusionNet(3, 2, outputs="edges")
 
 
-@pytest.mark.parametrize("name,kw", [
-    ("diffusionnet", {}), ("diffusionnet", {"diffusion": "implicit"}), ("spectral", {}), ("chebnet", {}),
-])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("diffusionnet", {}),
+        ("diffusionnet", {"diffusion": "implicit"}),
+        ("spectral", {}),
+        ("chebnet", {}),
+    ],
+)
 @pytest.mark.parametrize("outputs", ["vertices", "faces", "global"])
 def test_model_batch_of_three_equals_each_alone(three_bundles, name, kw, outputs):
     torch.manual_seed(0)
-    model = _randomize_times(mnn.build_model(name, 8, 5, width=16, n_blocks=2, outputs=outputs, **kw)).double().eval()
+    model = (
+        _randomize_times(mnn.build_model(name, 8, 5, width=16, n_blocks=2, outputs=outputs, **kw))
+        .double()
+        .eval()
+    )
     singles = [b.to() for b in three_bundles]
     batch = collate_operators(three_bundles)
     y = model(batch.hks, batch)
@@ -121,7 +137,12 @@ def test_diffusionnet_permutation_and_rigid_motion_invariance(diffusion, device)
     moved = type(mesh)(mesh.verts @ q.T * np.sign(np.linalg.det(q)) + [1.0, -2.0, 0.5], mesh.faces)
     bundles = [small_bundle(m, k=40) for m in (mesh, _permuted(mesh, perm), moved)]
     torch.manual_seed(1)
-    model = _randomize_times(mnn.DiffusionNet(8, 4, width=16, n_blocks=2, diffusion=diffusion)).double().eval().to(device)
+    model = (
+        _randomize_times(mnn.DiffusionNet(8, 4, width=16, n_blocks=2, diffusion=diffusion))
+        .double()
+        .eval()
+        .to(device)
+    )
     y0, yp, ym = (model(b.to(device).hks, b.to(device)).cpu() for b in bundles)
     torch.testing.assert_close(yp, y0[perm], atol=1e-8, rtol=0)  # exact up to rounding
     torch.testing.assert_close(ym, y0, atol=1e-8, rtol=0)  # HKS and every operator are intrinsic
@@ -147,7 +168,9 @@ def _transfer(values_b, faces_b, params_b, points, k=12):
 
     tri = params_b[faces_b]  # (F, 3, 3)
     _, cand = cKDTree(tri.mean(1)).query(points, k=k)  # (N, k)
-    lam = np.linalg.solve(np.transpose(tri[cand], (0, 1, 3, 2)), points[:, None, :, None])[..., 0]  # (N, k, 3)
+    lam = np.linalg.solve(np.transpose(tri[cand], (0, 1, 3, 2)), points[:, None, :, None])[
+        ..., 0
+    ]  # (N, k, 3)
     inside = (lam >= -1e-12).all(-1)
     assert inside.any(1).all(), "a point found no face among its candidates"
     pick = inside.argmax(1)
@@ -158,7 +181,8 @@ def _transfer(values_b, faces_b, params_b, points, k=12):
 
 @pytest.fixture(scope="module")
 def two_triangulations():
-    """Operators of one generated surface triangulated twice (1500 and 2400 vertices), and the map of the second
+    """Operators of one generated surface triangulated twice (1500 and 2400 vertices), and the map of the
+    second
     mesh's vertex values onto the first mesh's vertices."""
     (a, pa), (b, pb) = _two_triangulations()
     fields = ("mass", "laplacian", "eigenbasis", "gradient")
@@ -189,14 +213,18 @@ def test_diffusionnet_is_nearly_discretization_agnostic(two_triangulations, diff
     scale = np.sqrt((m * (ya - (m * ya).sum(0) / m.sum()) ** 2).sum())
     same = float(np.sqrt((m * (ya - to_a(yb)) ** 2).sum()) / scale)
     effect = float(np.sqrt((m * (ya - y0) ** 2).sum()) / scale)
-    print(f"{diffusion}: relative difference between triangulations {same:.4f}; diffusion's own effect {effect:.4f}")
+    print(
+        f"{diffusion}: relative difference between triangulations {same:.4f}; "
+        f"diffusion's own effect {effect:.4f}"
+    )
     assert same < 0.02 and effect > 4 * same
 
 
 @pytest.mark.parametrize("diffusion", ["spectral", "implicit"])
 def test_diffusion_and_gradient_features_are_nearly_discretization_agnostic(two_triangulations, diffusion):
     """Layer by layer: diffused bumps and their gradient features agree between the two triangulations, to
-    within a small multiple of how well the inputs themselves agree after the transfer (linear interpolation)."""
+    within a small multiple of how well the inputs themselves agree after the transfer (linear
+    interpolation)."""
     (oa, ob), to_a = two_triangulations
     centres = oa.verts[[0, 500, 1000]]
     m = oa.mass[:, None].numpy()
@@ -242,7 +270,9 @@ def test_training_step_reduces_loss(three_bundles):
     losses = []
     for _ in range(30):
         opt.zero_grad()
-        loss = torch.nn.functional.nll_loss(model(torch.cat([batch.verts, batch.hks[:, :5]], 1), batch), labels)
+        loss = torch.nn.functional.nll_loss(
+            model(torch.cat([batch.verts, batch.hks[:, :5]], 1), batch), labels
+        )
         loss.backward()
         losses.append(float(loss))
         opt.step()

@@ -32,32 +32,61 @@ class ConvBlock(OperatorModule):
 
 
 class _ConvNet(BlockNetwork):
-    def __init__(self, in_channels, out_channels, width, n_blocks, dropout, outputs, last_activation, make_conv):
+    def __init__(
+        self, in_channels, out_channels, width, n_blocks, dropout, outputs, last_activation, make_conv
+    ):
         blocks = [ConvBlock(make_conv(), width, dropout) for _ in range(n_blocks)]
         super().__init__(in_channels, out_channels, width, blocks, outputs, last_activation)
 
 
 class SpectralNet(_ConvNet):
-    """``Linear(in, width)``, ``n_blocks`` residual :class:`SpectralConv` blocks (``n_basis`` splines), a head."""
+    """``Linear(in, width)``, ``n_blocks`` residual :class:`SpectralConv` blocks, ``n_basis`` splines."""
 
     def __init__(
-        self, in_channels, out_channels, width=128, n_blocks=4, n_basis=16, dropout=0.5, outputs="vertices",
+        self,
+        in_channels,
+        out_channels,
+        width=128,
+        n_blocks=4,
+        n_basis=16,
+        dropout=0.5,
+        outputs="vertices",
         last_activation=None,
     ):
         super().__init__(
-            in_channels, out_channels, width, n_blocks, dropout, outputs, last_activation,
+            in_channels,
+            out_channels,
+            width,
+            n_blocks,
+            dropout,
+            outputs,
+            last_activation,
             lambda: SpectralConv(width, width, n_basis=n_basis),
         )
 
 
 class ChebNet(_ConvNet):
-    """``Linear(in, width)``, ``n_blocks`` residual :class:`ChebConv` blocks of polynomial ``order``, a head."""
+    """``Linear(in, width)``, ``n_blocks`` residual :class:`ChebConv` blocks of degree ``order``, a head."""
 
     def __init__(
-        self, in_channels, out_channels, width=128, n_blocks=4, order=3, dropout=0.5, outputs="vertices",
-        last_activation=None, lambda_max=None,
+        self,
+        in_channels,
+        out_channels,
+        width=128,
+        n_blocks=4,
+        order=3,
+        dropout=0.5,
+        outputs="vertices",
+        last_activation=None,
+        lambda_max=None,
     ):
         super().__init__(
-            in_channels, out_channels, width, n_blocks, dropout, outputs, last_activation,
+            in_channels,
+            out_channels,
+            width,
+            n_blocks,
+            dropout,
+            outputs,
+            last_activation,
             lambda: ChebConv(width, width, order=order, lambda_max=lambda_max),
         )
