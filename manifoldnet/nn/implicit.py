@@ -117,6 +117,7 @@ class ImplicitDiffusionSolver:
         self.mass64 = mass.detach().to(torch.float64)
         self.device = mass.device
         self.rtol = rtol
+        self.auto = backend == "auto"
         if backend == "auto":
             backend = "cholmod" if _cholespy() is not None else "cg"
         self.backend = backend
@@ -173,7 +174,13 @@ class ImplicitDiffusionSolver:
             return Y
         grid = torch.exp2(torch.round(torch.log2(t[active]))).cpu()
         for g in torch.unique(grid).tolist():  # one preconditioner (grid time) per group of channels
-            factor = self._factor(g)
+            try:
+                factor = self._factor(g)
+            except (RuntimeError, ValueError, TypeError):
+                if not self.auto:  # backend="cholmod" asked for explicitly: say why it cannot be had
+                    raise
+                self.backend, self.maxiter = "cg", 20000  # e.g. a cholespy built without this device
+                return self.solve(B, t)
             for cols in active[(grid == g).to(active.device)].split(chunk):
                 Y[:, cols] = conjugate_gradient(
                     self._apply_A(t[cols]),

@@ -271,3 +271,23 @@ def test_spectral_diffusion_float32_makes_no_denormals(noisy_bundle):
         x.double(), noisy_bundle.to(), torch.tensor([0.5, 5.0, 50.0], dtype=torch.float64)
     )
     torch.testing.assert_close(y.double(), ref, atol=1e-5, rtol=1e-4)
+
+
+def test_implicit_auto_falls_back_to_cg_when_cholmod_refuses(noisy_bundle, monkeypatch):
+    """backend="auto": a factorization that fails (a cholespy without the inputs' device) falls back to
+    Jacobi CG with the same answer; backend="cholmod" lets the error through."""
+    from manifoldnet.nn import implicit
+
+    ops = noisy_bundle.to()
+    x = torch.randn(ops.n_verts, 2, dtype=torch.float64)
+    t = torch.tensor([0.01, 0.3], dtype=torch.float64)
+    ref = F.diffuse_implicit(x, ops, t, backend="cg")
+    clear_factor_cache()
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("cholespy: device not supported")
+
+    monkeypatch.setattr(implicit, "_CholmodFactor", refuse)
+    torch.testing.assert_close(F.diffuse_implicit(x, ops, t), ref, atol=1e-9, rtol=0)
+    with pytest.raises(RuntimeError, match="device not supported"):
+        F.diffuse_implicit(x, ops, t, backend="cholmod")
