@@ -1,8 +1,8 @@
 """DiffusionNet training steps: manifoldnet against the reference implementation, side by side in one run.
 
 Reference configuration (issue 13): DiffusionNet 16 -> 260 channels, width 128, 4 blocks, dropout 0.5,
-log-softmax
-outputs, Adam; inputs 16 HKS; spectral diffusion with 128 eigenpairs, or implicit (backward Euler).
+log-softmax outputs, Adam; inputs 16 HKS; spectral diffusion with 128 eigenpairs, or implicit (backward
+Euler).
 
 The anchor ("ref") is written here, faithful to DiffusionNet's ``layers.py``: learned times clamped >= 1e-8
 before

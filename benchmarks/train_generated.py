@@ -43,8 +43,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 class PerVertexMLP(torch.nn.Module):
     """The baseline: the same input features, no convolution (each vertex on its own)."""
 
-    required_fields = ()
-
     def __init__(self, c_in, c_out, width):
         super().__init__()
         self.net = torch.nn.Sequential(

@@ -3,10 +3,9 @@
 Same semantics as ``torch.nn.Dropout`` (zero each entry with probability p in training, scale the rest by
 1 / (1 - p); identity in evaluation), with p rounded to a multiple of 2^-16. On the CPU torch draws its mask
 with ``bernoulli_``, which is slow: forward + backward of a 5k x 128 dropout measured 7.7 ms at 1 thread,
-against
-3.4 ms for a mask compared from 16 random bits per entry (torch's generator, so ``torch.manual_seed`` still
-makes runs repeat). DiffusionNet has eight dropouts per step, which made torch's ~15% of a training step. On
-other devices torch's fused kernel is used.
+against 3.4 ms for a mask compared from 16 random bits per entry (torch's generator, so ``torch.manual_seed``
+still makes runs repeat). DiffusionNet has eight dropouts per step, which made torch's ~15% of a training
+step. On other devices torch's fused kernel is used.
 """
 
 from __future__ import annotations
@@ -28,8 +27,7 @@ def _random_int16(shape, device) -> torch.Tensor:
 
 class _MaskedScale(torch.autograd.Function):
     """``x * keep * scale`` that saves the boolean mask (1 byte an entry, as torch's dropout does), not a
-    float
-    copy of it (4 bytes): at 100k vertices, width 128, the float masks of eight dropouts cost 300 MB more."""
+    float copy (4 bytes): at 100k vertices, width 128, the float masks of eight dropouts cost 300 MB more."""
 
     @staticmethod
     def forward(ctx, x, keep, scale):

@@ -13,14 +13,13 @@ autocast.
 from __future__ import annotations
 
 import functools
-import weakref
 
 import torch
 
 from ..operators.fields import FIELD_TABLE
 from ..operators.torch_ops import sparse_csr
 from .implicit import ImplicitDiffusion, ImplicitDiffusionSolver
-from .sparse import spmm
+from .sparse import per_tensor, spmm
 
 __all__ = [
     "cheb_filter",
@@ -96,9 +95,6 @@ def _no_autocast(fn):
 
 
 # ------------------------------------------------------------------------------------------- spectral
-_PADDED: dict = {}  # id(evecs) -> (weakref(evecs), (positions, padded evecs) or None); freed with evecs
-
-
 def _padded_layout(ops):
     """``(pos, Vmax)``: row of each vertex in a (B * Vmax) zero-padded layout, or None when padding would cost
     more than half the rows again (very unequal sizes: then a loop over the B meshes is used)."""
@@ -111,21 +107,19 @@ def _padded_layout(ops):
 
 
 def _padded_evecs(ops):
-    ev = ops.evecs
-    hit = _PADDED.get(id(ev))
-    if hit is not None and hit[0]() is ev and not ev.requires_grad:
-        return hit[1]
-    layout = _padded_layout(ops)
-    if layout is None:
-        out = None
-    else:
+    """``(pos, evecs padded to (B, Vmax, K))`` or None (see :func:`_padded_layout`); built once per batch."""
+
+    def build(ev):
+        layout = _padded_layout(ops)
+        if layout is None:
+            return None
         pos, vmax = layout
         pad = ev.new_zeros(ops.n_meshes * vmax, ev.shape[1]).index_copy_(0, pos, ev)
-        out = (pos, pad.view(ops.n_meshes, vmax, ev.shape[1]))
-    if not ev.requires_grad:
-        _PADDED[id(ev)] = (weakref.ref(ev), out)
-        weakref.finalize(ev, _PADDED.pop, id(ev), None)
-    return out
+        return pos, pad.view(ops.n_meshes, vmax, ev.shape[1])
+
+    if ops.evecs.requires_grad:
+        return build(ops.evecs)
+    return per_tensor("padded evecs", ops.evecs, build)
 
 
 def to_spectral(x, ops):
@@ -173,9 +167,8 @@ def spectral_filter(x, ops, multipliers):
 
 
 # exp(-lambda t) beyond these exponents is set to exactly 0: it is far below the precision of the slowest
-# mode,
-# and the products with it would otherwise be denormal numbers, which made a CPU training step 2.3x slower
-# (faust 5k, 1 thread: 513 -> 220 ms; the reference DiffusionNet pays the same penalty).
+# mode, and the products with it would otherwise be denormal numbers, which made a CPU training step 2.3x
+# slower (faust 5k, 1 thread: 513 -> 220 ms; the reference DiffusionNet pays the same penalty).
 _DECAY_CUTOFF = {torch.float16: 10.0, torch.bfloat16: 30.0, torch.float32: 30.0, torch.float64: 300.0}
 
 
@@ -185,8 +178,7 @@ def diffuse_spectral(x, ops, t):
 
     x : (V, C); t : (C,) times >= 0 (or a scalar). Returns (V, C). Exact for the K held eigenpairs; the
     content of x above them is dropped (DiffusionNet's spectral diffusion). Decays ``exp(-lambda t)`` below
-    ``exp(-30)`` (float32) or ``exp(-300)`` (float64) are exactly 0, which keeps CPU arithmetic out of
-    denormals.
+    ``exp(-30)`` (float32) or ``exp(-300)`` (float64) are exactly 0 (no denormals in CPU arithmetic).
     """
     _check_x(x, ops, "diffuse_spectral")
     require_fields(ops, ("mass", "eigenbasis"), "diffuse_spectral")
@@ -286,10 +278,9 @@ def gradient_features(x, ops, weight_re, weight_im):
     """DiffusionNet's spatial gradient features: ``tanh(Re(conj(g) * (A g)))`` per channel.
 
     ``g = gradient(x)`` (V, C) complex, ``A = weight_re + 1j weight_im`` (C, C) complex-linear (so the
-    features
-    are invariant to a rotation of every tangent plane: a gauge change). Computed in real arithmetic as one
-    (V, 2C) x (2C, 2C) product: ``[Re Ag, Im Ag] = [Re g, Im g] @ [[A_re^T, A_im^T], [-A_im^T, A_re^T]]``.
-    Returns (V, C).
+    features are invariant to a rotation of every tangent plane: a gauge change). Computed in real arithmetic
+    as one (V, 2C) x (2C, 2C) product,
+    ``[Re Ag, Im Ag] = [Re g, Im g] @ [[A_re^T, A_im^T], [-A_im^T, A_re^T]]``. Returns (V, C).
     """
     _check_x(x, ops, "gradient_features")
     require_fields(ops, ("gradient",), "gradient_features")

@@ -22,39 +22,18 @@ import scipy.sparse as sp
 import torch
 
 from ..errors import MeshError
-from ..geometry.factor import _summarize, native_output, warn_native
 from ..geometry.geodesics import HeatMethodSolver, validate_sources
 from ..operators.torch_ops import check_device, to_torch_csr
-from .linalg import conjugate_gradient
+from .linalg import CholmodFactor, conjugate_gradient
 
 __all__ = ["TorchHeatMethod"]
 
 _WHAT = {"_A_ref": "heat operator", "_A_int": "heat operator (interior)", "_L_keep": "Laplacian"}
 
 
-def _cholmod(A: sp.spmatrix, device, what: str = "matrix"):
-    """A cholespy factorization of SPD ``A`` whose solves run on ``device`` (tensors there).
-
-    CHOLMOD's printed messages become one SolverWarning; a matrix it cannot factor is a MeshError.
-    """
-    from cholespy import CholeskySolverD, MatrixType
-
-    A = sp.coo_matrix(A)
-    idx = lambda a: torch.as_tensor(np.asarray(a, dtype=np.int32), device=device)
-    data = torch.as_tensor(np.asarray(A.data, dtype=np.float64), device=device)
-    with native_output() as text:
-        try:
-            fac = CholeskySolverD(A.shape[0], idx(A.row), idx(A.col), data, MatrixType.COO)
-        except (ValueError, RuntimeError) as exc:
-            fac = exc
-    if isinstance(fac, Exception):
-        n = A.shape[0]
-        why = _summarize(text[0]) or str(fac)
-        raise MeshError(
-            f"CHOLMOD cannot factor the {what} ({n} x {n}, {A.nnz} nonzeros): {why}; use backend='cg'"
-        ) from fac
-    warn_native(text[0], what, A)
-    return fac
+def _cholmod(A: sp.spmatrix, device, what: str = "matrix") -> CholmodFactor:
+    """A CHOLMOD factorization of SPD ``A`` whose solves run on ``device`` (see :class:`CholmodFactor`)."""
+    return CholmodFactor(A, device, what)
 
 
 class TorchHeatMethod:
@@ -126,13 +105,7 @@ class TorchHeatMethod:
 
     def _cg(self, ops, name, B):
         if self.backend == "cholmod":
-            X = torch.empty_like(B)
-            for a in range(0, B.shape[1], 128):  # cholespy solves at most 128 right-hand sides at once
-                b = B[:, a : a + 128].contiguous()
-                x = torch.empty_like(b)
-                ops[name].solve(b, x)
-                X[:, a : a + 128] = x
-            return X
+            return ops[name].solve(B)
         A, diag = ops[name]
         return conjugate_gradient(A, B, diag, self.rtol, what="heat method (Jacobi CG)")
 

@@ -9,8 +9,7 @@ Method. The times are sorted onto a grid of powers of two, ``t_g = 2^round(log2 
 sparse Cholesky factor of ``M + t_g L`` (CHOLMOD through ``cholespy``) preconditions conjugate gradients for
 every channel of that group: the preconditioned operator ``(M + t_g L)^-1 (M + t L)`` has its spectrum in
 ``[2^-1/2, 2^1/2]``, so each extra digit of accuracy costs about one iteration, and a channel whose time sits
-on
-the grid (the times repeat, e.g. at evaluation) is solved exactly by the first step. Factors are cached per
+on the grid (the times repeat, e.g. at evaluation) is solved exactly by the first step. Factors are cached per
 Laplacian tensor and grid time (a bounded LRU), so as learned times drift during training a factorization is
 only paid when a time crosses into a new grid cell. Without ``cholespy`` (or where it refuses the device), the
 same iteration runs with a Jacobi preconditioner on the inputs' device: more iterations, no factorization.
@@ -31,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .linalg import conjugate_gradient
+from .linalg import CholmodFactor, conjugate_gradient
 
 __all__ = ["ImplicitDiffusion", "ImplicitDiffusionSolver", "clear_factor_cache"]
 
@@ -66,33 +65,9 @@ def _scipy_csr(L: torch.Tensor) -> sp.csr_matrix:
     )
 
 
-class _CholmodFactor:
-    """A CHOLMOD factor of ``M + t L`` whose solves run on ``device`` (float64)."""
-
-    def __init__(self, L_sp: sp.csr_matrix, mass: np.ndarray, t: float, device):
-        cholespy = _cholespy()
-        A = (t * L_sp + sp.diags(mass)).tocsr()
-        A.sum_duplicates()
-        A.sort_indices()
-        as_t = lambda a, dt: torch.as_tensor(np.ascontiguousarray(a, dtype=dt), device=device)
-        self.solver = cholespy.CholeskySolverD(
-            A.shape[0],
-            as_t(A.indptr, np.int32),
-            as_t(A.indices, np.int32),
-            as_t(A.data, np.float64),
-            cholespy.MatrixType.CSR,
-        )
-        self.cuda = torch.device(device).type == "cuda"
-
-    def solve(self, B: torch.Tensor) -> torch.Tensor:
-        step = 128 if self.cuda else B.shape[1]  # cholespy's CUDA solves take at most 128 right-hand sides
-        X = torch.empty_like(B)
-        for a in range(0, B.shape[1], max(step, 1)):
-            b = B[:, a : a + step].contiguous()
-            x = torch.empty_like(b)
-            self.solver.solve(b, x)
-            X[:, a : a + step] = x
-        return X
+def _shifted_factor(L_sp: sp.csr_matrix, mass: np.ndarray, t: float, device) -> CholmodFactor:
+    """The CHOLMOD factor of ``M + t L`` whose solves run on ``device`` (float64)."""
+    return CholmodFactor(t * L_sp + sp.diags(mass), device, what=f"M + t L at t = {t:g}")
 
 
 class ImplicitDiffusionSolver:
@@ -103,8 +78,7 @@ class ImplicitDiffusionSolver:
     laplacian : (V, V) torch sparse CSR (block-diagonal for a batch); mass : (V,).
     backend : ``"auto"`` (CHOLMOD-preconditioned CG when cholespy works on this device, else Jacobi CG),
         ``"cholmod"`` or ``"cg"``.
-    rtol : relative residual per column (default: 1e-7 for float32 inputs is applied by the caller; here
-    1e-10).
+    rtol : relative residual per column (1e-10 here; ``diffuse_implicit`` passes 1e-7 for float32 inputs).
     """
 
     def __init__(
@@ -133,7 +107,7 @@ class ImplicitDiffusionSolver:
             return hit[2]
         if self._L_sp is None:
             self._L_sp = _scipy_csr(self.L)
-        factor = _CholmodFactor(self._L_sp, self.mass64.cpu().numpy(), t, self.device)
+        factor = _shifted_factor(self._L_sp, self.mass64.cpu().numpy(), t, self.device)
         rows = self.L.shape[0]
         _CACHE[key] = (weakref.ref(self.L), rows, factor)
         total = sum(v[1] for v in _CACHE.values())

@@ -1,5 +1,5 @@
-"""Batched preconditioned conjugate gradients on torch tensors (any device), shared by the heat method and
-implicit diffusion.
+"""Linear solvers on torch tensors shared by the heat method and implicit diffusion: batched preconditioned
+conjugate gradients (any device) and a CHOLMOD factorization whose solves run on the tensors' device.
 
 Every column of the right-hand side is its own SPD system: ``A`` and the preconditioner act on all columns at
 once (one sparse product per iteration), while the step lengths are per column.
@@ -9,11 +9,51 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 
 from ..errors import MeshError
+from ..geometry.factor import _summarize, native_output, warn_native
 
-__all__ = ["conjugate_gradient"]
+__all__ = ["CholmodFactor", "conjugate_gradient"]
+
+
+class CholmodFactor:
+    """A cholespy (CHOLMOD) factorization of SPD ``A`` (scipy sparse) whose solves run on ``device``, float64.
+
+    CHOLMOD's printed messages become one SolverWarning; a matrix it cannot factor is a MeshError naming
+    ``what`` and its size. ``solve(B)``: (n, S) float64 on ``device`` -> ``A^-1 B``.
+    """
+
+    def __init__(self, A, device, what: str = "matrix"):
+        from cholespy import CholeskySolverD, MatrixType
+
+        A = sp.coo_matrix(A)
+        idx = lambda a: torch.as_tensor(np.asarray(a, dtype=np.int32), device=device)  # noqa: E731
+        data = torch.as_tensor(np.asarray(A.data, dtype=np.float64), device=device)
+        with native_output() as text:
+            try:
+                fac = CholeskySolverD(A.shape[0], idx(A.row), idx(A.col), data, MatrixType.COO)
+            except (ValueError, RuntimeError) as exc:
+                fac = exc
+        if isinstance(fac, Exception):
+            n = A.shape[0]
+            why = _summarize(text[0]) or str(fac)
+            raise MeshError(
+                f"CHOLMOD cannot factor the {what} ({n} x {n}, {A.nnz} nonzeros): {why}; use backend='cg'"
+            ) from fac
+        warn_native(text[0], what, A)
+        self.solver = fac
+
+    def solve(self, B: torch.Tensor) -> torch.Tensor:
+        X = torch.empty_like(B)
+        for a in range(0, B.shape[1], 128):  # cholespy's CUDA solves take at most 128 right-hand sides
+            b = B[:, a : a + 128].contiguous()
+            x = torch.empty_like(b)
+            self.solver.solve(b, x)
+            X[:, a : a + 128] = x
+        return X
 
 
 def _as_operator(A) -> Callable:

@@ -58,11 +58,11 @@ class SpectralConv(OperatorModule):
         self.weight = nn.Parameter(torch.randn(n_basis, in_channels, out_channels) / math.sqrt(in_channels))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
 
-    def multipliers(self, evals):
-        """(B, K) eigenvalues -> (B, K, C_in, C_out) multipliers ``w_io(lambda)``."""
-        u = evals / evals[:, -1:].clamp_min(torch.finfo(evals.dtype).tiny)
-        return torch.einsum(
-            "bkj,jio->bkio", cubic_bspline_basis(u, self.n_basis), self.weight.to(evals.dtype)
+    def basis(self, evals):
+        """(B, K) eigenvalues -> (B, K, n_basis) spline values at ``u = lambda / lambda_K`` (per mesh); the
+        multiplier of channels (i, o) is ``basis @ weight[:, i, o]``."""
+        return cubic_bspline_basis(
+            evals / evals[:, -1:].clamp_min(torch.finfo(evals.dtype).tiny), self.n_basis
         )
 
     def forward(self, x, ops):
@@ -70,9 +70,7 @@ class SpectralConv(OperatorModule):
         with torch.autocast(device_type=x.device.type, enabled=False):
             dt = ops.mass.dtype
             coeffs = F.to_spectral(x.to(dt), ops)  # (B, K, C_in)
-            basis = cubic_bspline_basis(
-                ops.evals.to(dt) / ops.evals[:, -1:].to(dt).clamp_min(1e-30), self.n_basis
-            )
+            basis = self.basis(ops.evals.to(dt))
             B, K, _ = coeffs.shape
             mixed = (basis[:, :, :, None] * coeffs[:, :, None, :]).reshape(B, K, -1)  # (B, K, J C_in)
             y = F.from_spectral(mixed @ self.weight.to(dt).reshape(-1, self.out_channels), ops)
@@ -125,8 +123,7 @@ class LearnedDiffusion(OperatorModule):
     ``method="spectral"``: :func:`~manifoldnet.nn.functional.diffuse_spectral` (K eigenpairs; cheap, drops the
     content above them). ``method="implicit"``: :func:`~manifoldnet.nn.functional.diffuse_implicit` (one
     backward-Euler step with sparse solves; no eigenbasis, any mesh size). Times start at ``init_time`` and
-    are
-    kept >= 0 by projecting the parameter before each training forward, as DiffusionNet does (only a clamp
+    are kept >= 0 by projecting the parameter before each training forward, as DiffusionNet does (only a clamp
     inside the graph would stop the gradient of a time that reached 0); evaluation uses ``max(time, 0)``
     without touching the parameter.
     """

@@ -287,7 +287,7 @@ def test_implicit_auto_falls_back_to_cg_when_cholmod_refuses(noisy_bundle, monke
     def refuse(*args, **kwargs):
         raise RuntimeError("cholespy: device not supported")
 
-    monkeypatch.setattr(implicit, "_CholmodFactor", refuse)
+    monkeypatch.setattr(implicit, "_shifted_factor", refuse)
     torch.testing.assert_close(F.diffuse_implicit(x, ops, t), ref, atol=1e-9, rtol=0)
     with pytest.raises(RuntimeError, match="device not supported"):
         F.diffuse_implicit(x, ops, t, backend="cholmod")
