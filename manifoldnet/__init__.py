@@ -13,7 +13,7 @@ from .mesh import Mesh, MeshReport
 from .operators import OperatorBundle, OperatorCache, OperatorSpec, compute_operators
 from .repair import CleanReport, clean
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
 
 __all__ = [
     "Mesh",

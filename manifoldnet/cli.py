@@ -1,6 +1,7 @@
 """The ``manifoldnet`` command. Subcommands live in ``manifoldnet/commands/<name>.py`` and import lazily.
 
-Each command module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+Each command module defines ``add_arguments(parser)`` and ``run(args) -> int``; its one-line help is
+written once, in :data:`COMMANDS` (the top-level ``--help`` lists it without importing the module).
 Every error ends in :func:`fail`: one line on stderr and exit code 2 (a bad argument, a missing file, an
 unreadable mesh, any exception a command lets escape); ``--debug`` anywhere on the line adds the traceback.
 Ctrl-C exits 130 with one line.
@@ -12,6 +13,8 @@ import argparse
 import importlib
 import sys
 
+from . import __version__
+
 # name -> one-line help; the module manifoldnet.commands.<name> is imported only when the command runs
 COMMANDS = {
     "demo": "run the main job on the bundled generated meshes",
@@ -19,7 +22,7 @@ COMMANDS = {
     "geodesic": "geodesic distances from source vertices",
     "precompute": "compute and cache operator bundles for a folder of meshes",
     "cache": "show (info) or tidy (clean) the operator cache",
-    "view": "render a mesh with features (on screen or --screenshot)",
+    "view": "render a mesh with features (on screen, --screenshot PNG, or --web)",
 }
 
 
@@ -29,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Geometry processing and learning on meshes.",
         epilog="--debug (anywhere on the line): show the traceback of an error instead of one line.",
     )
-    p.add_argument("--version", action="version", version="manifoldnet 0.1.0")
+    p.add_argument("--version", action="version", version=f"manifoldnet {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, text in COMMANDS.items():
         sub.add_parser(name, help=text, add_help=False)

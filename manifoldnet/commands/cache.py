@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 
-HELP = "show (info) or tidy (clean) the operator cache"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

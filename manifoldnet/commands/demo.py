@@ -22,8 +22,6 @@ import argparse
 import time
 from pathlib import Path
 
-HELP = "run the main job on the bundled generated meshes"
-
 _COLS = (
     ("name", "name"), ("V", "n_verts"), ("F", "n_faces"), ("chi", "euler_characteristic"), ("genus", "genus"),
     ("bnd", "n_boundary_loops"), ("comp", "n_components"), ("e-mfd", "is_edge_manifold"),

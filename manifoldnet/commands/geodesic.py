@@ -5,8 +5,6 @@ suffix) and prints it."""
 
 from __future__ import annotations
 
-HELP = "geodesic distances from source vertices"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("mesh", help="mesh file (any format manifoldnet.load_mesh reads)")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 
-HELP = "print a mesh's counts, topology and defects"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("mesh", help="mesh file (OBJ, OFF, PLY, STL)")

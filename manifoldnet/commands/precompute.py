@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "compute and cache operator bundles for a folder of meshes"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..operators.fields import FIELD_TABLE

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "render a mesh with features (on screen, --screenshot PNG, or --web)"
-
 _SPEC_HELP = (
     "hks (all scales, slider) | hks:I | eig (slider) | eig:I | eig:I-J | gauss | mean | "
     "FILE (.npy, .npz[:key], .txt: one row per vertex or face; several columns -> slider)"
