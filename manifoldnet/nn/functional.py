@@ -16,8 +16,9 @@ import functools
 
 import torch
 
-from ..operators.fields import FIELD_TABLE
 from ..operators.torch_ops import sparse_csr
+from .checks import check_x as _check_x
+from .checks import require_fields
 from .implicit import ImplicitDiffusion, ImplicitDiffusionSolver
 from .sparse import per_tensor, spmm
 
@@ -38,33 +39,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------------------- checks
-def require_fields(ops, fields, who: str) -> None:
-    """Raise ValueError naming the first bundle field of ``fields`` (spec field names of the field table, or
-    ``"faces"``) that ``ops`` lacks, and the spec that would provide it."""
-    for f in fields:
-        arrays = ("faces",) if f == "faces" else FIELD_TABLE[f].arrays
-        missing = [a for a in arrays if getattr(ops, a, None) is None]
-        if missing:
-            if f == "faces":
-                raise ValueError(f"{who} needs faces: these operators come from a point cloud")
-            have = tuple(getattr(ops.spec, "fields", ()))
-            raise ValueError(
-                f"{who} needs the bundle field {f!r} ({', '.join(missing)} missing); these operators hold "
-                f"{list(have)}: build them with OperatorSpec(fields={tuple(sorted({*have, f}))})"
-            )
-
-
-def _check_x(x, ops, who: str) -> None:
-    if not isinstance(x, torch.Tensor) or x.ndim != 2:
-        raise ValueError(f"{who}: x must be a (V, C) tensor, got {getattr(x, 'shape', type(x).__name__)}")
-    if x.shape[0] != ops.n_verts:
-        raise ValueError(f"{who}: x has {x.shape[0]} rows but the operators have V={ops.n_verts} vertices")
-    if x.device != ops.device:
-        raise ValueError(
-            f"{who}: x is on {x.device} but the operators are on {ops.device}: use ops.to(x.device)"
-        )
-
-
 def _check_times(t, C: int, who: str, dtype, device):
     t = torch.as_tensor(t, dtype=dtype, device=device)
     if t.ndim == 0:
