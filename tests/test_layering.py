@@ -34,6 +34,7 @@ LAYER_OF = {
     "analysis": "analysis",
     "testing": "testing",
     "robustness": "robustness",
+    "tasks": "tasks",
     "commands": "commands",
     "cli": "commands",
     "__init__": "facade",  # the package's own namespace re-exports the public names of every layer
@@ -50,6 +51,7 @@ MAY_IMPORT = {
     "analysis": _BELOW_OPERATORS | {"analysis"},
     "testing": _BELOW_OPERATORS | {"testing"},
     "robustness": _BELOW_OPERATORS | {"data", "nn", "analysis", "testing", "robustness"},
+    "tasks": _BELOW_OPERATORS | {"data", "nn", "analysis", "tasks"},
     "commands": set(LAYER_OF.values()) | {"viewer"},
     "facade": set(LAYER_OF.values()) - {"commands"},
 }
