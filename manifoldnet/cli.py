@@ -23,6 +23,8 @@ COMMANDS = {
     "precompute": "compute and cache operator bundles for a folder of meshes",
     "cache": "show (info) or tidy (clean) the operator cache",
     "view": "render a mesh with features (on screen, --screenshot PNG, or --web)",
+    "train": "train a model for a task (segmentation, classification, correspondence) from a config",
+    "eval": "evaluate a checkpoint on a split or a data folder; write metrics and predictions",
 }
 
 

@@ -193,17 +193,21 @@ class Task:
 
     # -------------------------------------------------------------------------------------- data
     def read_splits(self):
-        """Raw samples ``(train, val, test)`` (``MeshSample``-like: ``name``, ``mesh``, ``labels``, ...)."""
+        """Raw samples ``(train, val, test)`` (:class:`~manifoldnet.tasks.datasets.RawSample`: ``name``,
+        ``mesh``, ``labels``, ...), read once and kept (a task's :meth:`head` may need the labels)."""
         from .datasets import read_splits
 
-        return read_splits(self.config.data)
+        if getattr(self, "_raw_splits", None) is None:
+            self._raw_splits = read_splits(self.config.data)
+        return self._raw_splits
 
-    def build(self, spec) -> Splits:
+    def build(self, spec, progress: bool | None = None) -> Splits:
         """The three splits as samples with their operator bundles (module docstring, step 4)."""
         from .datasets import load_bundles
 
         raw = self.read_splits()
-        loaded = load_bundles(raw, spec, self.config.operators)
+        loaded = load_bundles(raw, spec, self.config.operators, progress=progress)
+        self._raw_splits = None  # the meshes are not needed any more: samples hold their bundles
         return Splits(
             *[
                 [self.make_sample(s, b) for s, b in zip(part, bundles, strict=True)]
