@@ -24,6 +24,7 @@ import torch
 
 from . import functional as F
 from .base import OperatorModule
+from .checks import check_x, require_fields
 
 __all__ = ["FunctionalMap", "fmap_from_matches", "fmap_loss", "fmap_solve", "scaled_evals"]
 
@@ -84,7 +85,7 @@ def scaled_evals(ops, k_src: int, k_dst: int, pairs):
     ``lambda * area`` does not change when a shape is scaled; dividing by the pair's largest value used makes
     the commutativity weight dimensionless (as ``analysis.functional_maps.fmap_from_descriptors`` does).
     """
-    F.require_fields(ops, ("mass", "eigenbasis"), "scaled_evals")
+    require_fields(ops, ("mass", "eigenbasis"), "scaled_evals")
     area = torch.zeros(ops.n_meshes, dtype=ops.mass.dtype, device=ops.device).index_add_(
         0, ops.batch, ops.mass
     )
@@ -132,8 +133,8 @@ class FunctionalMap(OperatorModule):
         self.lam = float(lam)
 
     def forward(self, feat, ops, pairs):
-        F.require_fields(ops, self.fields, "FunctionalMap")
-        F._check_x(feat, ops, "FunctionalMap")
+        require_fields(ops, self.fields, "FunctionalMap")
+        check_x(feat, ops, "FunctionalMap")
         K = ops.evecs.shape[1]
         if max(self.k_src, self.k_dst) > K:
             raise ValueError(f"FunctionalMap: k = {(self.k_src, self.k_dst)} exceeds the bundles' K = {K}")

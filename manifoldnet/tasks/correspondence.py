@@ -1,0 +1,356 @@
+"""Shape correspondence between meshes of different connectivity (FAUST remeshed, generated families).
+
+The network (any ``MODELS`` family with ``outputs="vertices"``) gives every vertex a learned descriptor
+(``task_options.dim`` channels). A batch of B >= 2 meshes is trained on all its B (B - 1) ordered pairs, so
+shuffled batches draw random pairs among the training shapes.
+
+Losses (their sum, weighted by ``w_fmap`` and ``w_match``, averaged over pairs):
+
+- ``fmap``: GeomFmaps' supervised loss ``||C - C_gt||_F^2``. ``C`` is the functional-map layer's map
+  (:class:`manifoldnet.nn.fmap.FunctionalMap`, descriptor preservation + commutativity, ``k`` and ``lam``);
+  ``C_gt`` the least-squares (pseudo-inverse) map of the ground-truth matches,
+  ``pinv(Phi_dst[ids_dst]) Phi_src[ids_src]`` (:func:`~manifoldnet.nn.fmap.fmap_from_matches`): FAUST's
+  ``.vts`` give 5000 matched samples per shape, not a map of every vertex, so the mass-matrix form
+  ``Phi^T M Pi Phi`` would need a full point map that does not exist.
+- ``match``: the soft nearest-neighbour loss on unit descriptors
+  (:func:`manifoldnet.nn.matching.soft_match_loss`), which trains the descriptors to match point by point
+  (the nearest-neighbour map below).
+
+Evaluation (Princeton protocol): for every ordered pair (X, Y) of the evaluated shapes (all X != Y: the error
+is measured on the target, so (X, Y) and (Y, X) are two different measurements; FAUST's 20 test shapes give
+380 pairs), the point map X -> Y is read three ways: ``nn`` (nearest descriptor of Y for every vertex of
+X), ``fmap`` (the layer's map from Y's functions to X's,
+:func:`~manifoldnet.analysis.functional_maps.fmap_to_p2p`) and ``zoomout`` (that map refined by
+:func:`~manifoldnet.analysis.functional_maps.zoomout` to ``zoomout_k`` eigenfunctions; 0 turns it off).
+Point k of the ground truth is ``corres_X[k] -> corres_Y[k]``; its error is
+the geodesic distance on Y between the predicted and the true vertex, divided by ``sqrt(area(Y))``
+(:func:`~manifoldnet.analysis.metrics.geodesic_errors` with heat-method distances,
+:func:`~manifoldnet.geometry.geodesics.all_pairs_distances`). ``geodesic_error`` (the monitored metric) is
+the mean error of ``task_options.method``. The cumulative curve is the fraction of points with error <= x
+for x in [0, 0.25].
+
+Predictions (:meth:`CorrespondenceTask.write_predictions`): ``maps/<method>/<X>__<Y>.txt`` (V_X lines, the
+0-based vertex of Y for each vertex of X), ``truth/<name>.vts`` (1-based ground truth), ``curves.json`` and
+``curves.png``, and ``view.txt`` with one ``manifoldnet view X.off --correspondence Y.off MAP --truth X.vts
+Y.vts`` command per pair.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MeshError
+from .base import Task, register_task
+from .config import ConfigError
+
+__all__ = [
+    "CURVE_MAX",
+    "METHODS",
+    "CorrespondenceOptions",
+    "CorrespondenceTask",
+    "GeodesicRows",
+    "cumulative_error_curve",
+    "plot_error_curves",
+]
+
+CURVE_MAX = 0.25  # Princeton protocol: normalized geodesic error thresholds in [0, 0.25]
+METHODS = ("nn", "fmap", "zoomout")
+
+
+def cumulative_error_curve(errors, x_max: float = CURVE_MAX, n: int = 101) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)``, n points each: ``y[i]`` = fraction of ``errors`` (N,) <= ``x[i]``, x in [0, x_max].
+
+    Non-decreasing; reaches 1 once ``x`` passes the largest error."""
+    e = np.sort(np.asarray(errors, dtype=np.float64).ravel())
+    if e.size == 0 or not np.isfinite(e).all() or e[0] < 0:
+        raise MeshError("cumulative_error_curve needs a non-empty array of finite, non-negative errors")
+    x = np.linspace(0.0, float(x_max), int(n))
+    return x, np.searchsorted(e, x, side="right") / e.size
+
+
+def plot_error_curves(curves: dict, path, title: str = "") -> Path:
+    """Write the cumulative curves ``{label: (x, y)}`` to the PNG ``path`` (matplotlib, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4), dpi=120)
+    for label, (x, y) in curves.items():
+        ax.plot(x, y, label=label)
+    ax.set_xlabel("geodesic error / sqrt(area)")
+    ax.set_ylabel("fraction of correspondences")
+    ax.set_xlim(0, max(float(x[-1]) for x, _ in curves.values()))
+    ax.set_ylim(0, 1.0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+class GeodesicRows:
+    """Heat-method geodesic distances on one mesh from the vertices ``sources`` (float32 rows, computed once),
+    served through the ``distances(list_of_sources)`` interface that
+    :func:`~manifoldnet.analysis.metrics.geodesic_errors` takes (only those sources)."""
+
+    def __init__(self, mesh, sources):
+        from ..geometry.geodesics import all_pairs_distances
+
+        self.mesh = mesh
+        self.sources = np.unique(np.asarray(sources, dtype=np.int64))
+        # all pairs (symmetrized, ~3 s for 5k vertices) then keep the rows that are asked for
+        self.rows = all_pairs_distances(mesh, progress=False)[self.sources]
+        self.area = float(mesh.face_areas.sum())
+
+    def distances(self, sources_list) -> np.ndarray:
+        src = np.asarray(sources_list, dtype=np.int64).reshape(-1)
+        pos = np.searchsorted(self.sources, src)
+        ok = (pos < self.sources.size) & (self.sources[np.minimum(pos, self.sources.size - 1)] == src)
+        if not ok.all():
+            raise MeshError(f"GeodesicRows: vertex {int(src[~ok][0])} is not one of the precomputed sources")
+        return self.rows[pos]
+
+
+@dataclass
+class CorrespondenceOptions:
+    """``task_options`` of the correspondence task (module docstring).
+
+    dim : descriptor channels. k, lam : the functional-map layer's basis size and commutativity weight.
+    w_fmap, w_match : loss weights; tau, match_samples : the match loss's temperature and matches per pair.
+    zoomout_k, zoomout_step : ZoomOut's final basis size (0: off) and step at evaluation.
+    method : the map whose mean error is ``geodesic_error`` (``"nn"``, ``"fmap"`` or ``"zoomout"``).
+    """
+
+    dim: int = 128
+    k: int = 30
+    lam: float = 1e-3
+    w_fmap: float = 1.0
+    w_match: float = 0.0
+    tau: float = 0.07
+    match_samples: int = 1024
+    zoomout_k: int = 0
+    zoomout_step: int = 5
+    method: str = "fmap"
+
+
+@register_task
+class CorrespondenceTask(Task):
+    """Learned descriptors + functional maps, trained on ground-truth matches (module docstring)."""
+
+    name = "correspondence"
+    Options = CorrespondenceOptions
+    monitor = "geodesic_error"
+    monitor_mode = "min"
+    extra_fields = ("mass", "eigenbasis")
+
+    def __init__(self, config):
+        super().__init__(config)
+        o = self.options
+        if o.method not in METHODS:
+            raise ConfigError(f"task_options.method must be one of {list(METHODS)}, got {o.method!r}")
+        if o.method == "zoomout" and o.zoomout_k <= 0:
+            raise ConfigError("task_options.method 'zoomout' needs task_options.zoomout_k > 0")
+        if not 1 <= o.k <= config.operators.k or (
+            o.zoomout_k and not o.k <= o.zoomout_k <= config.operators.k
+        ):
+            raise ConfigError(
+                f"task_options.k ({o.k}) and zoomout_k ({o.zoomout_k}) must satisfy "
+                f"1 <= k <= zoomout_k <= operators.k ({config.operators.k})"
+            )
+        if o.w_fmap < 0 or o.w_match < 0 or o.w_fmap + o.w_match <= 0:
+            raise ConfigError(
+                f"task_options.w_fmap, w_match must be >= 0, not both 0; got {o.w_fmap}, {o.w_match}"
+            )
+        if config.train.batch_size < 2:
+            raise ConfigError(
+                "the correspondence task trains on pairs within a batch: train.batch_size must be >= 2, got "
+                f"{config.train.batch_size}"
+            )
+        from ..nn.fmap import FunctionalMap
+
+        self.fmap = FunctionalMap(k=o.k, lam=o.lam)
+        self._geodesics: dict = {}
+
+    # ------------------------------------------------------------------------------------- model
+    def head(self) -> dict:
+        return {"out_channels": self.options.dim, "outputs": "vertices", "last_activation": None}
+
+    def make_sample(self, raw, bundle) -> dict:
+        if raw.corres is None:
+            raise ConfigError(
+                f"mesh {raw.name!r} has no ground-truth correspondence (corres/<name>.vts): the "
+                "correspondence task needs one per mesh (data.name faust_5k)"
+            )
+        return {
+            "name": raw.name,
+            "ops": bundle,
+            "corres": np.asarray(raw.corres, dtype=np.int64),
+            "mesh": raw.mesh,
+            "path": raw.path,
+        }
+
+    # ----------------------------------------------------------------------------------- batches
+    def collate(self, samples, device, augment_seeds=None) -> dict:
+        """``ops`` and ``x`` of the B meshes, ``pairs`` (B (B - 1), 2) all ordered pairs (source, target),
+        ``corres`` a list of (N,) long tensors."""
+        import torch
+
+        from ..data import collate_operators
+
+        ops = collate_operators([s["ops"] for s in samples], device=device)
+        B = len(samples)
+        ij = torch.cartesian_prod(torch.arange(B), torch.arange(B))
+        return {
+            "ops": ops,
+            "x": self.features(ops, augment_seeds),
+            "pairs": ij[ij[:, 0] != ij[:, 1]].to(ops.device),
+            "corres": [torch.as_tensor(s["corres"], device=ops.device) for s in samples],
+            "name": [s["name"] for s in samples],
+        }
+
+    def loss(self, outputs, batch):
+        import torch
+
+        from ..nn.fmap import fmap_from_matches
+        from ..nn.matching import soft_match_loss
+
+        pairs, ops, corres = batch["pairs"], batch["ops"], batch["corres"]
+        if pairs.shape[0] == 0:
+            raise ValueError("a correspondence batch needs at least 2 meshes (it trains on pairs)")
+        o = self.options
+        total = outputs.new_zeros(())
+        if o.w_fmap > 0:
+            C = self.fmap(outputs, ops, pairs)
+            evecs = [e[:, : o.k].double() for e in ops.split(ops.evecs)]
+            C_gt = torch.stack(
+                [fmap_from_matches(evecs[s], evecs[d], corres[s], corres[d]) for s, d in pairs.tolist()]
+            )
+            total = total + o.w_fmap * ((C - C_gt.to(C.dtype)) ** 2).sum(dim=(1, 2)).mean()
+        if o.w_match > 0:
+            f = ops.split(torch.nn.functional.normalize(outputs, dim=-1))
+            m = [
+                soft_match_loss(f[s], f[d], corres[s], corres[d], o.tau, o.match_samples)
+                for s, d in pairs.tolist()
+            ]
+            total = total + o.w_match * torch.stack(m).mean()
+        P = int(pairs.shape[0])
+        return total, {"loss_sum": float(total.detach()) * P, "meshes": P}
+
+    # -------------------------------------------------------------------------------- evaluation
+    def _geodesic_rows(self, sample) -> GeodesicRows:
+        key = (sample["name"], id(sample["mesh"]))
+        if key not in self._geodesics:
+            self._geodesics[key] = GeodesicRows(sample["mesh"], sample["corres"])
+        return self._geodesics[key]
+
+    def _descriptors(self, model, samples, device):
+        """Per-sample descriptors (numpy float64) and the functional maps of all ordered pairs."""
+        import torch
+
+        from ..data import collate_operators
+
+        model.eval()
+        feats = []
+        with torch.no_grad():
+            for s in samples:
+                ops = collate_operators([s["ops"]], device=device)
+                feats.append(model(self.features(ops), ops))
+            ops = collate_operators([s["ops"] for s in samples], device=device)
+            n = len(samples)
+            pairs = [(x, y) for x in range(n) for y in range(n) if x != y]  # points of x -> vertices of y
+            # the fmap goes from y's functions to x's: the layer's (source, target) = (y, x)
+            fm_pairs = torch.tensor([(y, x) for x, y in pairs], dtype=torch.long, device=ops.device)
+            C = self.fmap(torch.cat(feats), ops, fm_pairs).double().cpu().numpy()
+        return [f.double().cpu().numpy() for f in feats], pairs, C
+
+    def _evaluate(self, model, samples, device, folder=None) -> dict:
+        from ..analysis import functional_maps as fm
+        from ..analysis.metrics import geodesic_errors
+
+        if len(samples) < 2:
+            raise ValueError(f"correspondence evaluation needs at least 2 meshes, got {len(samples)}")
+        o = self.options
+        feats, pairs, C = self._descriptors(model, samples, device)
+        spectral = [fm.SpectralShape(s["ops"].evals, s["ops"].evecs, s["ops"].mass) for s in samples]
+        methods = [m for m in METHODS if m != "zoomout" or o.zoomout_k > 0]
+        errors = {m: [] for m in methods}
+        per_pair = {m: [] for m in methods}
+        unit = [f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12) for f in feats]
+        if folder is not None:
+            for m in methods:
+                (Path(folder) / "maps" / m).mkdir(parents=True, exist_ok=True)
+        for (x, y), Cyx in zip(pairs, C, strict=True):
+            maps = {"nn": fm.nearest_rows(unit[y], unit[x])}
+            maps["fmap"] = fm.fmap_to_p2p(Cyx, spectral[y], spectral[x])
+            if "zoomout" in methods:
+                maps["zoomout"] = fm.zoomout(
+                    Cyx, spectral[y], spectral[x], o.zoomout_k, step=o.zoomout_step, progress=False
+                )[1]
+            rows = self._geodesic_rows(samples[y])
+            cx, cy = samples[x]["corres"], samples[y]["corres"]
+            for m in methods:
+                e = geodesic_errors(rows, maps[m][cx], cy, rows.area)
+                errors[m].append(e)
+                per_pair[m].append(float(e.mean()))
+                if folder is not None:
+                    name = f"{samples[x]['name']}__{samples[y]['name']}.txt".replace("/", "_")
+                    np.savetxt(Path(folder) / "maps" / m / name, maps[m], fmt="%d")
+        metrics = {f"geodesic_error_{m}": float(np.concatenate(errors[m]).mean()) for m in methods}
+        metrics["geodesic_error"] = metrics[f"geodesic_error_{o.method}"]
+        metrics["pairs"] = len(pairs)
+        if folder is not None:
+            self._write_curves(folder, samples, pairs, errors, per_pair, metrics)
+        return metrics
+
+    def evaluate(self, model, samples, device, reduce=None, batch_size=None) -> dict:
+        """Mean normalized geodesic errors over all ordered pairs of ``samples`` (module docstring).
+
+        Every process evaluates all pairs (the result is the same on each), so ``reduce`` is not needed."""
+        return self._evaluate(model, samples, device)
+
+    def write_predictions(self, model, samples, folder, device) -> list:
+        """Maps, ground truth, curves and view commands into ``folder`` (module docstring); returns the
+        paths of ``curves.json``, ``curves.png`` and ``view.txt``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._evaluate(model, samples, device, folder=folder)
+        return [folder / "curves.json", folder / "curves.png", folder / "view.txt"]
+
+    def _write_curves(self, folder, samples, pairs, errors, per_pair, metrics):
+        folder = Path(folder)
+        (folder / "truth").mkdir(exist_ok=True)
+        for s in samples:
+            np.savetxt(folder / "truth" / f"{s['name'].replace('/', '_')}.vts", s["corres"] + 1, fmt="%d")
+        curves = {m: cumulative_error_curve(np.concatenate(e)) for m, e in errors.items()}
+        out = {
+            "protocol": "ordered pairs (X, Y), X != Y; error on Y / sqrt(area Y); curve: fraction <= x",
+            "metrics": metrics,
+            "x": curves[next(iter(curves))][0].tolist(),
+            "curves": {m: y.tolist() for m, (_, y) in curves.items()},
+            "pairs": [[samples[x]["name"], samples[y]["name"]] for x, y in pairs],
+            "pair_errors": per_pair,
+        }
+        (folder / "curves.json").write_text(json.dumps(out, indent=1))
+        labels = {m: (x, y) for m, (x, y) in curves.items()}
+        labels = {f"{m} ({metrics[f'geodesic_error_{m}']:.4f})": xy for m, xy in labels.items()}
+        plot_error_curves(labels, folder / "curves.png", f"{len(pairs)} pairs")
+        lines = []
+        for x, y in pairs:
+            sx, sy = samples[x], samples[y]
+            nx, ny = sx["name"].replace("/", "_"), sy["name"].replace("/", "_")
+            if sx.get("path") and sy.get("path"):
+                lines.append(
+                    f"manifoldnet view {sx['path']} --correspondence {sy['path']} "
+                    f"{folder / 'maps' / self.options.method / f'{nx}__{ny}.txt'} "
+                    f"--truth {folder / 'truth' / f'{nx}.vts'} {folder / 'truth' / f'{ny}.vts'}"
+                )
+        (folder / "view.txt").write_text("".join(line + "\n" for line in lines))
