@@ -179,10 +179,18 @@ class CorrespondenceTask(Task):
 
         self.fmap = FunctionalMap(k=o.k, lam=o.lam)
         self._geodesics: dict = {}
+        self._splits = None
+        self._last = None  # (fingerprint, maps) of the last evaluation, reused by write_predictions
 
     # ------------------------------------------------------------------------------------- model
     def head(self) -> dict:
         return {"out_channels": self.options.dim, "outputs": "vertices", "last_activation": None}
+
+    def build(self, spec, progress: bool | None = None):
+        """The base class's splits, remembered: evaluation pairs the shapes of a whole split (see
+        :meth:`evaluate`)."""
+        self._splits = super().build(spec, progress=progress)
+        return self._splits
 
     def make_sample(self, raw, bundle) -> dict:
         if raw.corres is None:
@@ -213,7 +221,7 @@ class CorrespondenceTask(Task):
             "ops": ops,
             "x": self.features(ops, augment_seeds),
             "pairs": ij[ij[:, 0] != ij[:, 1]].to(ops.device),
-            "corres": [torch.as_tensor(s["corres"], device=ops.device) for s in samples],
+            "corres": [torch.from_numpy(np.array(s["corres"])).to(ops.device) for s in samples],
             "name": [s["name"] for s in samples],
         }
 
@@ -224,8 +232,8 @@ class CorrespondenceTask(Task):
         from ..nn.matching import soft_match_loss
 
         pairs, ops, corres = batch["pairs"], batch["ops"], batch["corres"]
-        if pairs.shape[0] == 0:
-            raise ValueError("a correspondence batch needs at least 2 meshes (it trains on pairs)")
+        if pairs.shape[0] == 0:  # a last batch of one mesh (odd split size) has no pair: it adds nothing
+            return outputs.sum() * 0.0, {}
         o = self.options
         total = outputs.new_zeros(())
         if o.w_fmap > 0:
@@ -272,85 +280,109 @@ class CorrespondenceTask(Task):
             C = self.fmap(torch.cat(feats), ops, fm_pairs).double().cpu().numpy()
         return [f.double().cpu().numpy() for f in feats], pairs, C
 
-    def _evaluate(self, model, samples, device, folder=None) -> dict:
+    def _run_pairs(self, model, samples, device) -> dict:
+        """Maps and errors of every ordered pair of ``samples``: ``{"pairs", "maps", "errors", "metrics"}``
+        (``maps[m][p]`` (V_x,) and ``errors[m][p]`` (N,) per method ``m`` and pair ``p``). The last result
+        is kept, so ``manifoldnet eval``'s evaluate + write_predictions compute the pairs once."""
         from ..analysis import functional_maps as fm
         from ..analysis.metrics import geodesic_errors
 
         if len(samples) < 2:
             raise ValueError(f"correspondence evaluation needs at least 2 meshes, got {len(samples)}")
         o = self.options
+        key = (
+            id(model),
+            tuple(int(p._version) for p in model.parameters()),
+            tuple(s["name"] for s in samples),
+        )
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
         feats, pairs, C = self._descriptors(model, samples, device)
         spectral = [fm.SpectralShape(s["ops"].evals, s["ops"].evecs, s["ops"].mass) for s in samples]
         methods = [m for m in METHODS if m != "zoomout" or o.zoomout_k > 0]
+        maps = {m: [] for m in methods}
         errors = {m: [] for m in methods}
-        per_pair = {m: [] for m in methods}
         unit = [f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12) for f in feats]
-        if folder is not None:
-            for m in methods:
-                (Path(folder) / "maps" / m).mkdir(parents=True, exist_ok=True)
         for (x, y), Cyx in zip(pairs, C, strict=True):
-            maps = {"nn": fm.nearest_rows(unit[y], unit[x])}
-            maps["fmap"] = fm.fmap_to_p2p(Cyx, spectral[y], spectral[x])
+            found = {
+                "nn": fm.nearest_rows(unit[y], unit[x]),
+                "fmap": fm.fmap_to_p2p(Cyx, spectral[y], spectral[x]),
+            }
             if "zoomout" in methods:
-                maps["zoomout"] = fm.zoomout(
+                found["zoomout"] = fm.zoomout(
                     Cyx, spectral[y], spectral[x], o.zoomout_k, step=o.zoomout_step, progress=False
                 )[1]
             rows = self._geodesic_rows(samples[y])
-            cx, cy = samples[x]["corres"], samples[y]["corres"]
             for m in methods:
-                e = geodesic_errors(rows, maps[m][cx], cy, rows.area)
-                errors[m].append(e)
-                per_pair[m].append(float(e.mean()))
-                if folder is not None:
-                    name = f"{samples[x]['name']}__{samples[y]['name']}.txt".replace("/", "_")
-                    np.savetxt(Path(folder) / "maps" / m / name, maps[m], fmt="%d")
+                maps[m].append(found[m])
+                errors[m].append(
+                    geodesic_errors(rows, found[m][samples[x]["corres"]], samples[y]["corres"], rows.area)
+                )
         metrics = {f"geodesic_error_{m}": float(np.concatenate(errors[m]).mean()) for m in methods}
         metrics["geodesic_error"] = metrics[f"geodesic_error_{o.method}"]
         metrics["pairs"] = len(pairs)
-        if folder is not None:
-            self._write_curves(folder, samples, pairs, errors, per_pair, metrics)
-        return metrics
+        result = {"pairs": pairs, "maps": maps, "errors": errors, "metrics": metrics}
+        self._last = (key, result)
+        return result
 
     def evaluate(self, model, samples, device, reduce=None, batch_size=None) -> dict:
         """Mean normalized geodesic errors over all ordered pairs of ``samples`` (module docstring).
 
-        Every process evaluates all pairs (the result is the same on each), so ``reduce`` is not needed."""
-        return self._evaluate(model, samples, device)
+        Pairs need both shapes, so under DDP (``reduce`` given, ``samples`` this process's shard) every
+        process evaluates the whole split the shard comes from (the same figures on each; ``reduce`` is not
+        used): the metric is always over all ordered pairs of the split, whatever the number of processes."""
+        if reduce is not None and self._splits is not None:
+            names = {s["name"] for s in samples}
+            for part in (self._splits.val, self._splits.test, self._splits.train):
+                if names <= {s["name"] for s in part}:
+                    samples = part
+                    break
+        return dict(self._run_pairs(model, samples, device)["metrics"])
 
     def write_predictions(self, model, samples, folder, device) -> list:
         """Maps, ground truth, curves and view commands into ``folder`` (module docstring); returns the
         paths of ``curves.json``, ``curves.png`` and ``view.txt``."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self._evaluate(model, samples, device, folder=folder)
+        r = self._run_pairs(model, samples, device)
+        for m, maps in r["maps"].items():
+            (folder / "maps" / m).mkdir(parents=True, exist_ok=True)
+            for (x, y), p2p in zip(r["pairs"], maps, strict=True):
+                np.savetxt(
+                    folder / "maps" / m / f"{_file(samples[x])}__{_file(samples[y])}.txt", p2p, fmt="%d"
+                )
+        self._write_curves(folder, samples, r)
         return [folder / "curves.json", folder / "curves.png", folder / "view.txt"]
 
-    def _write_curves(self, folder, samples, pairs, errors, per_pair, metrics):
-        folder = Path(folder)
-        (folder / "truth").mkdir(exist_ok=True)
+    def _write_curves(self, folder, samples, r):
+        (folder / "truth").mkdir(parents=True, exist_ok=True)
         for s in samples:
-            np.savetxt(folder / "truth" / f"{s['name'].replace('/', '_')}.vts", s["corres"] + 1, fmt="%d")
-        curves = {m: cumulative_error_curve(np.concatenate(e)) for m, e in errors.items()}
+            np.savetxt(folder / "truth" / f"{_file(s)}.vts", s["corres"] + 1, fmt="%d")
+        metrics, pairs = r["metrics"], r["pairs"]
+        curves = {m: cumulative_error_curve(np.concatenate(e)) for m, e in r["errors"].items()}
         out = {
             "protocol": "ordered pairs (X, Y), X != Y; error on Y / sqrt(area Y); curve: fraction <= x",
             "metrics": metrics,
             "x": curves[next(iter(curves))][0].tolist(),
             "curves": {m: y.tolist() for m, (_, y) in curves.items()},
             "pairs": [[samples[x]["name"], samples[y]["name"]] for x, y in pairs],
-            "pair_errors": per_pair,
+            "pair_errors": {m: [float(e.mean()) for e in errs] for m, errs in r["errors"].items()},
         }
         (folder / "curves.json").write_text(json.dumps(out, indent=1))
-        labels = {m: (x, y) for m, (x, y) in curves.items()}
-        labels = {f"{m} ({metrics[f'geodesic_error_{m}']:.4f})": xy for m, xy in labels.items()}
-        plot_error_curves(labels, folder / "curves.png", f"{len(pairs)} pairs")
+        labelled = {f"{m} ({metrics[f'geodesic_error_{m}']:.4f})": xy for m, xy in curves.items()}
+        plot_error_curves(labelled, folder / "curves.png", f"{len(pairs)} ordered pairs")
         lines = []
         for x, y in pairs:
             sx, sy = samples[x], samples[y]
-            nx, ny = sx["name"].replace("/", "_"), sy["name"].replace("/", "_")
             if sx.get("path") and sy.get("path"):
+                nx, ny = _file(sx), _file(sy)
                 lines.append(
                     f"manifoldnet view {sx['path']} --correspondence {sy['path']} "
                     f"{folder / 'maps' / self.options.method / f'{nx}__{ny}.txt'} "
                     f"--truth {folder / 'truth' / f'{nx}.vts'} {folder / 'truth' / f'{ny}.vts'}"
                 )
         (folder / "view.txt").write_text("".join(line + "\n" for line in lines))
+
+
+def _file(sample) -> str:
+    """A sample's name as a file name (``/`` of nested folder datasets replaced)."""
+    return sample["name"].replace("/", "_")
