@@ -71,6 +71,7 @@ def test_channel_browser_index_scalars_clim():
     assert_array_equal(b.scalars(1.2), vals[:, 1])
     assert b.clim(2) == (vals[:, 2].min(), vals[:, 2].max())
     assert b.title(2) == "channel 2"
+    assert not b.signed  # all values >= 0: the plain range
     shared = interaction.ChannelBrowser(vals, shared_range=True)
     assert shared.clim(0) == shared.clim(2) == (0.0, vals.max())
     with pytest.raises(MeshError, match="finite"):
@@ -106,14 +107,15 @@ def test_subsample_deterministic_sorted_unique():
         interaction.subsample_indices(10, 0)
 
 
-def test_legend_entries_most_frequent_first_and_more_line():
+def test_legend_entries_most_frequent_listed_by_class_and_more_line():
     from manifoldnet_viewer.scene import Scene
 
-    lab = np.r_[np.full(5, 2), np.full(3, 0), np.full(3, 7), [1], [-1]]
+    lab = np.r_[np.full(5, 7), np.full(3, 0), np.full(3, 2), [1], [-1]]
     e = Scene.legend_entries(lab, n_classes=260, max_legend=2)
-    assert [x[0] for x in e] == ["class 2", "class 0", "+ 2 more classes"]
-    assert_allclose(e[0][1], colors.categorical_colors(260)[2])
-    named = Scene.legend_entries(lab, names={2: "helix"}, max_legend=1)
+    # the two most frequent (7, then 0 before 2 on a tie) listed by class id, then the rest counted
+    assert [x[0] for x in e] == ["class 0", "class 7", "+ 2 more classes"]
+    assert_allclose(e[1][1], colors.categorical_colors(260)[7])
+    named = Scene.legend_entries(lab, names={7: "helix"}, max_legend=1)
     assert named[0][0] == "helix"
 
 

@@ -33,6 +33,8 @@ _LAZY = {
     "label_colors": "colors",
     "xyz_colors": "colors",
     "scalar_range": "colors",
+    "colour_scale": "colors",
+    "is_signed": "colors",
     "ChannelBrowser": "interaction",
     "pick_info": "interaction",
     "format_pick": "interaction",

@@ -73,7 +73,9 @@ def build_scene(
             )
         channel_field = resolve_field(channels, mesh, bundle)
         if channel_names is not None:
-            channel_field = Field(channel_field.values, channel_field.title, tuple(channel_names))
+            channel_field = Field(
+                channel_field.values, channel_field.title, tuple(channel_names), channel_field.ids
+            )
     if labels is not None and isinstance(labels, (str, Path)):
         labels = load_labels(labels, mesh, offset=label_offset)
     elif labels is not None:
@@ -118,7 +120,13 @@ def build_scene(
     elif channel_field is not None:
         values = channel_field.values if channel_field.values.ndim == 2 else channel_field.values[:, None]
         scene.add_channels(
-            mesh, values, names=channel_field.names, cmap=cmap, title=title or channel_field.title
+            mesh,
+            values,
+            names=channel_field.names,
+            ids=channel_field.ids,
+            cmap=cmap,
+            clim=clim,
+            title=title or channel_field.title,
         )
     elif labels is not None:
         scene.add_labels(mesh, labels, n_classes=n_classes, names=label_names, show_edges=show_edges)

@@ -1,8 +1,9 @@
 """Tangent vector fields as arrows: vectors (world or gauge coordinates), gauge frames, transported
-vectors. Mixed into :class:`~manifoldnet_viewer.scene.Scene` (which provides ``plotter``, ``add_points``).
+vectors. Mixed into :class:`~manifoldnet_viewer.scene.Scene` (which provides ``plotter``, ``add_markers``).
 
-Arrows are drawn on at most ``max_arrows`` vertices, chosen by farthest-point sampling (deterministic
-for a seed), with lengths proportional to ``|v|`` and the longest about the spacing between arrows.
+Arrows are drawn on an evenly spread, deterministic subset of the vertices (farthest-point sampling down
+to :meth:`ArrowsMixin.arrow_spacing`: 5% of the bounding-box diagonal, at least 2.5 mean edge lengths, and
+at most ``max_arrows`` arrows), with lengths proportional to ``|v|``, the longest 0.8 spacings.
 """
 
 from __future__ import annotations
@@ -22,9 +23,28 @@ __all__ = ["ArrowsMixin"]
 class ArrowsMixin:
     """The arrow-drawing methods of :class:`~manifoldnet_viewer.scene.Scene`."""
 
-    def arrow_length(self, mesh: Mesh, n_arrows: int) -> float:
-        """Default arrow length: the typical spacing ``sqrt(area / n_arrows)`` between arrows."""
-        return float(np.sqrt(mesh.total_area / max(n_arrows, 1)))
+    SPACING_DIAG = 0.05  # arrow spacing as a fraction of the bounding-box diagonal
+    SPACING_EDGES = 2.5  # ... and at least this many mean edge lengths
+    LENGTH = 0.8  # the longest arrow, in spacings
+
+    def arrow_spacing(self, mesh: Mesh, max_arrows: int | None = None) -> float:
+        """Distance between neighbouring arrows: ``SPACING_DIAG`` of the bounding-box diagonal (a density
+        that reads at any mesh size), at least ``SPACING_EDGES`` mean edge lengths (a coarse mesh's field
+        is not drawn denser than its vertices resolve it), and at least ``sqrt(area / max_arrows)``."""
+        diag = float(np.linalg.norm(np.ptp(mesh.verts, axis=0)))
+        spacing = max(self.SPACING_DIAG * diag, self.SPACING_EDGES * float(mesh.edge_lengths.mean()))
+        if max_arrows:
+            spacing = max(spacing, float(np.sqrt(mesh.total_area / max_arrows)))
+        return spacing
+
+    def arrow_sites(self, mesh: Mesh, max_arrows: int | None, seed: int = 0) -> np.ndarray:
+        """The vertices that get an arrow: farthest-point sampling from a ``seed``-chosen vertex until
+        every vertex is within :meth:`arrow_spacing` of one (so arrows are at least that far apart), at
+        most ``max_arrows``; all vertices when ``max_arrows`` is None. Sorted, deterministic."""
+        if max_arrows is None:
+            return np.arange(mesh.n_verts)
+        spacing = self.arrow_spacing(mesh, max_arrows)
+        return subsample_indices(mesh.n_verts, max_arrows, seed, points=mesh.verts, spacing=spacing)
 
     def add_vectors(
         self,
@@ -44,8 +64,9 @@ class ArrowsMixin:
         vectors : (V, 3) world, or (V, 2) / (V,) complex in the gauge ``frames`` (V, 3, 3) (rows e1, e2,
         n; default the intrinsic gauge from :func:`manifoldnet.geometry.frames.vertex_frames`);
         ``at`` : (N,) vertex ids when the vectors are given only there.
-        On large meshes at most ``max_arrows`` arrows are drawn (a fixed, ``seed``-determined subset).
-        Arrow length is proportional to |v|; the longest is ``length`` (default :meth:`arrow_length`).
+        Arrows are drawn at an evenly spread subset of the vertices (:meth:`arrow_sites`, at most
+        ``max_arrows``; ``None``: at every given vertex). Arrow length is proportional to |v|; the longest
+        is ``length`` (default ``LENGTH`` spacings).
         Arrows start slightly above the surface (``lift`` times the length, along the normal).
         """
         mesh = as_mesh(mesh)
@@ -62,12 +83,16 @@ class ArrowsMixin:
             if frames.shape == (mesh.n_verts, 3, 3):
                 frames = frames[idx]
         world = features.tangent_to_world(v, frames)
-        keep = subsample_indices(idx.size, max_arrows, seed, points=mesh.verts[idx])
-        idx, world = idx[keep], world[keep]
+        if max_arrows is None:
+            spacing = float(np.sqrt(mesh.total_area / max(idx.size, 1)))
+        else:
+            spacing = self.arrow_spacing(mesh, max_arrows)
+            keep = subsample_indices(idx.size, max_arrows, seed, points=mesh.verts[idx], spacing=spacing)
+            idx, world = idx[keep], world[keep]
         mag = np.linalg.norm(world, axis=1)
         if idx.size == 0 or mag.max() == 0:
             return None
-        scale = (length or self.arrow_length(mesh, idx.size)) / mag.max()
+        scale = (length or self.LENGTH * spacing) / mag.max()
         normals = features.vertex_normals(mesh)[idx]
         start = mesh.verts[idx] + lift * scale * mag.max() * normals
         pv = require_pyvista()
@@ -100,8 +125,8 @@ class ArrowsMixin:
         f = np.asarray(frames, dtype=np.float64)
         if f.shape != (mesh.n_verts, 3, 3):
             raise MeshError(f"frames have shape {f.shape}, expected ({mesh.n_verts}, 3, 3)")
-        keep = subsample_indices(mesh.n_verts, max_arrows, seed, points=mesh.verts)
-        length = length or 0.6 * self.arrow_length(mesh, keep.size)
+        keep = self.arrow_sites(mesh, max_arrows, seed)
+        length = length or 0.6 * self.arrow_spacing(mesh, max_arrows)
         colors = ["red", "green", "blue"][: 3 if normal else 2]
         for axis, color in enumerate(colors):
             self.add_vectors(mesh, f[keep, axis], at=keep, max_arrows=None, length=length, color=color)
@@ -119,17 +144,19 @@ class ArrowsMixin:
         seed: int = 0,
     ):
         """A transported vector field: ``field`` (V,) complex or (V, 2) in gauge ``frames`` (or (V, 3)),
-        e.g. from :func:`features.transported_field`, drawn as arrows, the source vector highlighted."""
+        e.g. from :func:`features.transported_field`, drawn as arrows at :meth:`arrow_sites`, the source
+        vector highlighted and its vertex marked on top (:meth:`add_markers`). Returns the field arrows'
+        actor (None when the field is zero)."""
         mesh = as_mesh(mesh)
         if not 0 <= int(source) < mesh.n_verts:
             raise MeshError(f"source vertex {source} out of range for {mesh.n_verts} vertices")
         v = np.asarray(field)
         if frames is None and (np.iscomplexobj(v) or v.shape[-1] == 2):
             frames = features.vertex_frames(mesh)
-        keep = subsample_indices(mesh.n_verts, max_arrows, seed, points=mesh.verts)
-        length = self.arrow_length(mesh, keep.size)
+        keep = self.arrow_sites(mesh, max_arrows, seed)
+        length = self.LENGTH * self.arrow_spacing(mesh, max_arrows)
         fr = None if frames is None else np.asarray(frames)
-        self.add_vectors(
+        arrows = self.add_vectors(
             mesh,
             v[keep],
             frames=None if fr is None else fr[keep],
@@ -146,4 +173,5 @@ class ArrowsMixin:
             length=1.8 * length,
             color=source_color,
         )
-        self.add_points(mesh.verts[[int(source)]], color=source_color, size=12)
+        self.add_markers(mesh, mesh.verts[[int(source)]], color=source_color)
+        return arrows

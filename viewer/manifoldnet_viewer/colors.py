@@ -16,12 +16,18 @@ from ._checks import as_integers
 
 __all__ = [
     "IGNORE_COLOR",
+    "DIVERGING_CMAP",
     "categorical_colors",
+    "colour_scale",
+    "is_signed",
     "label_colors",
     "scalar_range",
     "vertex_to_face_labels",
     "xyz_colors",
 ]
+
+# Colour map of signed fields (eigenfunctions, curvature): blue < 0 < red, white at 0.
+DIVERGING_CMAP = "RdBu_r"
 
 # Grey for "no label" (negative label ids, unmapped vertices).
 IGNORE_COLOR = np.array([0.62, 0.62, 0.62])
@@ -141,3 +147,34 @@ def scalar_range(values, clim=None, percentile: float | None = None) -> tuple[fl
     if hi <= lo:
         return lo - 0.5, hi + 0.5
     return lo, hi
+
+
+def is_signed(values, rel_tol: float = 1e-6) -> bool:
+    """True when ``values`` (NaN ignored) take both signs, each beyond ``rel_tol`` times the largest
+    magnitude (round-off such as -1e-17 next to 1.0 does not make a field signed)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return False
+    tol = rel_tol * float(np.abs(v).max())
+    return bool(v.min() < -tol and v.max() > tol)
+
+
+def colour_scale(
+    values, cmap=None, clim=None, percentile: float | None = None, default_cmap: str = "viridis"
+) -> tuple[str, tuple[float, float]]:
+    """``(cmap, (lo, hi))`` for drawing ``values``.
+
+    A signed field (:func:`is_signed`) gets :data:`DIVERGING_CMAP` centred at zero: ``clim = (-m, m)``
+    with ``m`` the largest magnitude (or its ``100 - percentile`` percentile), so white means 0. Any
+    other field gets ``default_cmap`` and :func:`scalar_range`. A ``cmap`` or ``clim`` given by the user
+    turns the automatic choice off: what they set is used as is (the other from :func:`scalar_range` /
+    ``default_cmap``).
+    """
+    if cmap is None and clim is None and is_signed(values):
+        v = np.abs(np.asarray(values, dtype=np.float64).ravel())
+        v = v[np.isfinite(v)]
+        m = float(v.max() if percentile is None else np.percentile(v, 100.0 - percentile))
+        m = m if m > 0 else float(v.max())
+        return DIVERGING_CMAP, (-m, m)
+    return cmap or default_cmap, scalar_range(values, clim, percentile)

@@ -165,11 +165,13 @@ def load_bundle(path):
 
 @dataclass(frozen=True)
 class Field:
-    """A resolved feature: ``values`` (N,) for one scalar or (N, C) channels, with titles."""
+    """A resolved feature: ``values`` (N,) for one scalar or (N, C) channels, with titles; ``ids`` are
+    the channels' numbers (``eig:1-8``: 1..8), which the slider shows."""
 
     values: np.ndarray
     title: str
     names: tuple[str, ...] | None = None
+    ids: tuple[int, ...] | None = None
 
     @property
     def is_channels(self) -> bool:
@@ -219,7 +221,8 @@ def resolve_field(
         n = n_hks
         h = features.heat_kernel_signature(mesh, n_times=n, k=k_hks, bundle=bundle)
         if i is None:
-            return Field(h, "HKS", tuple(f"HKS scale {t}" for t in range(h.shape[1])))
+            scales = tuple(range(h.shape[1]))
+            return Field(h, "HKS scale", tuple(f"HKS scale {t}" for t in scales), scales)
         return Field(h[:, int(i)], f"HKS scale {i}")
     lo = 0 if i is None else int(i)
     hi = (n_eig - 1) if i is None else (int(j) if j is not None else lo)
@@ -229,7 +232,8 @@ def resolve_field(
     ev = features.eigenfunctions(mesh, idx, bundle=bundle)
     if idx.size == 1:
         return Field(ev[:, 0], f"eigenfunction {lo}")
-    return Field(ev, "eigenfunction", tuple(f"eigenfunction {t}" for t in idx))
+    ids = tuple(int(t) for t in idx)
+    return Field(ev, "eigenfunction", tuple(f"eigenfunction {t}" for t in ids), ids)
 
 
 def needed_eigenpairs(spec, n_verts: int, *, k_hks: int = 128, n_eig: int = 16) -> int:
@@ -258,4 +262,5 @@ def _field_from_array(arr: np.ndarray, mesh: Mesh, title: str) -> Field:
     arr = arr.astype(np.float64)
     if arr.ndim == 1:
         return Field(arr, title)
-    return Field(arr, title, tuple(f"{title} [{c}]" for c in range(arr.shape[1])))
+    ids = tuple(range(arr.shape[1]))
+    return Field(arr, title, tuple(f"{title} {c}" for c in ids), ids)

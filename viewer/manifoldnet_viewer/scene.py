@@ -14,7 +14,7 @@ from manifoldnet import Mesh, MeshError
 from . import features
 from ._pv import headless, require_pyvista, require_web
 from .arrows import ArrowsMixin
-from .colors import categorical_colors, label_colors, scalar_range, vertex_to_face_labels
+from .colors import categorical_colors, colour_scale, is_signed, label_colors, vertex_to_face_labels
 from .convert import as_mesh, to_pyvista
 from .interaction import ChannelBrowser, format_pick, pick_info
 
@@ -46,6 +46,19 @@ def viewer_theme(testing: bool = False):
         theme.font.title_size = 10
         theme.font.label_size = 10
     return theme
+
+
+def text_width(text: str, font_size: int, dpi: int = 72) -> int:
+    """Width in pixels of ``text`` drawn in the viewer's font (Arial) at ``font_size`` (VTK's measure)."""
+    require_pyvista()
+    from vtkmodules.vtkRenderingCore import vtkTextProperty, vtkTextRenderer
+
+    prop = vtkTextProperty()
+    prop.SetFontFamilyToArial()
+    prop.SetFontSize(int(font_size))
+    box = [0, 0, 0, 0]
+    vtkTextRenderer.GetInstance().GetBoundingBox(prop, str(text), box, dpi)
+    return int(box[1] - box[0])
 
 
 def _split_values(mesh: Mesh, values, per: str | None, what: str) -> tuple[np.ndarray, str]:
@@ -106,6 +119,7 @@ class Scene(ArrowsMixin):
         self._channels: dict[int, tuple] = {}  # view -> (poly, actor, browser, bar title)
         self._pick_target: tuple | None = None  # (mesh, arrays) that picking reports on
         self._arrays: dict[str, np.ndarray] = {}
+        self._overlays: dict[int, object] = {}  # view -> renderer drawn on top (markers)
 
     # ------------------------------------------------------------------ helpers
     def view(self, index: int) -> Scene:
@@ -116,21 +130,42 @@ class Scene(ArrowsMixin):
         self._view = index
         return self
 
-    def _bar_args(self, title: str | None) -> dict:
-        # pyvista merges scalar bars with equal titles; make each one unique but readable
-        self._bars += 1
-        t = title or "value"
-        h = int(self.plotter.window_size[1])
+    def _view_pixels(self) -> tuple[int, int]:
+        """(width, height) in pixels of one view (the views split the window side by side)."""
+        w, h = (int(x) for x in self.plotter.window_size)
+        return max(1, w // self.n_views), h
+
+    def _bar_args(self, title: str | None, values=(0.0, 1.0), fmt: str = "%.3g", n_labels: int = 5) -> dict:
+        """Scalar bar arguments for a vertical bar at the view's right edge, placed so that its title and
+        labels (measured at their fixed font sizes) stay inside the view, never clipped by its edge.
+        ``values``: the range the bar will show (its tick labels are measured)."""
+        self._bars += 1  # pyvista merges scalar bars with equal titles; make each one unique but readable
+        t = (title or "value") + " " * (self._bars - 1)
+        w, h = self._view_pixels()
+        lo, hi = (float(x) for x in (np.nanmin(values), np.nanmax(values)))
+        ticks = [fmt % x for x in np.linspace(lo, hi, n_labels)] if np.isfinite([lo, hi]).all() else ["nan"]
+        title_size, label_size = max(8, h // 28), max(8, h // 32)
+        margin, box = 6.0, 0.07 * w
+        title_w = text_width(t, title_size)
+        if title_w > w - 2 * margin:  # a title wider than the view: smaller type, never clipped
+            title_size = max(6, int(title_size * (w - 2 * margin) / title_w))
+            title_w = text_width(t, title_size)
+        label_w = max(text_width(x, label_size) for x in ticks)
+        # the bar fills 3/8 of its box; tick labels start right of it; the title is centred on the box
+        reach = max(box, 0.375 * box + 6 + label_w, 0.5 * box + 0.5 * title_w)
+        x0 = min(0.82 * w, w - margin - reach)
+        x0 = max(x0, margin + 0.5 * title_w - 0.5 * box)
         return {
-            "title": t + " " * (self._bars - 1),
+            "title": t,
             "vertical": True,
-            "position_x": 0.82,
+            "position_x": x0 / w,
             "position_y": 0.1,
             "height": 0.75,
             "width": 0.07,
-            "fmt": "%.3g",
-            "title_font_size": max(8, h // 28),
-            "label_font_size": max(8, h // 32),
+            "fmt": fmt,
+            "n_labels": n_labels,
+            "title_font_size": title_size,
+            "label_font_size": label_size,
         }
 
     def _remember(self, mesh: Mesh, name: str, values) -> None:
@@ -160,7 +195,10 @@ class Scene(ArrowsMixin):
         """Draw ``mesh`` coloured by ``scalars`` ((V,) per vertex or (F,) per face, NaN allowed) or plain.
 
         ``clim`` fixes the colour range (default min/max, or the ``percentile`` / ``100 - percentile``
-        percentiles for heavy-tailed values); NaN values get ``nan_color``. Returns the pyvista actor.
+        percentiles for heavy-tailed values); NaN values get ``nan_color``. A signed field (values of both
+        signs: eigenfunctions, curvature) gets a diverging colour map centred at 0 (symmetric range) unless
+        ``cmap`` or ``clim`` is given (:func:`~manifoldnet_viewer.colors.colour_scale`). Returns the
+        pyvista actor.
         """
         mesh = as_mesh(mesh)
         poly = to_pyvista(mesh)
@@ -177,14 +215,15 @@ class Scene(ArrowsMixin):
         name = title or "value"
         (poly.point_data if where == "vertex" else poly.cell_data)[name] = a
         self._remember(mesh, name, a)
+        cmap, lim = colour_scale(a, cmap, clim, percentile, default_cmap=self.theme.cmap)
         return self.plotter.add_mesh(
             poly,
             scalars=name,
             preference="point" if where == "vertex" else "cell",
-            cmap=cmap or self.theme.cmap,
-            clim=scalar_range(a, clim, percentile),
+            cmap=cmap,
+            clim=lim,
             show_scalar_bar=scalar_bar,
-            scalar_bar_args=self._bar_args(name),
+            scalar_bar_args=self._bar_args(name, lim) if scalar_bar else None,
             **kw,
         )
 
@@ -203,10 +242,11 @@ class Scene(ArrowsMixin):
     ):
         """Draw integer ``labels`` ((V,) or (F,); negative = unlabelled, grey) in distinct colours.
 
-        The legend lists the ``max_legend`` most frequent classes (then "+ k more"), named by
-        ``names`` (a list or a dict id -> name) when given. Per-vertex labels are drawn per face by
-        majority of its corners (``sharp``, :func:`~manifoldnet_viewer.colors.vertex_to_face_labels`), or
-        with colours blended across faces whose corners disagree (``sharp=False``).
+        The legend lists the ``max_legend`` most frequent classes in class order (then "+ k more"), named
+        by ``names`` (a list or a dict id -> name) when given, in black beside a swatch of each colour.
+        Per-vertex labels are drawn per face by majority of its corners (``sharp``,
+        :func:`~manifoldnet_viewer.colors.vertex_to_face_labels`), or with colours blended across faces
+        whose corners disagree (``sharp=False``).
         """
         mesh = as_mesh(mesh)
         lab, where = _split_values(mesh, labels, per, "labels")
@@ -217,22 +257,45 @@ class Scene(ArrowsMixin):
             where = "face"
         actor = self.add_colors(mesh, colors, per=where, show_edges=show_edges)
         if legend:
-            entries = self.legend_entries(lab, n_classes, names, max_legend)
-            if entries:
-                self.plotter.add_legend(
-                    entries,
-                    bcolor=None,
-                    border=False,
-                    size=(0.2, min(0.04 * len(entries), 0.6)),
-                    loc="lower left",
-                    face="rectangle",
-                )
+            self.add_legend(self.legend_entries(lab, n_classes, names, max_legend))
         return actor
+
+    def add_legend(self, entries: list[list]):
+        """A legend in the current view's lower left corner: ``entries`` ``[[text, rgb], ...]`` drawn as
+        black text beside a swatch of the colour (VTK's legend would colour the text itself, which is
+        unreadable for pale colours), on a white background. Returns the VTK legend actor (or None)."""
+        if not entries:
+            return None
+        # rows of at least 14 pixels whatever the window (VTK fits the type to the box)
+        w, h = self._view_pixels()
+        row = max(14, h // 24)
+        text_w = max(text_width(text, int(0.8 * row)) for text, _ in entries)
+        legend = self.plotter.add_legend(
+            [[text, color] for text, color in entries],
+            bcolor="white",
+            background_opacity=0.8,
+            border=False,
+            size=(min(0.5, (text_w + 2.5 * row + 8) / w), min(0.7, (len(entries) * row + 8) / h)),
+            loc="lower left",
+            face="rectangle",
+        )
+        pv = require_pyvista()
+        for i, (_text, color) in enumerate(entries):
+            # the swatch carries its colour as RGB scalars; a negative entry colour leaves the text to
+            # the entry text property (black)
+            swatch = pv.wrap(legend.GetEntrySymbol(i)).copy()
+            rgb = (np.clip(np.asarray(color, dtype=np.float64), 0, 1) * 255).round().astype(np.uint8)
+            swatch.point_data["rgb"] = np.tile(rgb, (swatch.n_points, 1))
+            legend.SetEntrySymbol(i, swatch)
+            legend.SetEntryColor(i, -1.0, -1.0, -1.0)
+        legend.GetEntryTextProperty().SetColor(0.0, 0.0, 0.0)
+        legend.GetProperty().SetColor(0.0, 0.0, 0.0)
+        return legend
 
     @staticmethod
     def legend_entries(labels, n_classes=None, names=None, max_legend: int = 12) -> list[list]:
-        """``[[text, rgb], ...]``: the most frequent classes first, at most ``max_legend`` plus one
-        "+ k more" line. Pure (tested without rendering)."""
+        """``[[text, rgb], ...]``: the ``max_legend`` most frequent classes (ties: lower id), listed by class
+        id, plus one "+ k more classes" line when some are left out. Pure (tested without rendering)."""
         lab = np.asarray(labels).astype(np.int64)
         lab = lab[lab >= 0]
         if lab.size == 0:
@@ -242,7 +305,7 @@ class Scene(ArrowsMixin):
         present = np.flatnonzero(counts)
         order = present[np.lexsort((present, -counts[present]))]
         pal = categorical_colors(n)
-        shown = order[:max_legend]
+        shown = np.sort(order[:max_legend])
 
         def name(c):
             if names is None:
@@ -279,59 +342,75 @@ class Scene(ArrowsMixin):
         values,
         *,
         names=None,
+        ids=None,
         index: int = 0,
         per: str | None = None,
         shared_range: bool = False,
         cmap: str | None = None,
+        clim=None,
         slider: bool = True,
         title: str = "channel",
     ):
-        """Draw channel ``index`` of ``values`` ((V, C) or (F, C)) with a slider that browses the channels.
+        """Draw channel ``index`` (0-based) of ``values`` ((V, C) or (F, C)) with a slider that browses the
+        channels; the slider shows each channel's id (``ids``, default 0..C-1) and the title agrees.
 
-        The slider calls :meth:`set_channel`, which is what a test calls too.
+        Signed values get a diverging colour map with ranges symmetric about 0 unless ``cmap`` or ``clim``
+        is given (``clim`` fixes one range for all channels). The slider calls :meth:`set_channel`, which
+        is what a test calls too.
         """
         mesh = as_mesh(mesh)
         vals, where = _split_values(mesh, values, per, "channels")
-        browser = ChannelBrowser(vals, tuple(names) if names is not None else None, shared_range)
+        signed = cmap is None and clim is None and is_signed(vals)
+        browser = ChannelBrowser(
+            vals,
+            tuple(names) if names is not None else None,
+            shared_range,
+            ids=None if ids is None else tuple(ids),
+            signed=signed,
+            fixed_range=None if clim is None else tuple(clim),
+        )
+        cmap, lim = colour_scale(vals, cmap, clim, default_cmap=self.theme.cmap)
         poly = to_pyvista(mesh)
         data = poly.point_data if where == "vertex" else poly.cell_data
-        data["channel"] = browser.scalars(index)
-        bar = self._bar_args(title)
+        data["channel"] = browser.scalars(browser.ids[index])
         actor = self.plotter.add_mesh(
             poly,
             scalars="channel",
-            cmap=cmap or self.theme.cmap,
-            clim=browser.clim(index),
-            scalar_bar_args=bar,
+            cmap=cmap,
+            clim=browser.clim(browser.ids[index]),
+            scalar_bar_args=self._bar_args(title, lim),
             preference="point" if where == "vertex" else "cell",
         )
         view = self._view
         self._channels[view] = (data, actor, browser)
         self._remember(mesh, "channels", browser.values)
-        self.add_text(browser.title(index), name=f"channel title {view}")
+        self.add_text(browser.title(browser.ids[index]), name=f"channel title {view}")
         if slider and browser.n_channels > 1:
+            y = max(0.08, 36.0 / self._view_pixels()[1])  # its title, drawn below it, stays inside
             self.plotter.add_slider_widget(
                 lambda value, v=view: self.set_channel(value, v),
-                rng=[0, browser.n_channels - 1],
-                value=index,
+                rng=list(browser.slider_range),
+                value=browser.ids[index],
                 title=title,
                 fmt="%.0f",
-                pointa=(0.1, 0.08),
-                pointb=(0.6, 0.08),
+                pointa=(0.1, y),
+                pointb=(0.6, y),
                 interaction_event="always",
             )
         return actor
 
     def set_channel(self, value: float, view: int = 0) -> int:
-        """Show the channel a slider ``value`` selects in ``view``; returns the channel index."""
+        """Show the channel a slider ``value`` (a channel id) selects in ``view``; returns its 0-based
+        index. The view's title becomes that channel's title, which ends with its id."""
         if view not in self._channels:
             raise MeshError(f"view {view} has no channels to browse (call add_channels first)")
         data, actor, browser = self._channels[view]
         i = browser.index(value)
-        data["channel"] = browser.scalars(i)
-        actor.mapper.scalar_range = browser.clim(i)
+        cid = browser.ids[i]  # the browser speaks slider values (channel ids), not 0-based indices
+        data["channel"] = browser.scalars(cid)
+        actor.mapper.scalar_range = browser.clim(cid)
         self.view(view)
-        self.add_text(browser.title(i), name=f"channel title {view}")
+        self.add_text(browser.title(cid), name=f"channel title {view}")
         return i
 
     # ------------------------------------------------------------------ overlays
@@ -403,13 +482,63 @@ class Scene(ArrowsMixin):
             raise MeshError(f"source vertices {src.tolist()} out of range for {mesh.n_verts} vertices")
         self.add_mesh(mesh, distance, per="vertex", cmap=cmap, title="distance")
         self.add_isolines(mesh, distance, n=n_isolines)
-        self.add_points(mesh.verts[src], color=source_color, size=12)
+        self.add_markers(mesh, mesh.verts[src], color=source_color)
         return distance
 
     def add_points(self, points, *, color="red", size: float = 10.0):
-        """Mark points ``(N, 3)`` as spheres."""
+        """Mark points ``(N, 3)`` as spheres of ``size`` pixels (hidden where the surface is in front)."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
         return self.plotter.add_points(pts, color=color, point_size=size, render_points_as_spheres=True)
+
+    @staticmethod
+    def marker_radius(mesh) -> float:
+        """Radius of a marker sphere on ``mesh``: 1.2% of its bounding-box diagonal, and at least 1.5 mean
+        edge lengths (so it stands out of a coarse mesh's facets)."""
+        mesh = as_mesh(mesh)
+        diag = float(np.linalg.norm(np.ptp(mesh.verts, axis=0)))
+        return max(0.012 * diag, 1.5 * float(mesh.edge_lengths.mean()))
+
+    def add_markers(self, mesh, points, *, color="cyan", radius: float | None = None, on_top: bool = True):
+        """Mark points ``(N, 3)`` on ``mesh`` (e.g. geodesic sources) as shaded spheres of ``radius``
+        (default :meth:`marker_radius`), outlined in black. They scale with the mesh, so they keep their
+        size relative to it at every zoom, and ``on_top`` draws them over the surface (in a layer above the
+        view), so a source on the far side stays visible. Returns the pyvista actor."""
+        pv = require_pyvista()
+        mesh = as_mesh(mesh)
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        if not np.all(np.isfinite(pts)):
+            raise MeshError("marker points must be finite")
+        r = self.marker_radius(mesh) if radius is None else float(radius)
+        ball = pv.Sphere(radius=1.0, theta_resolution=20, phi_resolution=20)
+        balls, rings = (
+            pv.PolyData(pts).glyph(geom=ball, scale=False, orient=False, factor=f * r) for f in (1.0, 1.18)
+        )
+        actor = pv.Actor(mapper=pv.DataSetMapper(balls))
+        actor.prop.color = color
+        actor.prop.specular = 0.3
+        outline = pv.Actor(mapper=pv.DataSetMapper(rings))
+        outline.prop.color = "black"
+        outline.prop.culling = "front"  # the back half of a larger black sphere: a silhouette ring
+        renderer = self._overlay() if on_top else self.plotter.renderer
+        renderer.AddActor(outline)
+        renderer.AddActor(actor)
+        return actor
+
+    def _overlay(self):
+        """The current view's renderer drawn after (on top of) the view, sharing its camera and viewport."""
+        if self._view not in self._overlays:
+            pv = require_pyvista()
+            main = self.plotter.renderer
+            window = self.plotter.render_window
+            overlay = pv.Renderer(self.plotter)
+            overlay.viewport = main.viewport
+            overlay.SetActiveCamera(main.GetActiveCamera())
+            overlay.SetInteractive(False)
+            overlay.SetLayer(window.GetNumberOfLayers())
+            window.SetNumberOfLayers(window.GetNumberOfLayers() + 1)
+            window.AddRenderer(overlay)
+            self._overlays[self._view] = overlay
+        return self._overlays[self._view]
 
     def font_size(self, scale: float = 1.0) -> int:
         """A text size that fits a view: proportional to its smaller side (1 unit is ~1.7 pixels)."""
