@@ -11,12 +11,12 @@ a path (blue arrows); right the smoothest cross field with its singularities.
 
 from __future__ import annotations
 
-import argparse
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+from _common import example_parser, save_picture
 
 from manifoldnet import shapes
 from manifoldnet.analysis import (
@@ -31,10 +31,8 @@ from manifoldnet.geometry.transport import connection_face_curvature
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mesh", nargs="?", help="mesh file (default: an ellipsoid)")
+    ap = example_parser(__doc__, "direction_fields", mesh="an ellipsoid", n_verts=None)
     ap.add_argument("--subdivisions", type=int, default=4, help="ellipsoid resolution (default mesh)")
-    ap.add_argument("--out", default="out/examples/direction_fields.png", help="picture (PNG); '' for none")
     args = ap.parse_args(argv)
     if args.mesh:
         from manifoldnet import load_mesh
@@ -113,10 +111,7 @@ def main(argv=None) -> int:
             )
         scene.add_points(centroids[s4], color="red", size=16)
         scene.add_text(f"n = 4: cross field, {s4.size} singularities (1/4)")
-        scene.camera("iso")
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        scene.screenshot(args.out)
-        print(f"picture: {args.out}")
+        save_picture(scene, args.out)
     return 0
 
 

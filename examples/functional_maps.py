@@ -13,12 +13,12 @@ term (``w_orient``) uses the meshes' consistent outward orientation to pick the 
 
 from __future__ import annotations
 
-import argparse
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+from _common import example_parser, save_picture
 from scipy.spatial import cKDTree
 
 from manifoldnet.analysis import (
@@ -34,12 +34,10 @@ from manifoldnet.geometry.geodesics import HeatMethodSolver
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = example_parser(__doc__, "functional_maps", mesh=None, n_verts=1500)
     ap.add_argument("meshes", nargs="*", help="SOURCE TARGET mesh files (default: two generated shapes)")
-    ap.add_argument("--n-verts", type=int, default=1500, help="size of the generated shapes")
     ap.add_argument("--k", type=int, default=60, help="eigenpairs (final ZoomOut size)")
     ap.add_argument("--k-init", type=int, default=15, help="size of the initial functional map")
-    ap.add_argument("--out", default="out/examples/functional_maps.png", help="picture (PNG); '' for none")
     args = ap.parse_args(argv)
     gt = None
     if args.meshes:
@@ -93,10 +91,7 @@ def main(argv=None) -> int:
         scene = mv.correspondence_scene(
             source, target, p2p, error=error, off_screen=True, window_size=(420 * n, 520)
         )
-        scene.camera("iso")
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        scene.screenshot(args.out)
-        print(f"picture: {args.out}")
+        save_picture(scene, args.out)
     return 0
 
 

@@ -10,12 +10,12 @@ persistence; the picture shows the HKS with the keypoints as red dots.
 
 from __future__ import annotations
 
-import argparse
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+from _common import example_parser, load_or_generate, save_picture
 
 from manifoldnet.analysis import persistent_maxima
 from manifoldnet.geometry.descriptors import heat_kernel_signature
@@ -24,25 +24,14 @@ from manifoldnet.geometry.spectral import eigenbasis
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mesh", nargs="?", help="mesh file (default: a generated shape)")
+    ap = example_parser(__doc__, "keypoints")
     ap.add_argument("--n", type=int, default=10, help="at most this many keypoints")
     ap.add_argument(
         "--scale", type=float, default=0.3, help="diffusion time, 0 (small) .. 1 (large), log scale"
     )
-    ap.add_argument("--n-verts", type=int, default=2000, help="size of the generated shape")
-    ap.add_argument("--out", default="out/examples/keypoints.png", help="picture (PNG); '' for none")
     args = ap.parse_args(argv)
-    labels = None
-    if args.mesh:
-        from manifoldnet import load_mesh
-
-        mesh = load_mesh(args.mesh)
-    else:
-        from manifoldnet.data.generated import generate_shape
-
-        shape = generate_shape("star", seed=5, n_verts=args.n_verts)
-        mesh, labels = shape.mesh, shape.labels
+    mesh, shape = load_or_generate(args.mesh, "star", 5, args.n_verts)
+    labels = None if shape is None else shape.labels
     print(f"mesh: {mesh.n_verts} vertices, {mesh.n_faces} faces")
     L, M = laplacian(mesh)
     evals, evecs = eigenbasis(L, M, min(100, mesh.n_verts - 1))
@@ -65,10 +54,7 @@ def main(argv=None) -> int:
         scene.add_mesh(mesh, np.log(hks), title="log HKS")
         scene.add_points(mesh.verts[kp.vertices], color="red", size=16)
         scene.add_text(f"{kp.vertices.size} persistent HKS maxima")
-        scene.camera("iso")
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        scene.screenshot(args.out)
-        print(f"picture: {args.out}")
+        save_picture(scene, args.out)
     return 0
 
 

@@ -9,36 +9,23 @@ writes a picture: the Voronoi regions of the samples, the samples as red dots.
 
 from __future__ import annotations
 
-import argparse
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+from _common import example_parser, load_or_generate, save_picture
 
 from manifoldnet.analysis import farthest_point_sampling, geodesic_voronoi
 from manifoldnet.geometry.geodesics import HeatMethodSolver
 
 
-def load(path, n_verts):
-    if path:
-        from manifoldnet import load_mesh
-
-        return load_mesh(path)
-    from manifoldnet.data.generated import generate_shape
-
-    return generate_shape("body", seed=1, n_verts=n_verts).mesh
-
-
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mesh", nargs="?", help="mesh file (default: a generated shape)")
+    ap = example_parser(__doc__, "sampling")
     ap.add_argument("--k", type=int, default=32, help="number of samples")
-    ap.add_argument("--n-verts", type=int, default=2000, help="size of the generated shape")
-    ap.add_argument("--out", default="out/examples/sampling.png", help="picture (PNG); '' for none")
     args = ap.parse_args(argv)
 
-    mesh = load(args.mesh, args.n_verts)
+    mesh, _ = load_or_generate(args.mesh, "body", 1, args.n_verts)
     print(f"mesh: {mesh.n_verts} vertices, {mesh.n_faces} faces, area {mesh.total_area:.4g}")
     solver = HeatMethodSolver(mesh)  # factored once, one solve per sample
     fps = farthest_point_sampling(mesh, args.k, solver=solver)
@@ -62,10 +49,7 @@ def main(argv=None) -> int:
         scene.add_labels(mesh, labels, legend=False)
         scene.add_points(mesh.verts[fps.samples], color="red", size=14)
         scene.add_text(f"{args.k} geodesic FPS samples + Voronoi regions")
-        scene.camera("iso")
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        scene.screenshot(args.out)
-        print(f"picture: {args.out}")
+        save_picture(scene, args.out)
     return 0
 
 

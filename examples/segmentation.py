@@ -9,38 +9,27 @@ shows the clusters (and, for the generated shape, the ground truth beside them).
 
 from __future__ import annotations
 
-import argparse
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+from _common import example_parser, load_or_generate, save_picture
 
 from manifoldnet.analysis import label_accuracy, spectral_clustering
 from manifoldnet.geometry.laplacian import laplacian
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mesh", nargs="?", help="mesh file (default: a generated shape with part labels)")
+    ap = example_parser(__doc__, "segmentation", mesh="a generated shape with part labels")
     ap.add_argument(
         "--parts", type=int, default=None, help="number of clusters (default: the shape's parts, or 4)"
     )
     ap.add_argument("--family", default="star", help="generated family (manifoldnet.data.generated.FAMILIES)")
-    ap.add_argument("--n-verts", type=int, default=2000, help="size of the generated shape")
-    ap.add_argument("--out", default="out/examples/segmentation.png", help="picture (PNG); '' for none")
     args = ap.parse_args(argv)
 
-    gt = None
-    if args.mesh:
-        from manifoldnet import load_mesh
-
-        mesh = load_mesh(args.mesh)
-    else:
-        from manifoldnet.data.generated import generate_shape
-
-        shape = generate_shape(args.family, seed=2, n_verts=args.n_verts)
-        mesh, gt = shape.mesh, shape.labels
+    mesh, shape = load_or_generate(args.mesh, args.family, 2, args.n_verts)
+    gt = None if shape is None else shape.labels
     n_parts = args.parts or (int(gt.max()) + 1 if gt is not None else 4)
     print(f"mesh: {mesh.n_verts} vertices, {mesh.n_faces} faces; {n_parts} clusters")
     L, M = laplacian(mesh)
@@ -68,10 +57,7 @@ def main(argv=None) -> int:
             scene.view(1)
             scene.add_labels(mesh, gt, legend=False)
             scene.add_text("ground-truth parts")
-        scene.camera("iso")
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        scene.screenshot(args.out)
-        print(f"picture: {args.out}")
+        save_picture(scene, args.out)
     return 0
 
 
