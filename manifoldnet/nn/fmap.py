@@ -25,6 +25,7 @@ import torch
 from . import functional as F
 from .base import OperatorModule
 from .checks import check_x, require_fields
+from .matching import check_matches
 
 __all__ = ["FunctionalMap", "fmap_from_matches", "fmap_loss", "fmap_solve", "scaled_evals"]
 
@@ -157,20 +158,9 @@ def fmap_from_matches(evecs_src, evecs_dst, src_ids, dst_ids, weights=None):
     ``weights = M_dst`` and ``dst_ids`` every vertex once it equals ``Phi_dst^T M_dst Phi_src[p2p]``
     (``analysis.functional_maps.p2p_to_fmap``). evecs (V, k) tensors; ids (N,) long; weights (N,) or None.
     """
-    src_ids = torch.as_tensor(src_ids, dtype=torch.long, device=evecs_src.device)
-    dst_ids = torch.as_tensor(dst_ids, dtype=torch.long, device=evecs_dst.device)
-    if src_ids.ndim != 1 or src_ids.shape != dst_ids.shape:
-        raise ValueError(
-            f"src_ids and dst_ids must be (N,) of one length, got {tuple(src_ids.shape)} and "
-            f"{tuple(dst_ids.shape)}"
-        )
-    for name, ids, ev in (("src_ids", src_ids, evecs_src), ("dst_ids", dst_ids, evecs_dst)):
-        bad = (ids < 0) | (ids >= ev.shape[0])
-        if bool(bad.any()):
-            n = int(torch.nonzero(bad)[0])
-            raise ValueError(
-                f"{name}[{n}] = {int(ids[n])} is not a vertex (the basis has {ev.shape[0]} rows)"
-            )
+    src_ids, dst_ids = check_matches(
+        src_ids, dst_ids, evecs_src.shape[0], evecs_dst.shape[0], "fmap_from_matches", evecs_src.device
+    )
     if src_ids.numel() < evecs_dst.shape[1]:
         raise ValueError(
             f"{src_ids.numel()} matches cannot determine a map with k_dst = {evecs_dst.shape[1]} rows"

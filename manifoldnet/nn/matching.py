@@ -15,7 +15,25 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["soft_match_loss"]
+__all__ = ["check_matches", "soft_match_loss"]
+
+
+def check_matches(src_ids, dst_ids, n_src: int, n_dst: int, who: str, device=None):
+    """``(src_ids, dst_ids)`` as (N,) long tensors on ``device``, N >= 1, every id a vertex of its shape
+    (``n_src`` / ``n_dst`` vertices); a ValueError naming ``who`` and the first bad entry otherwise."""
+    src_ids = torch.as_tensor(src_ids, dtype=torch.long, device=device)
+    dst_ids = torch.as_tensor(dst_ids, dtype=torch.long, device=device)
+    if src_ids.ndim != 1 or src_ids.shape != dst_ids.shape or src_ids.numel() == 0:
+        raise ValueError(
+            f"{who}: src_ids and dst_ids must be non-empty (N,) of one length, got "
+            f"{tuple(src_ids.shape)} and {tuple(dst_ids.shape)}"
+        )
+    for name, ids, n in (("src_ids", src_ids, n_src), ("dst_ids", dst_ids, n_dst)):
+        bad = (ids < 0) | (ids >= n)
+        if bool(bad.any()):
+            i = int(torch.nonzero(bad)[0])
+            raise ValueError(f"{who}: {name}[{i}] = {int(ids[i])} is not one of the {n} vertices")
+    return src_ids, dst_ids
 
 
 def soft_match_loss(
@@ -31,20 +49,9 @@ def soft_match_loss(
             f"soft_match_loss: f_src (V_src, C) and f_dst (V_dst, C) must share C, got {tuple(f_src.shape)} "
             f"and {tuple(f_dst.shape)}"
         )
-    src_ids = torch.as_tensor(src_ids, dtype=torch.long, device=f_src.device)
-    dst_ids = torch.as_tensor(dst_ids, dtype=torch.long, device=f_src.device)
-    if src_ids.ndim != 1 or src_ids.shape != dst_ids.shape or src_ids.numel() == 0:
-        raise ValueError(
-            f"soft_match_loss: src_ids and dst_ids must be non-empty (N,) of one length, got "
-            f"{tuple(src_ids.shape)} and {tuple(dst_ids.shape)}"
-        )
-    for name, ids, f in (("src_ids", src_ids, f_src), ("dst_ids", dst_ids, f_dst)):
-        bad = (ids < 0) | (ids >= f.shape[0])
-        if bool(bad.any()):
-            n = int(torch.nonzero(bad)[0])
-            raise ValueError(
-                f"soft_match_loss: {name}[{n}] = {int(ids[n])} is not one of {f.shape[0]} vertices"
-            )
+    src_ids, dst_ids = check_matches(
+        src_ids, dst_ids, f_src.shape[0], f_dst.shape[0], "soft_match_loss", f_src.device
+    )
     if not tau > 0:
         raise ValueError(f"soft_match_loss: tau must be positive, got {tau}")
     if n_samples is not None and n_samples < src_ids.numel():
