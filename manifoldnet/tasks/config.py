@@ -224,6 +224,11 @@ def _coerce(value, tp, key: str):
     elif inner is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads 3e-4 (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
     elif inner is str and isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return str(value)
     raise ConfigError(f"config key {key!r} must be {_type_name(tp)}, got {value!r}")
@@ -242,7 +247,9 @@ def _unknown(key: str, section: str, valid) -> ConfigError:
 
 def _build(cls, data, prefix: str = ""):
     if not isinstance(data, dict):
-        raise ConfigError(f"config section {prefix or 'top level'!r} must be a mapping, got {data!r}")
+        raise ConfigError(
+            f"config section {prefix.rstrip('.') or 'top level'!r} must be a mapping, got {data!r}"
+        )
     hints = _hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     kwargs = {}

@@ -43,10 +43,12 @@ __all__ = ["Distributed", "RunResult", "epoch_order", "sample_seed", "shard", "t
 
 @dataclass
 class RunResult:
-    """What :func:`train` returns: the run folder, per-epoch ``history``, ``best`` (value, epoch) and the
-    test metrics (None without a test split)."""
+    """What :func:`train` returns: the run folder, per-epoch ``history``, ``best`` (value, epoch), the test
+    metrics (None without a test split) and the trained ``model`` (the last epoch's weights, or the best
+    ones when a test split was evaluated)."""
 
     out: Path
+    model: object = None
     history: list = field(default_factory=list)
     best: tuple = (None, None)
     test: dict | None = None
@@ -244,6 +246,8 @@ def train(config: Config, resume: bool = False, log=None) -> RunResult:
         np.random.seed(t.seed % 2**32)  # noqa: NPY002 - seeds code that draws from the global state
         model = task.build_model()
         spec = task.operator_spec(model)
+        opt = _optimizer(config, model.parameters())  # bad names fail here, before any bundle is computed
+        sched = _scheduler(config, opt)
         last = out / "last.pt"
         if dist.main:
             if last.exists() and not resume:
@@ -267,8 +271,6 @@ def train(config: Config, resume: bool = False, log=None) -> RunResult:
             f"fields {', '.join(spec.fields)}, k={spec.k}; device {dist.device}, {dist.world} process(es)"
         )
         model.to(dist.device)
-        opt = _optimizer(config, model.parameters())
-        sched = _scheduler(config, opt)
         start, best, best_epoch, history = 1, None, None, []
         if resume:
             state = load_checkpoint(last, map_location=dist.device)
@@ -356,7 +358,7 @@ def train(config: Config, resume: bool = False, log=None) -> RunResult:
                         if k != "epoch":
                             writer.add_scalar(k, v, epoch)
                     writer.flush()
-        result = RunResult(out, history, (best, best_epoch))
+        result = RunResult(out, model, history, (best, best_epoch))
         if splits.test:
             if best_epoch is not None and (out / "best.pt").exists() and dist.main:
                 model.load_state_dict(load_checkpoint(out / "best.pt", map_location=dist.device)["model"])

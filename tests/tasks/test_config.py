@@ -1,0 +1,131 @@
+"""The training config: YAML and TOML files, typed dotted overrides, unknown keys refused by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from manifoldnet.tasks import Config, ConfigError, load_config, make_task, parse_overrides, save_config
+from manifoldnet.tasks.config import config_to_dict
+
+YAML = """
+task: segmentation
+features: [xyz, hks]
+data: {name: rna, val_fraction: 0.2}
+model:
+  name: diffusionnet
+  width: 64
+  options: {diffusion: implicit}
+train: {epochs: 7, augment_scale: [0.8, 1.2]}
+"""
+
+TOML = """
+task = "segmentation"
+features = ["xyz", "hks"]
+[data]
+name = "rna"
+val_fraction = 0.2
+[model]
+name = "diffusionnet"
+width = 64
+options = {diffusion = "implicit"}
+[train]
+epochs = 7
+augment_scale = [0.8, 1.2]
+"""
+
+
+def test_yaml_and_toml_give_the_same_config(tmp_path):
+    a = load_config(_write(tmp_path / "a.yaml", YAML))
+    b = load_config(_write(tmp_path / "b.toml", TOML))
+    assert a == b
+    assert a.model.width == 64 and a.train.epochs == 7 and a.data.val_fraction == 0.2
+    assert a.model.options == {"diffusion": "implicit"}
+    assert a.optim == Config().optim  # untouched sections keep their defaults
+
+
+def test_overrides_are_typed_by_their_field(tmp_path):
+    c = load_config(
+        _write(tmp_path / "a.yaml", YAML),
+        [
+            "train.epochs=5",
+            "model.dropout=0",
+            "optim.lr=3e-4",
+            "features=xyz,normals",
+            "train.augment_scale=[]",
+            "data.root=null",
+            "train.progress=false",
+            "model.options.width_scale=2",
+            "data.name=folder",
+        ],
+    )
+    assert c.train.epochs == 5 and isinstance(c.train.epochs, int)
+    assert c.model.dropout == 0.0 and isinstance(c.model.dropout, float)
+    assert c.optim.lr == pytest.approx(3e-4)
+    assert c.features == ["xyz", "normals"]
+    assert c.train.augment_scale == []
+    assert c.data.root is None and c.train.progress is False
+    assert c.model.options == {"diffusion": "implicit", "width_scale": 2}  # merged, not replaced
+    assert c.data.name == "folder" and c.data.val_fraction == 0.2
+    assert load_config(None, ["features=[hks]"]).features == ["hks"]
+
+
+@pytest.mark.parametrize(
+    "override, words",
+    [
+        ("model.widht=3", ["'model.widht'", "did you mean 'width'", "name, width, n_blocks"]),
+        ("trian.epochs=3", ["'trian'", "did you mean 'train'", "valid keys at the top level"]),
+        ("train.epochs=many", ["'train.epochs'", "int", "'many'"]),
+        ("train.epochs=2.5", ["'train.epochs'", "int"]),
+        ("optim.lr=fast", ["'optim.lr'", "float"]),
+        ("train.progress=maybe", ["'train.progress'", "bool"]),
+        ("model=3", ["'model'", "mapping"]),
+        ("epochs", ["not key=value"]),
+    ],
+)
+def test_bad_keys_and_values_are_named(override, words):
+    with pytest.raises(ConfigError) as info:
+        load_config(None, [override])
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_file_errors_name_the_file_and_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown config key 'train.epoch'.*did you mean 'epochs'"):
+        load_config(_write(tmp_path / "c.yaml", "train: {epoch: 3}\n"))
+    with pytest.raises(ConfigError, match=r"c.toml: not valid TOML"):
+        load_config(_write(tmp_path / "c.toml", "train = [\n"))
+    with pytest.raises(ConfigError, match=r"\.json.*\.yaml, \.yml or \.toml"):
+        load_config(_write(tmp_path / "c.json", "{}"))
+    with pytest.raises(FileNotFoundError, match="config file not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_task_model_and_feature_names_are_checked():
+    with pytest.raises(ConfigError, match=r"unknown task 'segmentaton'.*'segmentation'"):
+        make_task(load_config(None, ["task=segmentaton"]))
+    with pytest.raises(ConfigError, match=r"unknown feature 'curvature'.*'features'.*'xyz'"):
+        make_task(load_config(None, ["features=[curvature]"]))
+    with pytest.raises(ConfigError, match=r"unknown config key 'task_options.smoothing'.*label_smoothing"):
+        make_task(load_config(None, ["task_options.smoothing=0.1"]))
+    task = make_task(load_config(None, ["model.name=resnet", "data.n_classes=3", "data.name=generated"]))
+    with pytest.raises(ConfigError, match=r"unknown model 'resnet'.*'diffusionnet'"):
+        task.build_model()
+
+
+def test_saved_config_loads_back_identical(tmp_path):
+    c = load_config(_write(tmp_path / "a.yaml", YAML), ["data.root=/some/where", "train.seed=3"])
+    path = save_config(c, tmp_path / "run" / "config.yaml") if (tmp_path / "run").mkdir() is None else None
+    assert load_config(path) == c
+    assert set(config_to_dict(c)) == {f for f in Config.__dataclass_fields__}
+
+
+def test_override_parser_nests_dotted_keys():
+    assert parse_overrides(["a.b.c=1", "a.b.d=x", "e=[1, 2]"]) == {
+        "a": {"b": {"c": 1, "d": "x"}},
+        "e": [1, 2],
+    }
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
