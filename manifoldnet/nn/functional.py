@@ -3,6 +3,8 @@
 Every function takes ``x`` of shape ``(V, C)`` over all vertices of the batch and returns a tensor on ``x``'s
 device; nothing mixes meshes of a batch. Conventions are the README's: ``L`` weak PSD (``L @ 1 = 0``), ``M``
 diagonal, eigenpairs ``L phi = lambda M phi`` M-orthonormal, tangent vectors complex in the vertex gauges.
+The patch operator of the intrinsic convolutions (``patch_aggregate`` and its kernels) lives in
+:mod:`manifoldnet.nn.patch` and is exported here.
 
 Precision: the sparse products, spectral projections and solves run in the operators' float dtype (float32 or
 float64; the implicit solves in float64) with autocast disabled, since torch's sparse kernels do not all take
@@ -20,6 +22,7 @@ from ..operators.torch_ops import sparse_csr
 from .checks import check_x as _check_x
 from .checks import require_fields
 from .implicit import ImplicitDiffusion, ImplicitDiffusionSolver
+from .patch import gaussian_kernels, patch_aggregate, patch_coordinates, polar_bins
 from .sparse import per_tensor, spmm
 
 __all__ = [
@@ -27,10 +30,14 @@ __all__ = [
     "diffuse_implicit",
     "diffuse_spectral",
     "from_spectral",
+    "gaussian_kernels",
     "gradient",
     "gradient_features",
     "laplacian_bound",
     "mesh_mean",
+    "patch_aggregate",
+    "patch_coordinates",
+    "polar_bins",
     "require_fields",
     "spectral_filter",
     "to_spectral",

@@ -50,12 +50,16 @@ def noisy_bundle():
     return small_bundle(shapes.noisy_sphere(2, noise=0.05, seed=1))
 
 
-@pytest.fixture(scope="session")
-def three_bundles():
-    """Three meshes of different sizes (a sphere, a torus, a star), 24 eigenpairs each (float64)."""
-    meshes = [
+def three_meshes():
+    """Three meshes of different sizes: a sphere, a torus, a star."""
+    return [
         shapes.icosphere(2),
         g.generate_shape("torus", 0, 260).mesh,
         g.generate_shape("star", 0, 330).mesh,
     ]
-    return [small_bundle(m, k=24) for m in meshes]
+
+
+@pytest.fixture(scope="session")
+def three_bundles():
+    """The three meshes of :func:`three_meshes`, 24 eigenpairs each (float64)."""
+    return [small_bundle(m, k=24) for m in three_meshes()]

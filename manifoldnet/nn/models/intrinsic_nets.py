@@ -1,0 +1,70 @@
+"""Whole networks of the intrinsic (patch) family: ``GCNN`` (GeodesicConv blocks) and ``MoNet`` (MoNetConv
+blocks), built like DiffusionNet and the spectral networks so the tasks can swap them by name.
+
+Block: ``x + MLP([x, conv(x)])`` (:class:`~manifoldnet.nn.models.spectral_nets.ConvBlock`). Fields: the
+``logmap`` field for ``neighbourhood="one_ring"``, the ``patches`` field (with ``OperatorSpec(patch_k=...)``
+or ``patch_radius=...``) for ``"patches"``; ``required_fields`` says which.
+"""
+
+from __future__ import annotations
+
+from ..heads import BlockNetwork
+from ..intrinsic import GeodesicConv, MoNetConv
+from .spectral_nets import ConvBlock
+
+__all__ = ["GCNN", "MoNet"]
+
+
+class GCNN(BlockNetwork):
+    """``Linear(in, width)``, ``n_blocks`` residual :class:`~manifoldnet.nn.GeodesicConv` blocks
+    (``n_radial`` x ``n_angular`` soft polar bins, angular max pooling: gauge-invariant), a head."""
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        width=64,
+        n_blocks=4,
+        n_radial=2,
+        n_angular=8,
+        neighbourhood="one_ring",
+        radius=None,
+        dropout=0.5,
+        outputs="vertices",
+        last_activation=None,
+    ):
+        blocks = [
+            ConvBlock(GeodesicConv(width, width, n_radial, n_angular, neighbourhood, radius), width, dropout)
+            for _ in range(n_blocks)
+        ]
+        super().__init__(in_channels, out_channels, width, blocks, outputs, last_activation)
+
+
+class MoNet(BlockNetwork):
+    """``Linear(in, width)``, ``n_blocks`` residual :class:`~manifoldnet.nn.MoNetConv` blocks (``n_kernels``
+    learned Gaussian kernels, ``orientation="gauge"`` or ``"pooled"`` over ``n_rotations``), a head."""
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        width=64,
+        n_blocks=4,
+        n_kernels=8,
+        orientation="gauge",
+        n_rotations=8,
+        neighbourhood="one_ring",
+        radius=None,
+        dropout=0.5,
+        outputs="vertices",
+        last_activation=None,
+    ):
+        blocks = [
+            ConvBlock(
+                MoNetConv(width, width, n_kernels, orientation, n_rotations, neighbourhood, radius),
+                width,
+                dropout,
+            )
+            for _ in range(n_blocks)
+        ]
+        super().__init__(in_channels, out_channels, width, blocks, outputs, last_activation)
