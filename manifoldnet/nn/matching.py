@@ -13,6 +13,7 @@ constrains only the low frequencies; this one sharpens the descriptors point by 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 __all__ = ["check_matches", "soft_match_loss"]
@@ -21,8 +22,10 @@ __all__ = ["check_matches", "soft_match_loss"]
 def check_matches(src_ids, dst_ids, n_src: int, n_dst: int, who: str, device=None):
     """``(src_ids, dst_ids)`` as (N,) long tensors on ``device``, N >= 1, every id a vertex of its shape
     (``n_src`` / ``n_dst`` vertices); a ValueError naming ``who`` and the first bad entry otherwise."""
-    src_ids = torch.as_tensor(src_ids, dtype=torch.long, device=device)
-    dst_ids = torch.as_tensor(dst_ids, dtype=torch.long, device=device)
+    src_ids, dst_ids = (
+        torch.as_tensor(np.array(i, dtype=np.int64) if isinstance(i, np.ndarray) else i, device=device).long()
+        for i in (src_ids, dst_ids)
+    )
     if src_ids.ndim != 1 or src_ids.shape != dst_ids.shape or src_ids.numel() == 0:
         raise ValueError(
             f"{who}: src_ids and dst_ids must be non-empty (N,) of one length, got "
