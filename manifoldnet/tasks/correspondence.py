@@ -85,7 +85,7 @@ def plot_error_curves(curves: dict, path, title: str = "") -> Path:
     ax.set_xlabel("geodesic error / sqrt(area)")
     ax.set_ylabel("fraction of correspondences")
     ax.set_xlim(0, max(float(x[-1]) for x, _ in curves.values()))
-    ax.set_ylim(0, 1.0)
+    ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     if title:

@@ -156,6 +156,20 @@ def test_evaluate_and_predictions_on_a_permuted_copy(tmp_path):
     np.testing.assert_array_equal(truth - 1, Y["corres"])
 
 
+def test_sharded_evaluation_covers_the_whole_split():
+    """Under DDP each process gets a shard of the split; pairs need both shapes, so every process evaluates
+    all ordered pairs of the split the shard comes from."""
+    from manifoldnet.tasks.base import Splits
+
+    task = make_task(_config())
+    spec = task.operator_spec(task.build_model())
+    X, Y, _ = _permuted_pair(task, spec, g.generate_shape("star", 1, 250).mesh)
+    task._splits = Splits(train=[], val=[X, Y], test=[])
+    whole = task.evaluate(XYZ(), [X, Y], torch.device("cpu"))
+    shard = task.evaluate(XYZ(), [Y], torch.device("cpu"), reduce=lambda totals: totals)
+    assert shard == whole and whole["pairs"] == 2
+
+
 def test_tiny_training_run_lowers_loss_and_error():
     """Generated 'star' shapes (one family: a shared parametrization gives exact ground truth) of different
     triangulations: 30 Adam steps on random pairs lower the loss and the held-out fmap error."""
