@@ -56,16 +56,26 @@ def test_demo_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"generated {len(BUNDLED)} meshes" in out and "all facts match" in out
     assert "genus2" in out and sorted(p.stem for p in (tmp_path / "meshes").glob("*.obj")) == sorted(BUNDLED)
-    # every generated shape got a bundle, stored in the cache
-    assert len(list((tmp_path / "cache").glob("*.npz"))) == 8
+    # every generated shape got a bundle, stored in the cache: the DiffusionNet + GEM one of step 3, and
+    # the learning step's own (its unit-area meshes, only the fields its model and HKS inputs read)
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 16
     heat, exact = (float(x) for x in re.findall(r"mean relative error ([0-9.]+)%", out))
     assert heat < 1.0 and exact < 0.1
     before, after = (float(x) for x in re.findall(r"mean geodesic error ([0-9.]+) x", out))
     assert after < before and after < 0.05
-    # learning: a small DiffusionNet on 4 shapes labels the 4 held-out ones far above chance (21 classes)
+    # learning (through manifoldnet.tasks): a small DiffusionNet on 4 shapes labels the 4 held-out ones far
+    # above chance (21 classes); its run folder and its prediction files (which the viewer reads) are there
     assert float(re.findall(r"held-out per-vertex part accuracy ([0-9.]+)%", out)[0]) > 30.0
+    assert {"config.yaml", "last.pt", "history.json", "curves.png", "test_metrics.json"} <= {
+        p.name for p in (tmp_path / "run").iterdir()
+    }
+    assert len(list((tmp_path / "predictions").glob("*.pred.npy"))) == 4
     assert sorted(p.name for p in (tmp_path / "pictures").glob("*.png")) == [
+        "errors_body_0001.png",
+        "errors_star_0001.png",
         "hks.png",
         "labels.png",
+        "pred_body_0001.png",
+        "pred_star_0001.png",
         "torus_geodesic.png",
     ]

@@ -67,7 +67,8 @@ class DataConfig:
     val_fraction : share of the training meshes held out for validation (model selection), drawn with
         ``split_seed``; the test split is never used to choose anything.
     limit : use only the first ``limit`` meshes of each split (smoke runs); None: all.
-    seed, n_per_family, n_verts : the generated benchmark's seed, shapes per family and vertex range.
+    seed, n_per_family, n_verts, train_fraction : the generated benchmark's seed, shapes per family, vertex
+        range and the share of each family in its training split (the rest is its test split).
     """
 
     name: str = "generated"
@@ -85,6 +86,7 @@ class DataConfig:
     seed: int = 0
     n_per_family: int = 75
     n_verts: list[int] = field(default_factory=lambda: [500, 1200])
+    train_fraction: float = 0.8
 
 
 @dataclass

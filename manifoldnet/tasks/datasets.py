@@ -64,7 +64,9 @@ def _read_generated(d: DataConfig) -> tuple[list, list]:
 
     if len(d.n_verts) != 2:
         raise ConfigError(f"config key 'data.n_verts' must be [lo, hi], got {d.n_verts}")
-    bench = generated_benchmark(n_per_family=d.n_per_family, seed=d.seed, n_verts=tuple(d.n_verts))
+    bench = generated_benchmark(
+        n_per_family=d.n_per_family, seed=d.seed, n_verts=tuple(d.n_verts), train_fraction=d.train_fraction
+    )
 
     def raw(i):
         s = bench[i]

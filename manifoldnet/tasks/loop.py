@@ -44,14 +44,16 @@ __all__ = ["Distributed", "RunResult", "epoch_order", "sample_seed", "shard", "t
 @dataclass
 class RunResult:
     """What :func:`train` returns: the run folder, per-epoch ``history``, ``best`` (value, epoch), the test
-    metrics (None without a test split) and the trained ``model`` (the last epoch's weights, or the best
-    ones when a test split was evaluated)."""
+    metrics (None without a test split), the trained ``model`` (the last epoch's weights, or the best
+    ones when a test split was evaluated), the ``task`` and its ``splits``."""
 
     out: Path
     model: object = None
     history: list = field(default_factory=list)
     best: tuple = (None, None)
     test: dict | None = None
+    task: object = None
+    splits: object = None
 
 
 class Distributed:
@@ -294,6 +296,7 @@ def train(config: Config, resume: bool = False, log=None) -> RunResult:
             )
         writer = _tensorboard(out) if dist.main else None
         bars = dist.main and show_progress(t.progress)
+        drawn = -math.inf
         val_shard = splits.val[dist.rank :: dist.world] if len(splits.val) >= dist.world else None
         for epoch in range(start, t.epochs + 1):
             t0 = time.perf_counter()
@@ -352,13 +355,17 @@ def train(config: Config, resume: bool = False, log=None) -> RunResult:
                 save_checkpoint(last, state)
                 if improved:
                     save_checkpoint(out / "best.pt", state)
-                write_curves(history, out, task.monitor)
+                if epoch == t.epochs or time.monotonic() - drawn > 30:  # the PNG at most every 30 s
+                    write_curves(history, out, task.monitor)
+                    drawn = time.monotonic()
+                else:
+                    (out / "history.json").write_text(json.dumps(history, indent=1))
                 if writer is not None:
                     for k, v in row.items():
                         if k != "epoch":
                             writer.add_scalar(k, v, epoch)
                     writer.flush()
-        result = RunResult(out, model, history, (best, best_epoch))
+        result = RunResult(out, model, history, (best, best_epoch), task=task, splits=splits)
         if splits.test:
             if best_epoch is not None and (out / "best.pt").exists() and dist.main:
                 model.load_state_dict(load_checkpoint(out / "best.pt", map_location=dist.device)["model"])
