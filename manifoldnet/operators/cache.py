@@ -147,8 +147,10 @@ class OperatorCache:
             if bundle.spec.replace(k=spec.k) != spec:
                 log.warning("cache entry %s holds spec %s, expected %s; ignoring it", p, bundle.spec, spec)
                 continue
-            if spec.needs_eigenbasis:
+            if spec.needs("eigenbasis"):
                 return bundle.truncate(spec.k)
+            if spec.needs_eigenbasis and bundle.spec.k != spec.k:
+                continue  # descriptors of another K, without the eigenbasis to recompute them from
             return replace(bundle, spec=spec)
         return None
 

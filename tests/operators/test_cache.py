@@ -201,3 +201,17 @@ def test_bigger_entry_serves_fewer_eigenpairs(tmp_path):
     np.testing.assert_allclose(small.hks, fresh.hks, rtol=1e-5, atol=1e-8)
     c.get(mesh, fields=fields, k=30, dtype="float64")  # more than stored: a new entry
     assert len(list(tmp_path.glob("*.npz"))) == 2
+
+
+def test_descriptors_without_a_stored_eigenbasis_hit_their_own_k_only(tmp_path):
+    """hks asked without the eigenbasis: the entry holds no eigenpairs to truncate (it raised on every hit),
+    and one of another k holds other descriptors."""
+    mesh = shapes.noisy_sphere(1, 0.02, 2)
+    c = OperatorCache(tmp_path)
+    first = c.get(mesh, fields=("mass", "hks"), k=12, dtype="float64")
+    again = c.get(mesh, fields=("mass", "hks"), k=12, dtype="float64")
+    assert again.evecs is None and again.spec == first.spec
+    assert_array_equal(again.hks, first.hks)
+    other = c.get(mesh, fields=("mass", "hks"), k=8, dtype="float64")
+    assert other.spec.k == 8 and not np.allclose(other.hks, first.hks)
+    assert len(list(tmp_path.glob("*.npz"))) == 2
