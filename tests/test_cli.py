@@ -19,6 +19,7 @@ def files(tmp_path_factory):
     (d / "bad.obj").write_bytes(b"\xff\xfe" + "v 0 0 0\n".encode("utf-16-le"))
     (d / "meshes").mkdir()
     (d / "afile").write_text("x")
+    (d / "bad.yaml").write_text("train: {epochs: many}\n")
     return d
 
 
@@ -42,6 +43,17 @@ def _cases(d, out):
             ["view", str(d / "bad.obj"), "--screenshot", out],
         ],
         "demo": [["demo", "--per-family", "x"], ["demo", "--out", str(d / "afile" / "sub")]],
+        "train": [
+            ["train", str(d / "bad.yaml"), "--bogus"],
+            ["train", str(d / "missing.yaml")],
+            ["train", str(d / "bad.yaml")],
+            ["train", str(d / "afile")],
+        ],
+        "eval": [
+            ["eval", str(d / "missing.pt")],
+            ["eval", str(d / "missing.pt"), "test"],
+            ["eval", str(d / "afile"), "test"],
+        ],
         "cache": [
             ["cache", "frob"],
             ["cache", "info", "--cache", ""],
