@@ -39,13 +39,19 @@ def load_or_generate(path, family: str, seed: int, n_verts: int):
     return shape.mesh, shape
 
 
-def save_picture(scene, path, camera="iso") -> Path:
+def save_picture(scene, path, camera="iso", palette: int | None = None) -> Path:
     """Point ``scene``'s camera (``camera``; None keeps it), render it offscreen to the PNG ``path``
-    (folders made as needed) and say where it is."""
+    (folders made as needed) and say where it is. ``palette``: store at most that many colours (a
+    fraction of the bytes, e.g. for pictures committed to the repository)."""
     path = Path(path)
     if camera is not None:
         scene.camera(camera)
     path.parent.mkdir(parents=True, exist_ok=True)
-    scene.screenshot(path)
+    img = scene.screenshot(path)
+    if palette:
+        from PIL import Image
+
+        quantized = Image.fromarray(img).quantize(colors=palette, method=Image.Quantize.MEDIANCUT)
+        quantized.save(path, optimize=True)
     print(f"picture: {path}")
     return path

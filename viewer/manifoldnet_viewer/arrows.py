@@ -173,5 +173,7 @@ class ArrowsMixin:
             length=1.8 * length,
             color=source_color,
         )
-        self.add_markers(mesh, mesh.verts[[int(source)]], color=source_color)
+        # half the usual marker, so the highlighted source vector stays visible beside it
+        radius = 0.5 * self.marker_radius(mesh)
+        self.add_markers(mesh, mesh.verts[[int(source)]], color=source_color, radius=radius)
         return arrows

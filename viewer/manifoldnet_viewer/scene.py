@@ -382,12 +382,12 @@ class Scene(ArrowsMixin):
             preference="point" if where == "vertex" else "cell",
         )
         view = self._view
-        self._channels[view] = (data, actor, browser)
+        self._channels[view] = (data, actor, browser, None)
         self._remember(mesh, "channels", browser.values)
         self.add_text(browser.title(browser.ids[index]), name=f"channel title {view}")
         if slider and browser.n_channels > 1:
             y = max(0.08, 36.0 / self._view_pixels()[1])  # its title, drawn below it, stays inside
-            self.plotter.add_slider_widget(
+            widget = self.plotter.add_slider_widget(
                 lambda value, v=view: self.set_channel(value, v),
                 rng=list(browser.slider_range),
                 value=browser.ids[index],
@@ -397,16 +397,20 @@ class Scene(ArrowsMixin):
                 pointb=(0.6, y),
                 interaction_event="always",
             )
+            self._channels[view] = (data, actor, browser, widget.GetRepresentation())
         return actor
 
     def set_channel(self, value: float, view: int = 0) -> int:
         """Show the channel a slider ``value`` (a channel id) selects in ``view``; returns its 0-based
-        index. The view's title becomes that channel's title, which ends with its id."""
+        index. The view's title becomes that channel's title, which ends with its id, and the slider
+        moves to that id."""
         if view not in self._channels:
             raise MeshError(f"view {view} has no channels to browse (call add_channels first)")
-        data, actor, browser = self._channels[view]
+        data, actor, browser, slider = self._channels[view]
         i = browser.index(value)
         cid = browser.ids[i]  # the browser speaks slider values (channel ids), not 0-based indices
+        if slider is not None and slider.GetValue() != cid:
+            slider.SetValue(cid)  # snapped to the channel shown (also when called from code)
         data["channel"] = browser.scalars(cid)
         actor.mapper.scalar_range = browser.clim(cid)
         self.view(view)
