@@ -14,6 +14,11 @@ Checks
 :class:`ShapeMismatch`, an ``AssertionError``, when an array has the wrong shape): ``assert_finite``,
 ``assert_shape``, ``assert_laplacian_identities``, ``assert_mass_identities``, ``assert_eigenbasis``,
 ``assert_orthonormal_frames``, ``assert_gauss_bonnet``, ``assert_distances``.
+
+Equivariance
+------------
+:func:`assert_gauge_equivariant` checks that a layer or model commutes with a random change of the vertex
+gauges (operators, input and output transformed together; :func:`gauge_change` transforms the operators).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from .checks import (
     assert_shape,
     is_closed_manifold,
 )
+from .equivariance import assert_gauge_equivariant, gauge_change
 from .pathologies import (
     PATHOLOGIES,
     Pathology,
@@ -50,6 +56,7 @@ __all__ = [
     "assert_distances",
     "assert_eigenbasis",
     "assert_finite",
+    "assert_gauge_equivariant",
     "assert_gauss_bonnet",
     "assert_laplacian_identities",
     "assert_mass_identities",
@@ -59,6 +66,7 @@ __all__ = [
     "check_pathology",
     "fan_disk",
     "folded_edges",
+    "gauge_change",
     "is_closed_manifold",
     "iter_pathologies",
     "make_pathology",
