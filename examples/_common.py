@@ -5,9 +5,10 @@ on ``sys.path``)."""
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
-__all__ = ["example_parser", "load_or_generate", "save_picture"]
+__all__ = ["example_parser", "load_or_generate", "render_pictures", "save_picture"]
 
 
 def example_parser(
@@ -55,3 +56,23 @@ def save_picture(scene, path, camera="iso", palette: int | None = None) -> Path:
         quantized.save(path, optimize=True)
     print(f"picture: {path}")
     return path
+
+
+def render_pictures(doc: str, pictures: dict, out: str, size: tuple[int, int], argv=None) -> int:
+    """The command line of a script that renders a set of named pictures: ``[OUT_DIR] [--only NAME ...]
+    [--size W H]``. Each ``pictures[name](path, (w, h))`` writes ``OUT_DIR/name.png`` and returns a note;
+    prints one line a picture (name, seconds, size on disk, note)."""
+    ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    ap.add_argument("out", nargs="?", default=out, help=f"output folder (default {out})")
+    ap.add_argument("--only", nargs="+", choices=sorted(pictures), help="render only these")
+    ap.add_argument("--size", nargs=2, type=int, default=size, metavar=("W", "H"), help="picture size")
+    args = ap.parse_args(argv)
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in args.only or pictures:
+        t = time.perf_counter()
+        path = folder / f"{name}.png"
+        note = pictures[name](path, tuple(args.size))
+        kb = f"{path.stat().st_size / 1024:6.1f} KB" if path.exists() else "      - KB"
+        print(f"{name:22s} {time.perf_counter() - t:6.1f} s {kb}  {note}")
+    return 0

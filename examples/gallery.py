@@ -17,16 +17,15 @@ message when it is absent.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import manifoldnet_viewer as mv
 import numpy as np
+from _common import render_pictures
 
 from manifoldnet import load_mesh, shapes
 from manifoldnet.paths import data_root
@@ -176,18 +175,7 @@ PICTURES = {
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("out", nargs="?", default="out/gallery", help="output folder (default out/gallery)")
-    p.add_argument("--only", nargs="+", choices=sorted(PICTURES), help="render only these")
-    p.add_argument("--size", nargs=2, type=int, default=(800, 700), metavar=("W", "H"))
-    args = p.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in args.only or PICTURES:
-        t = time.perf_counter()
-        note = PICTURES[name](out / f"{name}.png", tuple(args.size))
-        print(f"{name:22s} {time.perf_counter() - t:6.1f} s  {note}")
-    return 0
+    return render_pictures(__doc__, PICTURES, "out/gallery", (800, 700), argv)
 
 
 if __name__ == "__main__":
