@@ -215,6 +215,14 @@ class GemConv(OperatorModule):
         m0 = self.out_type.multiplicity(0)
         self.bias = nn.Parameter(torch.zeros(m0)) if bias and m0 > 0 else None
 
+    @property
+    def in_channels(self) -> int:
+        return self.in_type.size
+
+    @property
+    def out_channels(self) -> int:
+        return self.out_type.size
+
     # ---------------------------------------------------------------- pieces
     def transport_phase(self, n: int, rho):
         """The angle by which a neighbour's ``rho_n`` coefficient is rotated: ``n * rho_ij``."""

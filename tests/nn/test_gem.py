@@ -246,9 +246,9 @@ def test_gem_net_scalar_outputs_are_gauge_invariant(sphere_ops):
     ):
         torch.manual_seed(0)
         c_in = FieldType(kw.get("in_type", [4])).size
-        model = GEMNet(c_in, 3, width=3, n_blocks=2, **kw)
+        model = GEMNet(c_in, 3, width=15, n_blocks=2, **kw)
         assert assert_gauge_equivariant(model, _bundle(shapes.icosphere(1)), kw.get("in_type", 4), 3) < 1e-12
-    vec = GEMNet(3, 2, width=2, n_blocks=1, in_type=[1, 1], outputs="vectors")
+    vec = GEMNet(3, 2, width=10, n_blocks=1, in_type=[1, 1], outputs="vectors")
     assert vec.required_fields == ("frames", "logmap", "transport")
     assert assert_gauge_equivariant(vec, sphere_ops, [1, 1], None) < 1e-12  # world vectors: invariant
 
@@ -325,7 +325,7 @@ def test_batch_equals_each_mesh_alone(generated_bundles, device):
     bundles = [*generated_bundles, _bundle(shapes.icosphere(2))]
     for kw in ({"neighbourhood": "edges", "n_radial": 2}, {"neighbourhood": "patches"}):
         torch.manual_seed(0)
-        model = GEMNet(5, 4, width=3, n_blocks=2, **kw).double().eval().to(device)
+        model = GEMNet(5, 4, width=15, n_blocks=2, **kw).double().eval().to(device)
         singles = [TorchOperators.from_bundle(b, device) for b in bundles]
         batch = collate_operators(bundles).to(device)
         x = torch.randn(batch.n_verts, 5, dtype=torch.float64, device=device)
@@ -397,7 +397,7 @@ def test_bad_inputs_raise_clear_errors(sphere_ops):
     with pytest.raises(ValueError, match="nonlinearity"):
         GEMNet(4, 2, nonlinearity="tanh")
     with pytest.raises(ValueError, match="non-scalar out_type"):
-        assert_gauge_equivariant(GEMNet(4, 2, width=2, outputs="global"), sphere_ops, 4, [0, 1])
+        assert_gauge_equivariant(GEMNet(4, 2, width=10, outputs="global"), sphere_ops, 4, [0, 1])
 
 
 def test_required_fields_and_training_step_lowers_the_loss(generated_bundles):
@@ -407,7 +407,7 @@ def test_required_fields_and_training_step_lowers_the_loss(generated_bundles):
     ops = collate_operators(generated_bundles).to(dtype=torch.float32)
     x = torch.randn(ops.n_verts, 4)
     y = (ops.verts[:, 2] > 0).long()  # a label the model can learn from the geometry it sees
-    model = GEMNet(4, 2, width=4, n_blocks=2, last_activation="log_softmax")
+    model = GEMNet(4, 2, width=20, n_blocks=2, last_activation="log_softmax")
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []
     for _ in range(30):

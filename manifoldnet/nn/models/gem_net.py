@@ -1,10 +1,10 @@
 """``GEMNet``: a gauge-equivariant network of :class:`~manifoldnet.nn.gem.GemConv` residual blocks.
 
 Scalar inputs enter as ``rho_0`` (``in_type`` may add ``rho_1`` tangent inputs, laid out as a
-:class:`~manifoldnet.nn.field_types.FieldType`); the hidden features carry ``width`` copies of each order
-``0 .. max_order``; the last convolution maps to scalars (gauge invariant), which the usual
-:class:`~manifoldnet.nn.heads.OutputHead` reads, or, with ``outputs="vectors"``, to ``out_channels``
-``rho_1`` fields returned as world vectors (V, out_channels, 3) that the viewer draws.
+:class:`~manifoldnet.nn.field_types.FieldType`); the hidden features carry ``m`` copies of each order
+``0 .. max_order`` (about ``width`` channels); the last convolution maps to scalars (gauge invariant), which
+the usual :class:`~manifoldnet.nn.heads.OutputHead` reads, or, with ``outputs="vectors"``, to
+``out_channels`` ``rho_1`` fields returned as world vectors (V, out_channels, 3) that the viewer draws.
 
 Block: ``x + GemConv(act(x))`` with ``act`` the norm (exact) or regular (approximate) nonlinearity.
 """
@@ -50,7 +50,9 @@ class GEMNet(OperatorModule):
     Parameters
     ----------
     in_channels, out_channels : C_in (``in_type.size``), C_out.
-    width : copies of each order in the hidden features (C = width * (2 max_order + 1) channels) (16).
+    width : about the channels of the hidden features (80): ``FieldType([m] * (max_order + 1))`` with
+        ``m = max(1, round(width / (2 max_order + 1)))`` copies of each order: ``m (2 max_order + 1)``
+        channels.
     n_blocks : residual blocks (4).
     max_order : highest irrep order of the hidden features (2).
     band_limit, n_radial, neighbourhood : passed to every :class:`GemConv` (2, default, ``"edges"``).
@@ -66,7 +68,7 @@ class GEMNet(OperatorModule):
         self,
         in_channels: int,
         out_channels: int,
-        width: int = 16,
+        width: int = 80,
         n_blocks: int = 4,
         max_order: int = 2,
         band_limit: int = 2,
@@ -85,7 +87,10 @@ class GEMNet(OperatorModule):
             raise ValueError(
                 f"in_type {self.in_type} has {self.in_type.size} channels, in_channels={in_channels}"
             )
-        self.hidden_type = FieldType([width] * (max_order + 1))
+        if not isinstance(max_order, int) or max_order < 0:
+            raise ValueError(f"max_order must be an integer >= 0, got {max_order!r}")
+        copies = max(1, round(width / (2 * max_order + 1)))
+        self.hidden_type = FieldType([copies] * (max_order + 1))
         conv = {"band_limit": band_limit, "n_radial": n_radial, "neighbourhood": neighbourhood}
         self.conv_in = GemConv(self.in_type, self.hidden_type, **conv)
         self.blocks = nn.ModuleList(
