@@ -154,7 +154,9 @@ def _learning(args, out: Path):
     lines = []
     result = train(config, log=lines.append)
     seconds = time.perf_counter() - t0
-    print("\n".join([lines[0], *lines[1:-1:10], lines[-2]]))  # every 10th epoch and the last
+    epochs = [line for line in lines if line.startswith("epoch ")]
+    print("\n".join([*(line for line in lines if not line.startswith(("epoch ", "test "))), *epochs[::10]]))
+    print(epochs[-1])
     preds = out / "predictions"
     result.task.write_predictions(result.model, result.splits.test, preds, "cpu")
     index = json.loads((preds / "predictions.json").read_text())

@@ -262,6 +262,11 @@ def train(config: Config, resume: bool = False, log=None) -> RunResult:
             out.mkdir(parents=True, exist_ok=True)
             save_config(config, out / "config.yaml")
         # process 0 computes the missing bundles; the others then read them all from the cache
+        say(
+            f"{task.name}: reading data {config.data.name!r} and its operator bundles "
+            f"({', '.join(spec.fields)}, k={spec.k}; missing ones computed by {config.operators.workers} "
+            "worker(s) into the cache)"
+        )
         if dist.main:
             splits = task.build(spec, progress=t.progress)
         dist.barrier()
@@ -379,10 +384,7 @@ def train(config: Config, resume: bool = False, log=None) -> RunResult:
                 (out / "test_metrics.json").write_text(
                     json.dumps({"checkpoint": which, **result.test}, indent=1)
                 )
-                say(
-                    f"test ({which}): "
-                    + "  ".join(f"{k} {v:.4f}" for k, v in _scalars(result.test, "").items())
-                )
+                say(f"test ({which}): " + _figures(_scalars(result.test, "")))
         if writer is not None:
             writer.close()
         return result
@@ -404,13 +406,15 @@ def _evaluate(task, model, samples, mine, dist: Distributed) -> dict:
     return box[0]
 
 
+def _figures(values: dict) -> str:
+    return "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items())
+
+
 def _epoch_line(row: dict, epochs: int, monitor: str, best, best_epoch) -> str:
     parts = [f"epoch {row['epoch']}/{epochs}"]
-    parts += [
-        f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-        for k, v in row.items()
-        if k.startswith(("train_", "val_")) and "seconds" not in k
-    ]
+    parts.append(
+        _figures({k: v for k, v in row.items() if k.startswith(("train_", "val_")) and "seconds" not in k})
+    )
     if best is not None:
         parts.append(f"best val {monitor} {best:.4f} @ {best_epoch}")
     parts.append(f"lr {row['lr']:.2e}  {row['seconds']:.1f} s")
