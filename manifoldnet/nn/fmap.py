@@ -52,7 +52,7 @@ def fmap_solve(A, B, evals_src, evals_dst, lam: float = 1e-3):
             t[None] if isinstance(t, torch.Tensor) else t for t in (A, B, evals_src, evals_dst)
         )
     for name, t in (("A", A), ("B", B), ("evals_src", evals_src), ("evals_dst", evals_dst)):
-        _check_pairs_tensor(name, t, 3 if name in "AB" else 2)
+        _check_pairs_tensor(name, t, 3 if name in ("A", "B") else 2)
     P, ks, C = A.shape
     if B.shape[0] != P or B.shape[2] != C:
         raise ValueError(
