@@ -13,7 +13,7 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
+from manifoldnet import __version__
 
 # name -> one-line help; the module manifoldnet.commands.<name> is imported only when the command runs
 COMMANDS = {
