@@ -102,15 +102,18 @@ class ModelConfig:
 
 @dataclass
 class OperatorsConfig:
-    """Operator bundles (the fields come from the model and the features). ``cache``: folder (None: the
-    default cache, ``$MANIFOLDNET_CACHE``); ``workers``: processes that compute missing bundles."""
+    """Operator bundles (the fields come from the model and the features). ``normalize``: each mesh is
+    moved to its area-weighted centroid and scaled before its operators are built: ``"radius"`` (farthest
+    vertex at distance 1, DiffusionNet's convention, under which its learned diffusion times start in a
+    sensible range), ``"area"`` (total area 1) or ``"none"``. ``cache``: folder (None: the default cache,
+    ``$MANIFOLDNET_CACHE``); ``workers``: processes that compute missing bundles."""
 
     k: int = 128
     n_hks: int = 16
     n_wks: int = 16
     laplacian: str = "cotan"
     dtype: str = "float32"
-    center_and_scale: bool = True
+    normalize: str = "radius"
     cache: str | None = None
     workers: int = 2
 

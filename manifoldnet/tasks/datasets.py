@@ -17,7 +17,7 @@ from ..errors import MeshError
 from ..mesh import Mesh
 from .config import ConfigError, DataConfig, OperatorsConfig
 
-__all__ = ["DATASETS", "RawSample", "load_bundles", "read_splits"]
+__all__ = ["DATASETS", "RawSample", "load_bundles", "read_splits", "unit_radius"]
 
 DATASETS = ("generated", "rna", "faust_5k", "folder")
 
@@ -133,6 +133,18 @@ def read_splits(d: DataConfig) -> tuple[list, list, list]:
     return train, val, test
 
 
+def unit_radius(mesh: Mesh) -> Mesh:
+    """``mesh`` moved to its area-weighted centroid and scaled so that its farthest vertex lies at distance 1
+    (DiffusionNet's normalization; apply before the operators are built)."""
+    A = mesh.face_areas
+    total = float(A.sum())
+    if not total > 0:
+        raise MeshError("unit_radius: the mesh has zero total area")
+    centroid = (A[:, None] * mesh.verts[mesh.faces].mean(axis=1)).sum(0) / total
+    v = mesh.verts - centroid
+    return mesh.with_verts(v / np.linalg.norm(v, axis=1).max())
+
+
 class _Files:
     """What :func:`manifoldnet.data.preprocess` reads from a dataset of files: ``names``, ``paths``."""
 
@@ -147,14 +159,18 @@ class _Files:
 def load_bundles(parts, spec, o: OperatorsConfig, progress: bool | None = None) -> list:
     """``[(samples, bundles), ...]`` for each list of :class:`RawSample` in ``parts``: missing bundles are
     computed by ``o.workers`` processes first (a mesh that fails is a ``MeshError`` naming it), then every
-    bundle is read from the cache ``o.cache``. Meshes are centred and scaled to unit area first when
-    ``o.center_and_scale``."""
+    bundle is read from the cache ``o.cache``. Meshes are normalized first as ``o.normalize`` says."""
     from ..data.preprocess import preprocess
     from ..data.transforms import center_and_scale
     from ..operators import OperatorCache
 
     cache = OperatorCache(o.cache)
-    pre = center_and_scale if o.center_and_scale else None
+    normalizers = {"radius": unit_radius, "area": center_and_scale, "none": None}
+    if o.normalize not in normalizers:
+        raise ConfigError(
+            f"config key 'operators.normalize' must be one of {list(normalizers)}, got {o.normalize!r}"
+        )
+    pre = normalizers[o.normalize]
     every = [s for part in parts for s in part]
     files = all(s.path is not None for s in every)
     summary = preprocess(

@@ -7,9 +7,9 @@ no loss, not scored.
 Metrics (:meth:`Segmentation.eval_metrics`), over all labelled elements of the evaluated meshes:
 
 - ``accuracy``: the share of elements whose predicted class (argmax) is the label;
-- ``area_accuracy``: the same weighted by area (vertex: lumped mass; face: face area), so a finely
-  triangulated region does not count more than a coarse one; meshes are scaled to unit area before their
-  operators are built (``operators.center_and_scale``), so each mesh weighs the same;
+- ``area_accuracy``: the same weighted by area (vertex: lumped mass; face: face area) as a share of its
+  mesh's area, so a finely triangulated region does not count more than a coarse one and each mesh weighs
+  the same, whatever its size;
 - ``iou``: per class ``TP / (TP + FP + FN)`` (None for a class neither in the labels nor predicted), and
   ``mean_iou`` over the classes present in the labels;
 - ``most_confused``: the largest off-diagonal entries of the confusion matrix: label ``true`` predicted
@@ -182,13 +182,18 @@ class Segmentation(Task):
         return loss, stats
 
     def _areas(self, ops):
-        """(N,) area of each labelled element: vertex mass, or face area."""
+        """(N,) area of each labelled element (vertex: mass; face: face area) over its mesh's total area."""
         import torch
 
         if self._label_info()[0] == "vertex":
-            return ops.mass.double()
-        v, f = ops.verts.double(), ops.faces
-        return 0.5 * torch.linalg.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]).norm(dim=1)
+            a = ops.mass.double()
+        else:
+            v, f = ops.verts.double(), ops.faces
+            a = 0.5 * torch.linalg.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]).norm(dim=1)
+        offsets = self._offsets(ops)
+        counts = offsets[1:] - offsets[:-1]
+        total = per_mesh_mean(a, offsets) * counts
+        return a / torch.repeat_interleave(total, counts)
 
     def eval_stats(self, outputs, batch) -> dict:
         import torch

@@ -106,10 +106,11 @@ def test_eval_stats_of_chosen_predictions_by_hand(seg_task):
     out = torch.log(torch.nn.functional.one_hot(torch.as_tensor(pred), n).double() * 0.9 + 0.1 / n)
     stats = task.eval_stats(out, batch)
     metrics = task.eval_metrics({k: torch.as_tensor(v) for k, v in stats.items()})
-    mass = np.concatenate([s["ops"].mass for s in samples]).astype(np.float64)
+    # area weights: each vertex's mass as a share of its mesh's area, so both meshes weigh the same
+    share = np.concatenate([s["ops"].mass / s["ops"].mass.astype(np.float64).sum() for s in samples])
     ok = pred == y
     assert metrics["accuracy"] == pytest.approx(ok.mean())
-    assert metrics["area_accuracy"] == pytest.approx((mass * ok).sum() / mass.sum(), rel=1e-6)
+    assert metrics["area_accuracy"] == pytest.approx((share * ok).sum() / len(samples), rel=1e-6)
     for k in range(n):
         tp = np.sum(ok & (y == k))
         union = np.sum((y == k) | (pred == k))
@@ -160,3 +161,18 @@ def test_classification_of_generated_families(tmp_path):
     result = train(cfg)
     assert set(result.test) >= {"accuracy", "mean_class_accuracy", "class_accuracy", "most_confused"}
     assert result.test["meshes"] == 4
+
+
+def test_unit_radius_normalization():
+    from manifoldnet import shapes
+    from manifoldnet.tasks.datasets import unit_radius
+
+    mesh = shapes.ellipsoid(2.0, 1.0, 0.5)
+    mesh = mesh.with_verts(mesh.verts * 7.0 + [3.0, -1.0, 2.0])
+    out = unit_radius(mesh)
+    A = out.face_areas
+    centroid = (A[:, None] * out.verts[out.faces].mean(axis=1)).sum(0) / A.sum()
+    np.testing.assert_allclose(centroid, 0.0, atol=1e-12)
+    assert np.linalg.norm(out.verts, axis=1).max() == pytest.approx(1.0)
+    # the ellipsoid is centred at the offset and its farthest vertex is 2 x 7 = 14 away
+    np.testing.assert_allclose(out.verts, (mesh.verts - [3.0, -1.0, 2.0]) / 14.0, atol=1e-9)
