@@ -214,6 +214,7 @@ class GemConv(OperatorModule):
         )
         m0 = self.out_type.multiplicity(0)
         self.bias = nn.Parameter(torch.zeros(m0)) if bias and m0 > 0 else None
+        self._build_gather()
 
     @property
     def in_channels(self) -> int:
@@ -315,16 +316,13 @@ class GemConv(OperatorModule):
             start += 2 * len(ks) * block
         raise KeyError((n, part, k))
 
-    def weight_matrix(self, dtype=None):
-        """(D, C_out) real: the coefficients arranged so that ``features(x) @ weight_matrix()`` is the layer
-        without its bias (complex products written out: y_re = W_re M_re - W_im M_im, y_im = W_re M_im + W_im
-        M_re, with M_im negated for the conjugate terms)."""
+    def _assemble(self, weights, self_weights):
+        """(D, C_out): the coefficients arranged so that ``features(x) @ W`` is the layer without its bias
+        (complex products written out: y_re = W_re M_re - W_im M_im, y_im = W_re M_im + W_im M_re, with M_im
+        negated for the conjugate terms). Each entry of W is plus or minus one coefficient, or zero."""
         D = sum(2 * len(ks) * self.n_radial * self.in_type.multiplicity(n) for n, ks in self.moment_k.items())
-        first = self.weights[0] if len(self.weights) else self.self_weights[0]
-        dtype = first.dtype if dtype is None else dtype
-        W = first.new_zeros((D + self.in_type.size, self.out_type.size), dtype=dtype)
-        for t, w in zip(self.terms, self.weights, strict=True):
-            w = w.to(dtype)
+        W = torch.zeros((D + self.in_type.size, self.out_type.size), dtype=torch.float64)
+        for t, w in zip(self.terms, weights, strict=True):
             so = self.out_type.slice(t.m)
             r_re, r_im = self._feature_rows(t.n, 0, t.k), self._feature_rows(t.n, 1, t.k)
             if t.real:
@@ -342,8 +340,7 @@ class GemConv(OperatorModule):
                 W[r_im, col_re] += -sign * wi
                 W[r_re, col_im] += wi
                 W[r_im, col_im] += sign * wr
-        for n, w in zip(self.self_orders, self.self_weights, strict=True):
-            w = w.to(dtype)
+        for n, w in zip(self.self_orders, self_weights, strict=True):
             si, so = self.in_type.slice(n), self.out_type.slice(n)
             if n == 0:
                 W[D + si.start : D + si.stop, so] += w
@@ -357,14 +354,38 @@ class GemConv(OperatorModule):
             W[in_im, out_im] += wr
         return W
 
+    def _coefficients(self):
+        return [*self.weights, *self.self_weights]
+
+    def _build_gather(self):
+        """Where each entry of :meth:`weight_matrix` comes from: the coefficients numbered 1.. N assembled
+        once, so the forward builds W with one gather (index into the flat coefficients, a sign)."""
+        coeffs = self._coefficients()
+        sizes = [p.numel() for p in coeffs]
+        codes = torch.arange(1, sum(sizes) + 1, dtype=torch.float64).split(sizes)
+        codes = [c.reshape(p.shape) for c, p in zip(codes, coeffs, strict=True)]
+        W = self._assemble(codes[: len(self.weights)], codes[len(self.weights) :])
+        index = W.abs().long() - 1
+        self.register_buffer("_gather_index", torch.where(index < 0, sum(sizes), index), persistent=False)
+        self.register_buffer("_gather_sign", torch.sign(W).float(), persistent=False)
+
+    def weight_matrix(self, dtype=None):
+        """(D, C_out) real, ``features(x) @ weight_matrix()`` is the layer without its bias (see
+        :meth:`_assemble`)."""
+        coeffs = self._coefficients()
+        flat = torch.cat([*(p.reshape(-1) for p in coeffs), coeffs[0].new_zeros(1)])
+        dtype = flat.dtype if dtype is None else dtype
+        return flat.to(dtype)[self._gather_index] * self._gather_sign.to(dtype)
+
     # --------------------------------------------------------------- forward
     def forward(self, x, ops):
         self.in_type.check(x, "GemConv")
         check_x(x, ops, "GemConv")
-        y = self.features(x, ops) @ self.weight_matrix(x.dtype)
-        if self.bias is not None:
-            y = torch.cat([y[:, : self.bias.shape[0]] + self.bias.to(x.dtype), y[:, self.bias.shape[0] :]], 1)
-        return y
+        F, W = self.features(x, ops), self.weight_matrix(x.dtype)
+        if self.bias is None:
+            return F @ W
+        bias = torch.cat([self.bias.to(x.dtype), x.new_zeros(W.shape[1] - self.bias.shape[0])])
+        return torch.addmm(bias, F, W)
 
     # ------------------------------------------------------ dense kernels
     def kernel(self, theta, radial):
@@ -423,20 +444,15 @@ class NormNonlinearity(OperatorModule):
     def forward(self, x, ops=None):
         ft = self.field_type
         ft.check(x, "NormNonlinearity")
-        blocks = [torch.relu(ft.to_complex(x, 0))] if ft.multiplicity(0) else [None]
-        start = 0
+        m0 = ft.multiplicity(0)
+        scalars = torch.relu(x[:, :m0])
+        if x.shape[1] == m0:
+            return scalars
+        z = x[:, m0:].reshape(x.shape[0], -1, 2)  # every (re, im) pair of every order, in layout order
         eps = torch.finfo(x.dtype).eps
-        for n in range(1, ft.max_order + 1):
-            m = ft.multiplicity(n)
-            if m == 0:
-                blocks.append(None)
-                continue
-            z = ft.to_complex(x, n)
-            norm = torch.sqrt(z.real**2 + z.imag**2 + eps**2)
-            b = self.threshold[start : start + m].to(x.dtype)
-            blocks.append(z * (torch.relu(norm - b) / norm))
-            start += m
-        return ft.from_complex(blocks)
+        norm = torch.sqrt(z.square().sum(-1) + eps**2)
+        scale = torch.relu(norm - self.threshold.to(x.dtype)) / norm
+        return torch.cat([scalars, (z * scale[..., None]).reshape(x.shape[0], -1)], dim=1)
 
 
 class RegularNonlinearity(OperatorModule):
