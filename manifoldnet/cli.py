@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         sub = _Parser(prog=f"manifoldnet {name}", description=COMMANDS[name])
         module.add_arguments(sub)
         try:
-            args = sub.parse_args(argv[1:])
+            # a command whose positionals may follow options (``train CONFIG --resume key=value``) says so
+            parse = sub.parse_intermixed_args if getattr(module, "INTERMIXED", False) else sub.parse_args
+            args = parse(argv[1:])
         except SystemExit as exc:  # --help: 0; an argument error: 2, its line already printed
             return int(exc.code or 0)
         return int(module.run(args) or 0)

@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     data, split = _data_config(state["config"], args.data)
     raw = config_to_dict(config_from_dict(state["config"]))
     raw["data"].update(data)
+    if raw["task"] == "segmentation" and "head" in state:  # the trained classes, whatever DATA holds
+        raw["data"]["n_classes"] = state["head"]["out_channels"]
     if args.device:
         raw["train"]["device"] = args.device
     config = config_from_dict(raw)

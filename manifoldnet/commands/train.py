@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+INTERMIXED = True  # overrides may come after the options: train CONFIG --resume train.epochs=300
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", metavar="CONFIG", help="config file (.yaml, .yml or .toml)")

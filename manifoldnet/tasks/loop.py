@@ -65,7 +65,12 @@ class Distributed:
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        dev = torch.device(device)
+        try:
+            dev = torch.device(device)
+        except RuntimeError:
+            raise ConfigError(
+                f"device {device!r} (config key 'train.device' or --device): use cpu, cuda or cuda:N"
+            ) from None
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ConfigError(f"device {device!r} (config key 'train.device'): this torch has no CUDA")
         if dev.type == "cuda" and self.world > 1:
@@ -355,6 +360,7 @@ def train(config: Config, resume: bool = False, log=None) -> RunResult:
                     "best_epoch": best_epoch,
                     "history": history,
                     "spec": spec.to_dict(),
+                    "head": task.head(),
                     "data_order": {"seed": t.seed, "rule": "epoch_order(n, seed, epoch)"},
                 }
                 save_checkpoint(last, state)

@@ -36,6 +36,7 @@ def _train(tmp_path, capsys, cfg, *overrides):
         (["optim.name=adagrad"], ["unknown optimizer 'adagrad'", "optim.name"]),
         (["train.epochs=0"], ["'train.epochs' must be >= 1"]),
         (["model.options.heads=3"], ["model 'diffusionnet'", "heads"]),
+        (["--device", "gpu9", "train.epochs=1"], ["device 'gpu9'", "cpu, cuda or cuda:N"]),  # options first
     ],
 )
 def test_bad_names_and_keys(tmp_path, capsys, folder, overrides, words):
