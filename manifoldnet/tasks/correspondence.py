@@ -170,6 +170,11 @@ class CorrespondenceTask(Task):
             raise ConfigError(
                 f"task_options.w_fmap, w_match must be >= 0, not both 0; got {o.w_fmap}, {o.w_match}"
             )
+        if config.data.name == "generated":
+            raise ConfigError(
+                "data.name 'generated' holds per-vertex template ids of four shape families, not matched "
+                "points of one family: train correspondence on faust_5k"
+            )
         if config.train.batch_size < 2:
             raise ConfigError(
                 "the correspondence task trains on pairs within a batch: train.batch_size must be >= 2, got "

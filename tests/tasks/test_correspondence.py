@@ -18,7 +18,7 @@ from manifoldnet.nn.base import OperatorModule
 from manifoldnet.nn.fmap import FunctionalMap, fmap_from_matches
 from manifoldnet.operators import compute_operators
 from manifoldnet.tasks import config_from_dict, make_task
-from manifoldnet.tasks.config import ConfigError
+from manifoldnet.tasks.config import ConfigError, config_to_dict
 from manifoldnet.tasks.correspondence import GeodesicRows, cumulative_error_curve
 from manifoldnet.tasks.datasets import RawSample
 
@@ -28,6 +28,7 @@ def _config(train=None, **options):
         {
             "task": "correspondence",
             "features": ["hks"],
+            "data": {"name": "faust_5k"},  # not read: the tests build their samples
             "model": {"name": "diffusionnet", "width": 16, "n_blocks": 2, "dropout": 0.0},
             "operators": {"k": 40, "n_hks": 8, "dtype": "float64"},
             "train": {"batch_size": 2, **(train or {})},
@@ -214,6 +215,8 @@ def test_bad_configs():
         make_task(_config(k=50))
     with pytest.raises(ConfigError, match="task_options.unknown"):
         make_task(_config(unknown=1))
+    with pytest.raises(ConfigError, match="faust_5k"):
+        make_task(config_from_dict({**config_to_dict(_config()), "data": {"name": "generated"}}))
     task = make_task(_config())
     with pytest.raises(ConfigError, match="no ground-truth correspondence"):
         task.make_sample(RawSample("m", shapes.icosphere(1)), None)
