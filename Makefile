@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_SPEC)"
-	$(PY) -m pip install -q -e ".[viewer,test,dev]"
+	$(PY) -m pip install -q -e ".[viewer,test,dev,ray]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,9 +1,11 @@
-"""``manifoldnet precompute DIR --k 128 --cache DIR [--workers N]``: compute and cache operator bundles.
+"""``manifoldnet precompute DIR --k 128 --cache DIR [--workers N] [--backend ray [--address ADDRESS]]``:
+compute and cache operator bundles.
 
 Every mesh file in DIR (OFF, OBJ, PLY, STL; with ``--recursive`` in its subfolders too) gets the bundle of the
-requested fields, computed in worker processes and stored in the verified disk cache; meshes already cached
-are skipped (rerun to resume), a failing mesh is reported with its reason and the rest go on. Exit code 0 when
-every mesh succeeded, 1 when some failed, 2 for a bad folder.
+requested fields, computed in worker processes (or Ray tasks: ``--backend ray``, a local Ray instance of
+``--workers`` CPUs, or the cluster at ``--address``) and stored in the verified disk cache; meshes already
+cached are skipped (rerun to resume), a failing mesh is reported with its reason and the rest go on. Exit code
+0 when every mesh succeeded, 1 when some failed, 2 for a bad folder (or ``--backend ray`` without Ray).
 """
 
 from __future__ import annotations
@@ -25,6 +27,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads per worker (default 1)")
+    parser.add_argument(
+        "--backend",
+        default="process",
+        choices=("process", "ray"),
+        help="process: a local process pool (default); ray: one Ray task per mesh "
+        "(pip install 'manifoldnet[ray]'; the cache must be a path every Ray node can write)",
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="--backend ray: the cluster to join (auto: the one `ray start` started here; HOST:PORT: a head "
+        "node); default $RAY_ADDRESS, else a local Ray instance of --workers CPUs",
+    )
     parser.add_argument(
         "--fields",
         default=",".join(DIFFUSIONNET_FIELDS),
@@ -75,6 +90,15 @@ def run(args: argparse.Namespace) -> int:
         patch_k=args.patch_k,
         patch_radius=args.patch_radius,
     )
+    if args.address is not None and args.backend != "ray":
+        raise ValueError("--address names a Ray cluster: it needs --backend ray")
+    if args.backend == "ray":
+        from ..data.ray_backend import require_ray
+
+        try:
+            require_ray()
+        except ImportError as exc:  # the extra is missing: one line and exit 2, like any bad option
+            raise ValueError(str(exc)) from exc
     OperatorCache(args.cache)  # an empty root or a file is refused before any work
     dataset = FolderDataset(args.dir, recursive=args.recursive)
     try:
@@ -86,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
             threads_per_worker=args.threads,
             progress=False if args.no_progress else None,  # None: a bar on a terminal only
             pre_transform=center_and_scale if args.normalize else None,
+            backend=args.backend,
+            address=args.address,
         )
     except PreprocessInterrupted as exc:  # Ctrl-C: say what was done, then exit 130 (cli.main)
         print(exc.summary, flush=True)

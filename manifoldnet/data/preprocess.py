@@ -15,6 +15,9 @@ kernel sends them SIGKILL (``PR_SET_PDEATHSIG``), elsewhere a watchdog thread in
 parent process changes. Workers ignore SIGINT; Ctrl-C in the parent stops the workers (jobs in flight are
 lost, finished entries stay in the cache) and raises :class:`PreprocessInterrupted`, a ``KeyboardInterrupt``
 that carries the summary so far (how many meshes were done, found cached and left).
+
+``backend="ray"`` runs the same jobs as Ray tasks on a local instance or a cluster (``address``), writing into
+the same cache (:mod:`manifoldnet.data.ray_backend`, imported only then).
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..progress import progress_bar
+from .jobs import WORKER_DIED, job_list, record, run_job
 
-__all__ = ["PreprocessInterrupted", "PreprocessSummary", "preprocess"]
+__all__ = ["BACKENDS", "PreprocessInterrupted", "PreprocessSummary", "preprocess"]
+
+BACKENDS = ("process", "ray")
 
 
 @dataclass
@@ -106,64 +111,6 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="manifoldnet-parent-watchdog", daemon=True).start()
 
 
-def _jobs(dataset) -> list[tuple]:
-    """(name, source) per mesh: a file path when the dataset reads files (read in the worker), else arrays."""
-    paths = getattr(dataset, "paths", None)
-    names = getattr(dataset, "names", None)
-    if paths is not None and names is not None and len(paths) == len(dataset):
-        return [(n, str(p)) for n, p in zip(names, paths, strict=True)]
-    if all(isinstance(x, (str, Path)) for x in dataset):
-        return [(Path(x).stem, str(x)) for x in dataset]
-    out = []
-    for s in dataset:
-        out.append((s.name, (s.mesh.verts, s.mesh.faces)))
-    return out
-
-
-def _run_job(job, spec, cache_dir, threads, pre_transform):
-    """Worker: -> (name, status, seconds, reason). Never raises for a bad mesh."""
-    from threadpoolctl import threadpool_limits
-
-    from ..mesh import Mesh
-    from ..operators.cache import OperatorCache, cache_key
-    from ..operators.compute import compute_operators
-
-    name, source = job
-    t0 = time.perf_counter()
-    try:
-        with threadpool_limits(limits=threads):
-            if isinstance(source, str):
-                from ..io import load_mesh
-
-                mesh = load_mesh(source)
-            else:
-                mesh = Mesh(*source)
-            if pre_transform is not None:
-                mesh = pre_transform(mesh)
-            cache = OperatorCache(cache_dir)
-            key = cache_key(mesh, spec)
-            if cache._lookup(key, spec) is not None:
-                return name, "cached", time.perf_counter() - t0, ""
-            bundle = compute_operators(mesh, spec=spec)
-            cache.store(bundle, key)
-    except Exception as exc:  # noqa: BLE001 - any failure of one mesh is reported and skipped; the others go on
-        return name, "failed", time.perf_counter() - t0, f"{type(exc).__name__}: {exc}"
-    return name, "computed", time.perf_counter() - t0, ""
-
-
-def _record(summary: PreprocessSummary, result, bar) -> None:
-    name, status, seconds, reason = result
-    if status == "computed":
-        summary.computed.append(name)
-        summary.compute_seconds[name] = seconds
-    elif status == "cached":
-        summary.cached.append(name)
-    else:
-        summary.failed.append((name, reason))
-    bar.update(1)
-    bar.set_postfix(failed=len(summary.failed), refresh=False)
-
-
 def preprocess(
     dataset,
     spec=None,
@@ -172,6 +119,8 @@ def preprocess(
     threads_per_worker: int = 1,
     progress: bool | None = None,
     pre_transform=None,
+    backend: str = "process",
+    address: str | None = None,
     **params,
 ) -> PreprocessSummary:
     """Compute and cache the bundles of every mesh of ``dataset``.
@@ -182,30 +131,47 @@ def preprocess(
         a :class:`~manifoldnet.data.generated.GeneratedBenchmark`) or a list of mesh file paths.
     spec, **params : the :class:`~manifoldnet.operators.OperatorSpec` (``k=128, fields=...``).
     cache : cache folder or :class:`~manifoldnet.operators.OperatorCache` (default: ``cache_root()``).
-    workers : processes (``<= 1``: in this process).
+    workers : processes (``<= 1``: in this process); with ``backend="ray"`` and no cluster, the CPUs of the
+        local Ray instance.
     threads_per_worker : BLAS/OpenMP threads in each worker (threadpoolctl).
     pre_transform : optional picklable function applied to each mesh before its operators are computed.
     progress : a bar over the meshes; default only when stderr is a terminal (:mod:`manifoldnet.progress`).
+    backend : ``"process"`` (a local process pool, the default) or ``"ray"`` (one Ray task per mesh;
+        :mod:`manifoldnet.data.ray_backend`; the cache must then be a path every Ray node can write).
+    address : ``backend="ray"`` only: the cluster to join (``"auto"``, ``"HOST:PORT"``); None starts a
+        local instance (or joins ``$RAY_ADDRESS``).
     """
     from ..operators.cache import OperatorCache
     from ..operators.spec import OperatorSpec
 
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"preprocess: backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}"
+        )
+    if address is not None and backend != "ray":
+        raise ValueError(f"preprocess: address={address!r} names a Ray cluster; it needs backend='ray'")
+    if backend == "ray":
+        from .ray_backend import ray_run, require_ray
+
+        require_ray()  # a missing extra is an ImportError before any work
     spec = OperatorSpec.make(spec, **params)
     cache_dir = str(cache.root if isinstance(cache, OperatorCache) else OperatorCache(cache).root)
-    jobs = _jobs(dataset)
+    jobs = job_list(dataset)
     summary = PreprocessSummary(n_jobs=len(jobs))
     t0 = time.perf_counter()
     args = (spec, cache_dir, int(threads_per_worker), pre_transform)
     try:
         with progress_bar(len(jobs), "precompute", progress, unit="mesh") as bar:
-            if workers <= 1:
+            if backend == "ray":
+                ray_run(jobs, args, workers, address, summary, bar)
+            elif workers <= 1:
                 for job in jobs:
-                    _record(summary, _run_job(job, *args), bar)
+                    record(summary, run_job(job, *args), bar)
             else:
                 retry = _pool_run(jobs, args, workers, summary, bar)
                 for job in retry:  # a worker died: rerun its jobs one per fresh process to name the culprit
                     if _pool_run([job], args, 1, summary, bar):
-                        summary.failed.append((job[0], "the worker process died (crash in native code)"))
+                        summary.failed.append((job[0], WORKER_DIED))
                         bar.update(1)
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -226,10 +192,10 @@ def _pool_run(jobs, args, workers, summary, bar) -> list:
         initargs=(os.getpid(),),
     )
     try:
-        futures = {pool.submit(_run_job, job, *args): job for job in jobs}
+        futures = {pool.submit(run_job, job, *args): job for job in jobs}
         for fut in as_completed(futures):
             try:
-                _record(summary, fut.result(), bar)
+                record(summary, fut.result(), bar)
             except BrokenProcessPool:
                 lost.append(futures[fut])
     except BaseException:  # Ctrl-C (or anything else): stop the workers now, not after their current jobs
