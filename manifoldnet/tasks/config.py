@@ -103,9 +103,9 @@ class ModelConfig:
 @dataclass
 class OperatorsConfig:
     """Operator bundles (the fields come from the model and the features). ``normalize``: each mesh is
-    moved to its area-weighted centroid and scaled before its operators are built: ``"radius"`` (farthest
-    vertex at distance 1, DiffusionNet's convention, under which its learned diffusion times start in a
-    sensible range), ``"area"`` (total area 1) or ``"none"``. ``cache``: folder (None: the default cache,
+    moved to its area-weighted centroid and scaled before its operators are built: ``"area"`` (total area
+    1, :func:`manifoldnet.data.center_and_scale`), ``"radius"`` (farthest vertex at distance 1, the
+    reference DiffusionNet's convention) or ``"none"``. ``cache``: folder (None: the default cache,
     ``$MANIFOLDNET_CACHE``); ``workers``: processes that compute missing bundles."""
 
     k: int = 128
@@ -113,7 +113,7 @@ class OperatorsConfig:
     n_wks: int = 16
     laplacian: str = "cotan"
     dtype: str = "float32"
-    normalize: str = "radius"
+    normalize: str = "area"
     cache: str | None = None
     workers: int = 2
 
