@@ -75,7 +75,7 @@ class Distributed:
             raise ConfigError(f"device {device!r} (config key 'train.device'): this torch has no CUDA")
         if dev.type == "cuda" and self.world > 1:
             dev = torch.device("cuda", self.local_rank)
-        if dev.type == "cuda":
+        if dev.type == "cuda" and dev.index is not None:
             torch.cuda.set_device(dev)
         self.device = dev
         self.active = self.world > 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from manifoldnet.tasks import Config, ConfigError, load_config, make_task, parse_overrides, save_config
@@ -129,3 +131,13 @@ def test_override_parser_nests_dotted_keys():
 def _write(path, text):
     path.write_text(text)
     return path
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.*")))
+def test_shipped_configs_load_and_make_their_task(path):
+    config = load_config(path)
+    task = make_task(config)
+    assert task.name == config.task
+    from manifoldnet.nn.models import MODELS
+
+    assert config.model.name in MODELS
