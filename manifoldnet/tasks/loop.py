@@ -285,7 +285,8 @@ def train(config: Config, resume: bool = False, log=None) -> RunResult:
         model.to(dist.device)
         start, best, best_epoch, history = 1, None, None, []
         if resume:
-            state = load_checkpoint(last, map_location=dist.device)
+            state = load_checkpoint(last)  # on the CPU: the random states must stay there; the weights
+            # and the optimizer's moments are copied to the model's device by load_state_dict
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             sched.load_state_dict(state["scheduler"])
@@ -379,7 +380,7 @@ def train(config: Config, resume: bool = False, log=None) -> RunResult:
         result = RunResult(out, model, history, (best, best_epoch), task=task, splits=splits)
         if splits.test:
             if best_epoch is not None and (out / "best.pt").exists() and dist.main:
-                model.load_state_dict(load_checkpoint(out / "best.pt", map_location=dist.device)["model"])
+                model.load_state_dict(load_checkpoint(out / "best.pt")["model"])
             if dist.active:  # every process evaluates process 0's chosen weights
                 for p in model.state_dict().values():
                     torch.distributed.broadcast(p, 0)
