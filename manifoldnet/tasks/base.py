@@ -187,6 +187,8 @@ class Task:
                 n_wks=o.n_wks,
                 laplacian=o.laplacian,
                 dtype=o.dtype,
+                patch_k=o.patch_k,
+                patch_radius=o.patch_radius,
             )
         except ValueError as exc:
             raise ConfigError(f"{exc} (config section 'operators')") from None

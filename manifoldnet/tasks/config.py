@@ -106,7 +106,8 @@ class OperatorsConfig:
     moved to its area-weighted centroid and scaled before its operators are built: ``"area"`` (total area
     1, :func:`manifoldnet.data.center_and_scale`), ``"radius"`` (farthest vertex at distance 1, the
     reference DiffusionNet's convention) or ``"none"``. ``cache``: folder (None: the default cache,
-    ``$MANIFOLDNET_CACHE``); ``workers``: processes that compute missing bundles."""
+    ``$MANIFOLDNET_CACHE``); ``workers``: processes that compute missing bundles. ``patch_k`` /
+    ``patch_radius``: geodesic patches, for a model that reads the ``patches`` field (exactly one)."""
 
     k: int = 128
     n_hks: int = 16
@@ -114,6 +115,8 @@ class OperatorsConfig:
     laplacian: str = "cotan"
     dtype: str = "float32"
     normalize: str = "area"
+    patch_k: int | None = None
+    patch_radius: float | None = None
     cache: str | None = None
     workers: int = 2
 
