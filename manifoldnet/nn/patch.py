@@ -112,7 +112,7 @@ def patch_structure(ops, neighbourhood: str = "one_ring") -> PatchStructure:
     V = ops.n_verts
 
     def build(idx):
-        i, j = idx[0], idx[1]
+        i, j = idx[0].clone(), idx[1].clone()  # not views: a view would keep idx, the cache key, alive
         key = i * V + j
         order = None
         if key.numel() > 1 and not bool((key[1:] > key[:-1]).all()):

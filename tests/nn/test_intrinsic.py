@@ -351,3 +351,24 @@ def test_bad_input_gives_clear_errors(bundles):
         GeodesicConv(3, 4, radius=-1.0).double()(x, ops)
     with pytest.raises(ValueError, match=r"weights must be \(P, K\)"):
         F.patch_aggregate(x, ops, torch.ones(7, 2, dtype=torch.float64))
+
+
+def test_cached_patch_structures_leave_with_their_batch(three):
+    """The per-batch structures are dropped with the batch's tensors (a cached value holding a view of its key
+    kept every batch alive: 16 GB after a few training epochs)."""
+    import gc
+
+    from manifoldnet.nn import sparse
+
+    layers = _layers("patches")
+    gc.collect()
+    before = len(sparse._DERIVED)
+    for _ in range(3):
+        ops = collate_operators(three)
+        x = torch.randn(ops.n_verts, 3, dtype=torch.float64, requires_grad=True)
+        for layer in layers:
+            layer(x, ops).sum().backward()
+        assert len(sparse._DERIVED) > before
+        del ops, x
+        gc.collect()
+        assert len(sparse._DERIVED) == before
