@@ -60,6 +60,7 @@ such as the three strips hanging on ``octagonal_pocket`` by single vertices): it
 from __future__ import annotations
 
 import warnings
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -69,7 +70,7 @@ from ..mesh import Mesh
 from .exact_geodesics import exact_geodesic_distance
 from .factor import SPDFactor
 from .inputs import mesh_input, mesh_method, validate_sources
-from .intrinsic_delaunay import IntrinsicTriangulation, intrinsic_delaunay_cover
+from .intrinsic_delaunay import IntrinsicTriangulation, intrinsic_delaunay_cover, intrinsic_delaunay_sheet
 from .refine import split_long_edges
 
 __all__ = [
@@ -109,6 +110,19 @@ def _refined(mesh: Mesh, refine: float | None) -> Mesh:
 
 
 _HINT = "; try robust=True"
+
+
+def _shifted(L: sp.csr_matrix, t: float, mass: np.ndarray) -> sp.csr_matrix:
+    """``diag(mass) + t L`` (CSR) on the pattern of L, which stores its whole diagonal (one addition per
+    diagonal entry instead of a sparse sum)."""
+    A = L * t
+    A.sort_indices()
+    rows = np.repeat(np.arange(L.shape[0]), np.diff(A.indptr))
+    diag = np.flatnonzero(A.indices == rows)
+    if diag.size != L.shape[0]:  # a diagonal entry missing (never from _assemble_symmetric)
+        return (sp.diags(mass) + A).tocsr()
+    A.data[diag] += mass
+    return A
 
 
 class GeodesicWarning(UserWarning):
@@ -170,9 +184,14 @@ class HeatMethodSolver:
         self.refine = None if refine is None else float(refine)
         self.solve_mesh = work = _refined(mesh, self.refine)
         if robust:
-            tri = intrinsic_delaunay_cover(work)
-            mean_len = float(tri.lengths.mean())
-            tri = tri.front_sheet()
+            # closed oriented manifold input: the cover's front sheet directly (half the flips)
+            tri = intrinsic_delaunay_sheet(work)
+            if tri is None:
+                tri = intrinsic_delaunay_cover(work)
+                mean_len = float(tri.lengths.mean())
+                tri = tri.front_sheet()
+            else:
+                mean_len = float(tri.lengths.mean())
         else:
             tri = IntrinsicTriangulation.from_mesh(work)
             mean_len = float(work.edge_lengths.mean())
@@ -181,10 +200,8 @@ class HeatMethodSolver:
         V = work.n_verts
         ref = np.asarray(work.referenced)
         L = tri.cotan_laplacian()
-        A = (sp.diags(tri.vertex_masses()) + self.time * L).tocsr()
-        self._G = tri.scaled_gradient()
-        self._GT = self._G.T.tocsr()
-        self._Gx, self._Gy = self._G[0::2].tocsr(), self._G[1::2].tocsr()
+        A = _shifted(L, self.time, tri.vertex_masses())
+        self._Gx, self._Gy = tri.scaled_gradient_xy()
         self._GxT, self._GyT = self._Gx.T.tocsr(), self._Gy.T.tocsr()
         # --- heat step(s) on referenced vertices
         self._ref = np.flatnonzero(ref)
@@ -193,8 +210,8 @@ class HeatMethodSolver:
             is_b[work.edges[work.boundary_edges].reshape(-1)] = True
         self._has_boundary = bool(is_b.any())
         self._heat_dirichlet = None
-        self._A_ref = A[self._ref][:, self._ref].tocsr()
-        self._heat_neumann = SPDFactor(self._A_ref, backend, "heat operator", _HINT)
+        self._A_ref = A if self._ref.size == V else A[self._ref][:, self._ref].tocsr()
+        self._heat_neumann = SPDFactor(self._A_ref, backend, "heat operator", _HINT, "setup")
         if boundary in ("dirichlet", "average") and self._has_boundary:
             self._int = np.flatnonzero(ref & ~is_b)
             self._bnd = np.flatnonzero(is_b)
@@ -202,7 +219,7 @@ class HeatMethodSolver:
             self._A_IB = A_int[:, self._bnd].tocsr()
             self._A_int = A_int[:, self._int].tocsr()
             self._heat_dirichlet = (
-                SPDFactor(self._A_int, backend, "heat operator", _HINT) if self._int.size else None
+                SPDFactor(self._A_int, backend, "heat operator", _HINT, "setup") if self._int.size else None
             )
         # --- Poisson step: ground one vertex per component (L is singular on each)
         comp = np.asarray(work.vertex_components)
@@ -215,7 +232,18 @@ class HeatMethodSolver:
         self._first, self._L, self._backend = first, L.tocsr(), backend
         self._keep = np.flatnonzero(keep)
         self._L_keep = L[self._keep][:, self._keep].tocsr()
-        self._poisson = SPDFactor(self._L_keep, backend, "Laplacian", _HINT) if self._keep.size else None
+        self._poisson = (
+            SPDFactor(self._L_keep, backend, "Laplacian", _HINT, "setup") if self._keep.size else None
+        )
+
+    @cached_property
+    def _G(self) -> sp.csr_matrix:
+        """(2F, V) :meth:`~.IntrinsicTriangulation.scaled_gradient` (for the torch heat method)."""
+        return self.triangulation.scaled_gradient()
+
+    @cached_property
+    def _GT(self) -> sp.csr_matrix:
+        return self._G.T.tocsr()
 
     # ------------------------------------------------------------------ solves
     def _heat(self, rhs: np.ndarray) -> np.ndarray:
@@ -279,7 +307,7 @@ class HeatMethodSolver:
             keep[self._first[other]] = False
             out = np.zeros(V)
             idx = np.flatnonzero(keep)
-            fac = SPDFactor(self._L[idx][:, idx], self._backend, "Laplacian", _HINT)
+            fac = SPDFactor(self._L[idx][:, idx], self._backend, "Laplacian", _HINT, "setup")
             out[idx] = fac.solve(b[idx])
             return out
         cu, inv = np.unique(self._comp[src], return_inverse=True)

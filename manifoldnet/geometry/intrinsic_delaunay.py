@@ -27,7 +27,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..mesh import Mesh
-from .elements import corner_angles_from_lengths, face_areas_from_lengths, halfedge_lengths
+from .elements import (
+    corner_angles_from_lengths,
+    face_areas_from_lengths,
+    halfedge_cotans_from_lengths,
+    halfedge_lengths,
+)
 from .inputs import mesh_input
 from .laplacian import _assemble_symmetric
 
@@ -35,6 +40,7 @@ __all__ = [
     "IntrinsicTriangulation",
     "flip_to_delaunay",
     "intrinsic_delaunay_cover",
+    "intrinsic_delaunay_sheet",
     "mollify_lengths",
     "tufted_cover",
 ]
@@ -84,8 +90,6 @@ class IntrinsicTriangulation:
 
     def halfedge_cotans(self) -> np.ndarray:
         """(F, 3) float64: cotangent of the angle opposite each half-edge (area floored, finite)."""
-        from .elements import halfedge_cotans_from_lengths
-
         return halfedge_cotans_from_lengths(self.lengths)
 
     def cotan_laplacian(self) -> sp.csr_matrix:
@@ -97,13 +101,8 @@ class IntrinsicTriangulation:
         a = np.repeat(self.face_areas / 3.0, 3)
         return np.bincount(self.faces.reshape(-1), weights=a, minlength=self.n_verts)
 
-    def scaled_gradient(self) -> sp.csr_matrix:
-        """(2F, V) CSR: ``2 A_f grad u`` in a 2D layout of each face (rows ``2f``, ``2f + 1``).
-
-        Vertex 0 of face f at the origin, vertex 1 on the +x axis, vertex 2 above it. The hat function of
-        corner k has gradient ``J (p_{k+2} - p_{k+1}) / (2 A)`` with ``J`` the 90-degree rotation, so this
-        matrix carries no division by the area: finite on degenerate faces.
-        """
+    def _gradient_values(self) -> np.ndarray:
+        """(F, 3, 2) float64: ``2 A_f grad(hat_k)`` of corner k of face f, in the face's 2D layout."""
         L = self.lengths
         F = L.shape[0]
         ang0 = corner_angles_from_lengths(L)[:, 0]
@@ -111,13 +110,40 @@ class IntrinsicTriangulation:
         p[:, 1, 0] = L[:, 0]
         p[:, 2, 0] = L[:, 2] * np.cos(ang0)
         p[:, 2, 1] = L[:, 2] * np.sin(ang0)
-        e = np.roll(p, -2, axis=1) - np.roll(p, -1, axis=1)  # p_{k+2} - p_{k+1}
-        g = np.stack([-e[..., 1], e[..., 0]], axis=-1)  # (F, 3, 2): J e
+        e = p[:, [2, 0, 1]] - p[:, [1, 2, 0]]  # p_{k+2} - p_{k+1}
+        return np.stack([-e[..., 1], e[..., 0]], axis=-1)  # J e
+
+    def scaled_gradient(self) -> sp.csr_matrix:
+        """(2F, V) CSR: ``2 A_f grad u`` in a 2D layout of each face (rows ``2f``, ``2f + 1``).
+
+        Vertex 0 of face f at the origin, vertex 1 on the +x axis, vertex 2 above it. The hat function of
+        corner k has gradient ``J (p_{k+2} - p_{k+1}) / (2 A)`` with ``J`` the 90-degree rotation, so this
+        matrix carries no division by the area: finite on degenerate faces.
+        """
+        g = self._gradient_values()
+        F = g.shape[0]
         rows = (2 * np.arange(F)[:, None, None] + np.arange(2)[None, None, :]).repeat(3, axis=1)
         cols = np.broadcast_to(self.faces[:, :, None], (F, 3, 2))
         G = sp.csr_matrix((g.reshape(-1), (rows.reshape(-1), cols.reshape(-1))), shape=(2 * F, self.n_verts))
         G.sum_duplicates()
         return G
+
+    def scaled_gradient_xy(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The even and odd rows of :meth:`scaled_gradient` (x and y components, (F, V) CSR each), the same
+        matrices built directly (three entries a row, columns sorted)."""
+        g = self._gradient_values()
+        F = g.shape[0]
+        order = np.argsort(self.faces, axis=1, kind="stable")
+        cols = np.take_along_axis(self.faces, order, axis=1).reshape(-1)
+        g = np.take_along_axis(g, order[:, :, None], axis=1)
+        indptr = np.arange(0, 3 * F + 1, 3)
+        out = []
+        for c in range(2):
+            Gc = sp.csr_matrix((g[:, :, c].reshape(-1), cols, indptr), shape=(F, self.n_verts))
+            if F and (cols.reshape(-1, 3)[:, 1:] == cols.reshape(-1, 3)[:, :-1]).any():
+                Gc.sum_duplicates()  # a face that repeats a vertex (a loop edge after flips)
+            out.append(Gc)
+        return out[0], out[1]
 
 
 def _edge_angles(mesh: Mesh, h: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -156,9 +182,7 @@ def tufted_cover(mesh: Mesh, lengths: np.ndarray | None = None) -> IntrinsicTria
     c = np.where(canonical, h, other)
     n = np.where(canonical, other, h)
     counts = mesh.edge_face_counts
-    order = (
-        np.lexsort((-_edge_angles(mesh, h, e), e)) if (counts > 2).any() else np.argsort(e, kind="stable")
-    )
+    order = np.lexsort((-_edge_angles(mesh, h, e), e)) if (counts > 2).any() else np.argsort(e, kind="stable")
     es = e[order]
     start = np.searchsorted(es, es, side="left")
     pos = np.arange(3 * F) - start
@@ -181,18 +205,6 @@ def mollify_lengths(lengths: np.ndarray, relative: float = 1e-5) -> tuple[np.nda
     return lengths + eps, eps
 
 
-def _halfedge_cot(lengths: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """cot of the angle opposite half-edge ``h`` (flat index), area floored as in elements."""
-    f, k = h // 3, h % 3
-    rows = lengths[f]
-    a = rows[np.arange(len(h)), k]
-    b = rows[np.arange(len(h)), (k + 1) % 3]
-    c = rows[np.arange(len(h)), (k + 2) % 3]
-    area = face_areas_from_lengths(rows)
-    floor = 1e-12 * (rows**2).mean(axis=1)
-    return (b * b + c * c - a * a) / (4.0 * np.maximum(area, floor) + (floor == 0))
-
-
 def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max_rounds: int = 20000):
     """Flip edges of a closed intrinsic triangulation until every cotan weight is ``>= -eps``.
 
@@ -205,15 +217,14 @@ def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max
     lens = tri.lengths.copy()
     twin = tri.twin.copy()
     F = faces.shape[0]
-    active = np.arange(F)
+    # cotangent opposite every half-edge, kept current: a round recomputes only the faces it flipped
+    cot = halfedge_cotans_from_lengths(lens).reshape(-1)
+    h = np.flatnonzero(np.arange(3 * F) < twin)  # first round: every edge once
     n_flips = 0
     for _ in range(max_rounds):
-        hs = (3 * active[:, None] + np.arange(3)).reshape(-1)
-        ts = twin[hs]
-        h = np.unique(np.minimum(hs, ts))
         t = twin[h]
         f, g = h // 3, t // 3
-        w = 0.5 * (_halfedge_cot(lens, h) + _halfedge_cot(lens, t))
+        w = 0.5 * (cot[h] + cot[t])
         bad = (w < -eps) & (f != g)
         if not bad.any():
             break
@@ -261,7 +272,11 @@ def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max
         twin[3 * f + 2] = 3 * g + 2
         twin[3 * g + 2] = 3 * f + 2
         n_flips += len(h)
-        active = np.unique(np.concatenate([f, g, twin[new.reshape(-1)] // 3]))
+        changed = np.concatenate([f, g])
+        cot.reshape(-1, 3)[changed] = halfedge_cotans_from_lengths(lens[changed])
+        active = np.unique(np.concatenate([changed, twin[new.reshape(-1)] // 3]))
+        hs = (3 * active[:, None] + np.arange(3)).reshape(-1)
+        h = np.unique(np.minimum(hs, twin[hs]))
     else:
         warnings.warn(
             f"flip_to_delaunay stopped after {max_rounds} rounds ({n_flips} flips)",
@@ -279,3 +294,34 @@ def intrinsic_delaunay_cover(mesh: Mesh, mollify: float = 1e-5) -> IntrinsicTria
     lens, eps = mollify_lengths(cover.lengths, mollify)
     cover = IntrinsicTriangulation(cover.faces, lens, cover.twin, cover.n_verts, 0, eps)
     return flip_to_delaunay(cover)
+
+
+def _sheet_twins(mesh: Mesh) -> np.ndarray | None:
+    """(3F,) int64 twin half-edges of a closed, oriented, edge-manifold mesh (every edge in exactly two
+    faces that traverse it in opposite directions), else None."""
+    if mesh.n_faces == 0 or not (mesh.edge_face_counts == 2).all():
+        return None
+    order = np.argsort(mesh.halfedge_edges, kind="stable")
+    a, b = order[0::2], order[1::2]
+    he = mesh.halfedges
+    if (he[a, 0] == he[b, 0]).any():
+        return None
+    twin = np.empty(3 * mesh.n_faces, dtype=np.int64)
+    twin[a], twin[b] = b, a
+    return twin
+
+
+@mesh_input
+def intrinsic_delaunay_sheet(mesh: Mesh, mollify: float = 1e-5) -> IntrinsicTriangulation | None:
+    """``intrinsic_delaunay_cover(mesh).front_sheet()`` built and flipped on the front sheet alone, for a
+    closed, oriented, edge-manifold mesh (None for any other).
+
+    On such a mesh the tufted cover is two separate copies, front and back, whose lengths and flips mirror
+    each other (the cover's mean length is the front's), so the front alone gives the same triangulation at
+    half the cost (to rounding in the mollification's mean length).
+    """
+    twin = _sheet_twins(mesh)
+    if twin is None:
+        return None
+    lens, eps = mollify_lengths(halfedge_lengths(mesh), mollify)
+    return flip_to_delaunay(IntrinsicTriangulation(np.asarray(mesh.faces), lens, twin, mesh.n_verts, 0, eps))

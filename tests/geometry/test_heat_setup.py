@@ -1,0 +1,165 @@
+"""The heat method's fast setup (issue 19 item 3) against the slower paths it replaces.
+
+Fast paths: Eigen's factorization (libigl) with a move to CHOLMOD at the first wide solve; the intrinsic
+Delaunay front sheet built alone for closed oriented manifold meshes; cotangents kept current through the
+flips; the x/y gradient blocks and ``M + t L`` assembled directly. Each must give what the slow path gives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+from manifoldnet import shapes
+from manifoldnet.errors import MeshError
+from manifoldnet.geometry import geodesics
+from manifoldnet.geometry.factor import WIDE, SolverWarning, SPDFactor
+from manifoldnet.geometry.geodesics import HeatMethodSolver, _shifted
+from manifoldnet.geometry.intrinsic_delaunay import (
+    IntrinsicTriangulation,
+    intrinsic_delaunay_cover,
+    intrinsic_delaunay_sheet,
+)
+from manifoldnet.mesh import Mesh
+
+pytest.importorskip("igl")
+pytest.importorskip("cholespy")
+
+
+def _heat_matrix(level=3):
+    s = HeatMethodSolver(shapes.noisy_sphere(level, 0.2, 3), boundary="neumann")
+    return s._A_ref
+
+
+def test_eigen_factor_solves_like_dense_and_cholmod():
+    A = _heat_matrix()
+    rng = np.random.default_rng(0)
+    b = rng.standard_normal((A.shape[0], 5))
+    ref = np.linalg.solve(A.toarray(), b)
+    for backend in ("eigen", "cholmod", "superlu"):
+        f = SPDFactor(A, backend)
+        assert f.backend == backend
+        assert_allclose(f.solve(b), ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+        assert_allclose(f.solve(b[:, 0]), ref[:, 0], rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+
+
+def test_setup_preference_moves_to_cholmod_at_the_first_wide_solve():
+    A = _heat_matrix()
+    f = SPDFactor(A, prefer="setup")
+    assert f.backend == "eigen"
+    rng = np.random.default_rng(1)
+    narrow = rng.standard_normal((A.shape[0], WIDE - 1))
+    before = f.solve(narrow)
+    assert f.backend == "eigen"
+    wide = rng.standard_normal((A.shape[0], WIDE))
+    x = f.solve(wide)
+    assert f.backend == "cholmod"
+    assert_allclose(A @ x, wide, atol=1e-10 * np.abs(wide).max())
+    assert_allclose(f.solve(narrow), before, rtol=1e-9, atol=1e-13 * np.abs(before).max())
+    assert SPDFactor(A).backend == "cholmod"  # the default preference is unchanged
+
+
+def test_eigen_refuses_an_indefinite_matrix_clearly_and_auto_falls_back():
+    A = sp.csr_matrix(np.diag([1.0, -2.0, 3.0]) + np.diag([0.5, 0.5], 1) + np.diag([0.5, 0.5], -1))
+    with pytest.raises(MeshError, match="eigen"):
+        SPDFactor(A, "eigen")
+    with pytest.warns(SolverWarning, match="not positive definite"):
+        f = SPDFactor(A, prefer="setup")
+    assert f.backend == "superlu"
+    b = np.arange(3.0)
+    assert_allclose(A @ f.solve(b), b, atol=1e-12)
+    with pytest.raises(MeshError, match="prefer"):
+        SPDFactor(A, prefer="speed")
+    with pytest.raises(MeshError, match="backend"):
+        SPDFactor(A, "pardiso")
+
+
+@pytest.mark.parametrize(
+    "mesh",
+    [
+        shapes.icosphere(3),
+        shapes.noisy_sphere(3, 0.25, 1),
+        shapes.noisy_sphere(4, 0.29, 2),
+        shapes.two_spheres(2),
+    ],
+    ids=["icosphere", "noisy", "noisier", "two_spheres"],
+)
+def test_front_sheet_alone_equals_the_cover_front_sheet(mesh):
+    cover = intrinsic_delaunay_cover(mesh)
+    front = cover.front_sheet()
+    sheet = intrinsic_delaunay_sheet(mesh)
+    assert sheet is not None and front is not cover
+    assert_array_equal(sheet.faces, front.faces)
+    assert_array_equal(sheet.twin, front.twin)
+    assert_allclose(sheet.lengths, front.lengths, rtol=1e-15)
+    assert 2 * sheet.n_flips == cover.n_flips  # the back sheet mirrors the front's flips
+    assert float(sheet.lengths.mean()) == pytest.approx(float(cover.lengths.mean()), rel=1e-14)
+    # Delaunay, and the twins pair up
+    tw = sheet.twin
+    assert_array_equal(tw[tw], np.arange(tw.size))
+    w = sheet.halfedge_cotans().reshape(-1)
+    assert (0.5 * (w + w[tw])).min() >= -1e-6
+
+
+def test_front_sheet_refuses_meshes_it_does_not_cover():
+    disk = shapes.flat_disk(3)  # boundary
+    fin = shapes.nonmanifold_fin()  # an edge in three faces
+    ico = shapes.icosphere(2)
+    flipped = np.asarray(ico.faces).copy()
+    flipped[0] = flipped[0, [0, 2, 1]]  # one face against its neighbours: not oriented
+    for m in (disk, fin, Mesh(ico.verts, flipped)):
+        assert intrinsic_delaunay_sheet(m) is None
+
+
+def test_solver_on_the_front_sheet_equals_the_solver_on_the_cover(monkeypatch):
+    m = shapes.noisy_sphere(3, 0.25, 1)
+    fast = HeatMethodSolver(m, boundary="neumann")
+    monkeypatch.setattr(geodesics, "intrinsic_delaunay_sheet", lambda mesh: None)
+    slow = HeatMethodSolver(m, boundary="neumann")
+    assert fast.time == pytest.approx(slow.time, rel=1e-14)
+    src = [[0], [5, 300], [17]]
+    assert_allclose(fast.distances(src), slow.distances(src), rtol=1e-11, atol=1e-13)
+
+
+def test_solver_backends_agree_and_a_wide_batch_changes_nothing():
+    m = shapes.noisy_sphere(3, 0.25, 4)
+    sets = [[int(i)] for i in np.linspace(0, m.n_verts - 1, WIDE).astype(int)]
+    ref = HeatMethodSolver(m, backend="superlu").distances(sets[:3])
+    for backend in ("eigen", "cholmod"):
+        assert_allclose(HeatMethodSolver(m, backend=backend).distances(sets[:3]), ref, rtol=1e-9, atol=1e-12)
+    s = HeatMethodSolver(m)
+    assert s._heat_neumann.backend == "eigen"
+    narrow = s.distances(sets[:3])
+    wide = s.distances(sets)  # 64 columns: both factorizations move to CHOLMOD
+    assert s._heat_neumann.backend == s._poisson.backend == "cholmod"
+    assert_allclose(wide[:3], narrow, rtol=1e-9, atol=1e-12)
+    assert_allclose(narrow, ref, rtol=1e-9, atol=1e-12)
+
+
+def test_gradient_blocks_equal_the_interleaved_gradient():
+    for m in (shapes.noisy_sphere(3, 0.25, 1), shapes.nonmanifold_fin()):
+        tri = intrinsic_delaunay_cover(m)
+        G = tri.scaled_gradient()
+        gx, gy = tri.scaled_gradient_xy()
+        for a, b in ((G[0::2], gx), (G[1::2], gy)):
+            assert_array_equal(a.indptr, b.indptr)
+            assert_array_equal(a.indices, b.indices)
+            assert_array_equal(a.data, b.data)
+    # a face that repeats a vertex (a loop edge, possible after flips): its two entries are summed
+    tri = IntrinsicTriangulation(np.array([[0, 0, 1], [0, 1, 2]]), np.ones((2, 3)), None, 3)
+    G = tri.scaled_gradient().toarray()
+    gx, gy = tri.scaled_gradient_xy()
+    assert_allclose(gx.toarray(), G[0::2], atol=1e-15)
+    assert_allclose(gy.toarray(), G[1::2], atol=1e-15)
+    assert gx.nnz == 5
+
+
+def test_shifted_operator_equals_the_sparse_sum():
+    m = Mesh(np.vstack([shapes.icosphere(2).verts, [[5.0, 5.0, 5.0]]]), shapes.icosphere(2).faces)  # + unused
+    tri = IntrinsicTriangulation.from_mesh(m)
+    L, mass = tri.cotan_laplacian(), tri.vertex_masses()
+    A = _shifted(L, 0.37, mass)
+    assert_allclose(A.toarray(), (sp.diags(mass) + 0.37 * L).toarray(), rtol=0, atol=0)
+    assert_allclose(L.toarray(), tri.cotan_laplacian().toarray(), rtol=0, atol=0)  # L itself unchanged
