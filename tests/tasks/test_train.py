@@ -176,3 +176,26 @@ def test_unit_radius_normalization():
     assert np.linalg.norm(out.verts, axis=1).max() == pytest.approx(1.0)
     # the ellipsoid is centred at the offset and its farthest vertex is 2 x 7 = 14 away
     np.testing.assert_allclose(out.verts, (mesh.verts - [3.0, -1.0, 2.0]) / 14.0, atol=1e-9)
+
+
+def test_eval_of_a_folder_of_meshes_with_the_trained_classes(run, tmp_path):
+    _, result = run
+    bench = generated_benchmark(n_per_family=1, families=("star",), n_verts=(150, 180), seed=5)
+    root = write_benchmark(bench, tmp_path / "data")
+    assert cli.main(["eval", str(result.out / "last.pt"), str(root), "--out", str(tmp_path / "ev")]) == 0
+    metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert len(metrics["iou"]) == 21  # the checkpoint's classes, though this folder holds star parts only
+    assert metrics["elements"] == bench[0].mesh.n_verts
+
+
+def test_classification_metrics_by_hand(tmp_path):
+    task = make_task(config_from_dict(small_config(tmp_path, task="classification")))
+    # classes blob, body, star, torus; 5 meshes: blob->blob, body->blob, star->star, star->torus, torus->torus
+    c = torch.zeros(4, 4, dtype=torch.float64)
+    for t, p in ((0, 0), (1, 0), (2, 2), (2, 3), (3, 3)):
+        c[t, p] += 1
+    m = task.eval_metrics({"confusion": c})
+    assert m["accuracy"] == pytest.approx(3 / 5)
+    assert m["class_accuracy"] == {"blob": 1.0, "body": 0.0, "star": 0.5, "torus": 1.0}
+    assert m["mean_class_accuracy"] == pytest.approx(2.5 / 4)
+    assert m["most_confused"][0] == {"true": "body", "pred": "blob", "count": 1, "share": 1.0}
