@@ -419,9 +419,12 @@ def _figures(values: dict) -> str:
 
 def _epoch_line(row: dict, epochs: int, monitor: str, best, best_epoch) -> str:
     parts = [f"epoch {row['epoch']}/{epochs}"]
-    parts.append(
-        _figures({k: v for k, v in row.items() if k.startswith(("train_", "val_")) and "seconds" not in k})
-    )
+    shown = {  # the figures; counts (val_elements, ...) stay in history.json
+        k: v
+        for k, v in row.items()
+        if k.startswith(("train_", "val_")) and isinstance(v, float) and "seconds" not in k
+    }
+    parts.append(_figures(shown))
     if best is not None:
         parts.append(f"best val {monitor} {best:.4f} @ {best_epoch}")
     parts.append(f"lr {row['lr']:.2e}  {row['seconds']:.1f} s")
