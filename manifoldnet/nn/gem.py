@@ -298,7 +298,9 @@ class GemConv(OperatorModule):
             z = x[:, self.in_type.slice(n)]
             if n > 0:  # (V, m, 2) -> (2V, m): z_re rows, then z_im rows
                 z = z.reshape(V, m, 2).permute(2, 0, 1).reshape(2 * V, m)
-            y = spmm(self.moment_matrix(ops, n), z)  # (2KQV, m)
+            S = self.moment_matrix(ops, n)  # in the operators' dtype; sparse kernels take no half precision
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                y = spmm(S, z.to(S.dtype)).to(x.dtype)  # (2KQV, m)
             parts.append(y.view(2 * len(ks) * self.n_radial, V, m).transpose(0, 1).reshape(V, -1))
         parts.append(x)
         return torch.cat(parts, dim=1)

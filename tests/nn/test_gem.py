@@ -359,6 +359,22 @@ def test_gradcheck(sphere_ops):
     assert all(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in model.parameters())
 
 
+def test_float32_operators_with_float64_features_and_autocast(sphere_ops):
+    torch.manual_seed(0)
+    model = Stack(TYPES).double()
+    x = torch.randn(sphere_ops.n_verts, TYPES[0].size, dtype=torch.float64)
+    with torch.no_grad():
+        y = model(x, sphere_ops)
+        y32 = model(x, sphere_ops.to(dtype=torch.float32))  # sparse products in float32, the rest float64
+    assert y32.dtype == torch.float64
+    torch.testing.assert_close(y32, y, rtol=0, atol=1e-5 * float(y.abs().max()))
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        yb = model.float()(x.float(), sphere_ops.to(dtype=torch.float32))
+    assert torch.isfinite(yb).all() and float((yb.float() - y.float()).abs().max()) < 0.05 * float(
+        y.abs().max()
+    )
+
+
 def test_world_vectors_round_trip(sphere_ops):
     frames = sphere_ops.frames
     v = torch.randn(sphere_ops.n_verts, 2, 3, dtype=torch.float64)
