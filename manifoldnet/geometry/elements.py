@@ -27,18 +27,22 @@ __all__ = [
     "vertex_angle_sums",
 ]
 
+_NEXT, _PREV = [1, 2, 0], [2, 0, 1]  # column k + 1 and k - 1 (np.roll along axis 1, ~6x faster)
+
 
 @mesh_input
 def halfedge_lengths(mesh: Mesh) -> np.ndarray:
     """(F, 3) float64: length of half-edge ``3f + k``."""
     p = mesh.verts[mesh.faces]
-    return np.linalg.norm(np.roll(p, -1, axis=1) - p, axis=2)
+    return np.linalg.norm(p[:, _NEXT] - p, axis=2)
 
 
 def face_areas_from_lengths(lengths: np.ndarray) -> np.ndarray:
     """(F,) float64 by Heron's formula in its numerically stable form (Kahan); 0 for degenerate triangles."""
-    s = np.sort(lengths, axis=1)[:, ::-1]  # a >= b >= c
-    a, b, c = s[:, 0], s[:, 1], s[:, 2]
+    x, y, z = lengths[:, 0], lengths[:, 1], lengths[:, 2]
+    lo, hi = np.minimum(x, y), np.maximum(x, y)  # a >= b >= c by a sorting network (np.sort: ~10x slower)
+    a, c = np.maximum(hi, z), np.minimum(lo, z)
+    b = np.maximum(lo, np.minimum(hi, z))
     q = (a + (b + c)) * (c - (a - b)) * (c + (a - b)) * (a + (b - c))
     return 0.25 * np.sqrt(np.maximum(q, 0.0))
 
@@ -52,8 +56,8 @@ def corner_angles_from_lengths(lengths: np.ndarray) -> np.ndarray:
     the face's angles miss from pi (pi/2 each: the limit of a needle), so every face's angles sum to pi.
     """
     l2 = lengths**2
-    a2 = np.roll(l2, -1, axis=1)  # opposite side of corner k: half-edge k+1
-    b2, c2 = l2, np.roll(l2, 1, axis=1)
+    a2 = l2[:, _NEXT]  # opposite side of corner k: half-edge k+1
+    b2, c2 = l2, l2[:, _PREV]
     area4 = 4.0 * face_areas_from_lengths(lengths)[:, None]
     num = b2 + c2 - a2
     ang = np.arctan2(area4, num)
@@ -78,7 +82,7 @@ def halfedge_cotans_from_lengths(lengths: np.ndarray, eps: float = 1e-12) -> np.
     """
     l2 = lengths**2
     a2 = l2  # opposite side of corner k+2 is half-edge k
-    b2, c2 = np.roll(l2, -1, axis=1), np.roll(l2, 1, axis=1)
+    b2, c2 = l2[:, _NEXT], l2[:, _PREV]
     area = floored_face_areas(lengths, eps)
     return (b2 + c2 - a2) / (4.0 * area[:, None] + (area == 0)[:, None])
 

@@ -182,13 +182,17 @@ class SPDFactor:
         self.what = what
         self.backend = "superlu"
         self._chol = self._lu = self._eigen = None
-        self._upgrade: sp.coo_matrix | None = None  # A, kept while an Eigen factor may move to CHOLMOD
+        self._upgrade: sp.csc_matrix | None = None  # A, kept while an Eigen factor may move to CHOLMOD
         if backend == "eigen" or (backend == "auto" and prefer == "setup"):
-            self._eigen = _eigen_llt(sp.csc_matrix(A))
+            # A is symmetric: its CSR arrays are its CSC arrays (no conversion)
+            csc = sp.csc_matrix((A.data, A.indices, A.indptr), A.shape) if sp.isspmatrix_csr(A) else A.tocsc()
+            if not csc.has_sorted_indices:
+                csc = csc.sorted_indices()
+            self._eigen = _eigen_llt(csc)
             if self._eigen is not None:
                 self.backend = "eigen"
                 if backend == "auto":
-                    self._upgrade = sp.coo_matrix(A)
+                    self._upgrade = csc
                 return
             if backend == "eigen":
                 raise MeshError(
@@ -242,7 +246,7 @@ class SPDFactor:
             if self._upgrade is None or b.shape[1] < WIDE:
                 return _eigen_solve(self._eigen, b)
             A, self._upgrade = self._upgrade, None
-            self._factor(A, "auto")
+            self._factor(A.tocoo(), "auto")
             self._eigen = None
         if self._lu is not None:
             return self._lu.solve(b)

@@ -104,14 +104,14 @@ class IntrinsicTriangulation:
     def _gradient_values(self) -> np.ndarray:
         """(F, 3, 2) float64: ``2 A_f grad(hat_k)`` of corner k of face f, in the face's 2D layout."""
         L = self.lengths
-        F = L.shape[0]
         ang0 = corner_angles_from_lengths(L)[:, 0]
-        p = np.zeros((F, 3, 2))
-        p[:, 1, 0] = L[:, 0]
-        p[:, 2, 0] = L[:, 2] * np.cos(ang0)
-        p[:, 2, 1] = L[:, 2] * np.sin(ang0)
-        e = p[:, [2, 0, 1]] - p[:, [1, 2, 0]]  # p_{k+2} - p_{k+1}
-        return np.stack([-e[..., 1], e[..., 0]], axis=-1)  # J e
+        x2, y2 = L[:, 2] * np.cos(ang0), L[:, 2] * np.sin(ang0)  # p0 = (0, 0), p1 = (l0, 0), p2 = (x2, y2)
+        g = np.empty((L.shape[0], 3, 2))
+        # J (p_{k+2} - p_{k+1}) with J (x, y) = (-y, x)
+        g[:, 0, 0], g[:, 0, 1] = -y2, x2 - L[:, 0]
+        g[:, 1, 0], g[:, 1, 1] = y2, -x2
+        g[:, 2, 0], g[:, 2, 1] = 0.0, L[:, 0]
+        return g
 
     def scaled_gradient(self) -> sp.csr_matrix:
         """(2F, V) CSR: ``2 A_f grad u`` in a 2D layout of each face (rows ``2f``, ``2f + 1``).
@@ -129,21 +129,26 @@ class IntrinsicTriangulation:
         return G
 
     def scaled_gradient_xy(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """The even and odd rows of :meth:`scaled_gradient` (x and y components, (F, V) CSR each), the same
-        matrices built directly (three entries a row, columns sorted)."""
+        """The even and odd rows of :meth:`scaled_gradient` (x and y components, (F, V) CSR each), built
+        directly: three entries a row, in corner order."""
         g = self._gradient_values()
         F = g.shape[0]
-        order = np.argsort(self.faces, axis=1, kind="stable")
-        cols = np.take_along_axis(self.faces, order, axis=1).reshape(-1)
-        g = np.take_along_axis(g, order[:, :, None], axis=1)
+        cols = np.ascontiguousarray(self.faces).reshape(-1)
         indptr = np.arange(0, 3 * F + 1, 3)
-        out = []
-        for c in range(2):
-            Gc = sp.csr_matrix((g[:, :, c].reshape(-1), cols, indptr), shape=(F, self.n_verts))
-            if F and (cols.reshape(-1, 3)[:, 1:] == cols.reshape(-1, 3)[:, :-1]).any():
-                Gc.sum_duplicates()  # a face that repeats a vertex (a loop edge after flips)
-            out.append(Gc)
-        return out[0], out[1]
+        # columns in corner order, not sorted: products are the same up to the order of three terms, and a
+        # face that repeats a vertex (a loop edge after flips) keeps two entries, which products add
+        return tuple(
+            sp.csr_matrix(
+                (np.ascontiguousarray(g[:, :, c]).reshape(-1), cols, indptr), shape=(F, self.n_verts)
+            )
+            for c in range(2)
+        )
+
+
+def _halfedge_lengths(mesh: Mesh) -> np.ndarray:
+    """(F, 3) :func:`~.elements.halfedge_lengths` from the mesh's (cached) edge lengths: the same values, bit
+    for bit (the norm of a difference and of its negation agree), without a second norm per half-edge."""
+    return mesh.edge_lengths[mesh.halfedge_edges].reshape(-1, 3)
 
 
 def _edge_angles(mesh: Mesh, h: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -171,7 +176,7 @@ def tufted_cover(mesh: Mesh, lengths: np.ndarray | None = None) -> IntrinsicTria
     edge-manifold and oriented; unreferenced vertices stay isolated.
     """
     F = mesh.n_faces
-    L = halfedge_lengths(mesh) if lengths is None else np.asarray(lengths, dtype=np.float64)
+    L = _halfedge_lengths(mesh) if lengths is None else np.asarray(lengths, dtype=np.float64)
     faces = np.concatenate([mesh.faces, mesh.faces[:, [0, 2, 1]]])
     lens = np.concatenate([L, L[:, [2, 1, 0]]])
     h = np.arange(3 * F)
@@ -182,16 +187,35 @@ def tufted_cover(mesh: Mesh, lengths: np.ndarray | None = None) -> IntrinsicTria
     c = np.where(canonical, h, other)
     n = np.where(canonical, other, h)
     counts = mesh.edge_face_counts
-    order = np.lexsort((-_edge_angles(mesh, h, e), e)) if (counts > 2).any() else np.argsort(e, kind="stable")
-    es = e[order]
-    start = np.searchsorted(es, es, side="left")
-    pos = np.arange(3 * F) - start
-    m = counts[es]
-    nxt = order[start + (pos + 1) % m]  # the next face's front half-edge, cyclically
+    ce = counts[e]
+    # nxt[h]: the next face's front half-edge around h's edge, cyclically. Itself on a boundary edge; the
+    # other one on an edge of two faces (no sort: the two sum to the edge's bincount weight, exact below
+    # 2^53); in radial order on a non-manifold edge (only those are sorted)
+    nxt = h.copy()
+    pair = ce == 2
+    total = np.bincount(e[pair], weights=h[pair], minlength=counts.size).astype(np.int64)
+    nxt[pair] = total[e[pair]] - h[pair]
+    nm = np.flatnonzero(ce > 2)
+    if nm.size:
+        order = nm[np.lexsort((-_edge_angles(mesh, nm, e[nm]), e[nm]))]
+        es = e[order]
+        start = np.searchsorted(es, es, side="left")
+        pos = np.arange(order.size) - start
+        nxt[order] = order[start + (pos + 1) % counts[es]]
     twin = np.empty(6 * F, dtype=np.int64)
-    twin[c[order]] = n[nxt]
-    twin[n[nxt]] = c[order]
+    twin[c] = n[nxt]
+    twin[n[nxt]] = c
     return IntrinsicTriangulation(faces, lens, twin, mesh.n_verts)
+
+
+def _unique_below(x: np.ndarray, n: int) -> np.ndarray:
+    """Sorted unique values of ``x`` (ints in ``[0, n)``): np.unique for short x, a mask (no hashing, no
+    sort) for long ones."""
+    if 16 * x.size < n:
+        return np.unique(x)
+    mark = np.zeros(n, dtype=bool)
+    mark[x] = True
+    return np.flatnonzero(mark)
 
 
 def mollify_lengths(lengths: np.ndarray, relative: float = 1e-5) -> tuple[np.ndarray, float]:
@@ -200,7 +224,7 @@ def mollify_lengths(lengths: np.ndarray, relative: float = 1e-5) -> tuple[np.nda
     if relative <= 0 or lengths.size == 0:
         return lengths, 0.0
     delta = relative * float(lengths.mean())
-    slack = np.roll(lengths, 2, axis=1) - lengths - np.roll(lengths, 1, axis=1) + delta
+    slack = lengths[:, [1, 2, 0]] - lengths - lengths[:, [2, 0, 1]] + delta  # np.roll by 2 and by 1
     eps = max(0.0, float(slack.max()))
     return lengths + eps, eps
 
@@ -274,9 +298,9 @@ def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max
         n_flips += len(h)
         changed = np.concatenate([f, g])
         cot.reshape(-1, 3)[changed] = halfedge_cotans_from_lengths(lens[changed])
-        active = np.unique(np.concatenate([changed, twin[new.reshape(-1)] // 3]))
+        active = _unique_below(np.concatenate([changed, twin[new.reshape(-1)] // 3]), F)
         hs = (3 * active[:, None] + np.arange(3)).reshape(-1)
-        h = np.unique(np.minimum(hs, twin[hs]))
+        h = _unique_below(np.minimum(hs, twin[hs]), 3 * F)
     else:
         warnings.warn(
             f"flip_to_delaunay stopped after {max_rounds} rounds ({n_flips} flips)",
@@ -301,13 +325,13 @@ def _sheet_twins(mesh: Mesh) -> np.ndarray | None:
     faces that traverse it in opposite directions), else None."""
     if mesh.n_faces == 0 or not (mesh.edge_face_counts == 2).all():
         return None
-    order = np.argsort(mesh.halfedge_edges, kind="stable")
-    a, b = order[0::2], order[1::2]
+    e = mesh.halfedge_edges
+    h = np.arange(e.size)
+    # the two half-edges of an edge sum to the edge's bincount weight (exact: integers below 2^53); no sort
+    twin = np.bincount(e, weights=h, minlength=mesh.n_edges).astype(np.int64)[e] - h
     he = mesh.halfedges
-    if (he[a, 0] == he[b, 0]).any():
+    if (he[h, 0] == he[twin, 0]).any():
         return None
-    twin = np.empty(3 * mesh.n_faces, dtype=np.int64)
-    twin[a], twin[b] = b, a
     return twin
 
 
@@ -323,5 +347,5 @@ def intrinsic_delaunay_sheet(mesh: Mesh, mollify: float = 1e-5) -> IntrinsicTria
     twin = _sheet_twins(mesh)
     if twin is None:
         return None
-    lens, eps = mollify_lengths(halfedge_lengths(mesh), mollify)
+    lens, eps = mollify_lengths(_halfedge_lengths(mesh), mollify)
     return flip_to_delaunay(IntrinsicTriangulation(np.asarray(mesh.faces), lens, twin, mesh.n_verts, 0, eps))

@@ -72,7 +72,7 @@ def _assemble_symmetric(faces: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matr
     """Weak Laplacian from (F, 3) half-edge weights: ``L_ij -= w``, ``L_ii += w`` for
     each half-edge (i, j)."""
     i = faces.reshape(-1)
-    j = np.roll(faces, -1, axis=1).reshape(-1)
+    j = faces[:, [1, 2, 0]].reshape(-1)
     w = w.reshape(-1)
     diag = np.bincount(i, weights=w, minlength=n) + np.bincount(j, weights=w, minlength=n)
     ar = np.arange(n)
@@ -154,7 +154,7 @@ def _mass_from_lengths(mesh: Mesh, kind: str, lengths: np.ndarray) -> sp.csr_mat
         diag = diag + (floored - row_sum)
         w = np.repeat(area / 12.0, 3).reshape(-1, 3)
         i = faces.reshape(-1)
-        j = np.roll(faces, -1, axis=1).reshape(-1)
+        j = faces[:, [1, 2, 0]].reshape(-1)
         ar = np.arange(n)
         M = sp.csr_matrix(
             (np.r_[w.reshape(-1), w.reshape(-1), diag], (np.r_[i, j, ar], np.r_[j, i, ar])), shape=(n, n)

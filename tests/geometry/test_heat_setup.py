@@ -19,8 +19,12 @@ from manifoldnet.geometry.factor import WIDE, SolverWarning, SPDFactor
 from manifoldnet.geometry.geodesics import HeatMethodSolver, _shifted
 from manifoldnet.geometry.intrinsic_delaunay import (
     IntrinsicTriangulation,
+    _edge_angles,
+    _halfedge_lengths,
+    _unique_below,
     intrinsic_delaunay_cover,
     intrinsic_delaunay_sheet,
+    tufted_cover,
 )
 from manifoldnet.mesh import Mesh
 
@@ -143,17 +147,19 @@ def test_gradient_blocks_equal_the_interleaved_gradient():
         tri = intrinsic_delaunay_cover(m)
         G = tri.scaled_gradient()
         gx, gy = tri.scaled_gradient_xy()
+        u = np.random.default_rng(0).standard_normal((m.n_verts, 3))
         for a, b in ((G[0::2], gx), (G[1::2], gy)):
-            assert_array_equal(a.indptr, b.indptr)
-            assert_array_equal(a.indices, b.indices)
-            assert_array_equal(a.data, b.data)
+            assert_array_equal(np.diff(b.indptr), 3)  # three corners a row
+            assert_array_equal(a.toarray(), b.toarray())
+            assert_allclose(b @ u, a @ u, rtol=1e-14, atol=1e-14 * np.abs(a @ u).max())
+            assert_allclose(b.T.tocsr() @ (a @ u), a.T @ (a @ u), rtol=1e-13, atol=1e-13)
     # a face that repeats a vertex (a loop edge, possible after flips): its two entries are summed
     tri = IntrinsicTriangulation(np.array([[0, 0, 1], [0, 1, 2]]), np.ones((2, 3)), None, 3)
     G = tri.scaled_gradient().toarray()
     gx, gy = tri.scaled_gradient_xy()
     assert_allclose(gx.toarray(), G[0::2], atol=1e-15)
     assert_allclose(gy.toarray(), G[1::2], atol=1e-15)
-    assert gx.nnz == 5
+    assert gx.nnz == 6  # kept as two entries of one column, which products add
 
 
 def test_shifted_operator_equals_the_sparse_sum():
@@ -163,3 +169,55 @@ def test_shifted_operator_equals_the_sparse_sum():
     A = _shifted(L, 0.37, mass)
     assert_allclose(A.toarray(), (sp.diags(mass) + 0.37 * L).toarray(), rtol=0, atol=0)
     assert_allclose(L.toarray(), tri.cotan_laplacian().toarray(), rtol=0, atol=0)  # L itself unchanged
+
+
+def _tufted_twins_loop(mesh: Mesh) -> np.ndarray:
+    """The tufted cover's gluing, one edge at a time (tufted_cover's docstring): the slow reference."""
+    F = mesh.n_faces
+    he, e = np.asarray(mesh.halfedges), np.asarray(mesh.halfedge_edges)
+    groups: dict[int, list[int]] = {}
+    for h in range(3 * F):
+        groups.setdefault(int(e[h]), []).append(h)
+
+    def back(h):
+        return 3 * (F + h // 3) + (2, 1, 0)[h % 3]
+
+    twin = np.full(6 * F, -1)
+    for edge, hs in groups.items():
+        if len(hs) > 2:  # radial order, by decreasing angle about the edge
+            hs = sorted(hs, key=lambda h: -float(_edge_angles(mesh, np.array([h]), np.array([edge]))[0]))
+        for i, h in enumerate(hs):
+            nx = hs[(i + 1) % len(hs)]
+            c = h if he[h, 0] < he[h, 1] else back(h)
+            n = back(nx) if he[nx, 0] < he[nx, 1] else nx
+            twin[c], twin[n] = n, c
+    return twin
+
+
+def test_tufted_cover_gluing_equals_the_edge_by_edge_reference():
+    ico = shapes.icosphere(1)
+    mixed = np.asarray(ico.faces).copy()
+    mixed[::3] = mixed[::3, [0, 2, 1]]  # inconsistent orientation
+    for m in (
+        shapes.nonmanifold_fin(),
+        shapes.flat_disk(3),
+        shapes.noisy_sphere(2, 0.2, 1),
+        Mesh(ico.verts, mixed),
+    ):
+        twin = tufted_cover(m).twin
+        assert_array_equal(twin, _tufted_twins_loop(m))
+        assert_array_equal(twin[twin], np.arange(twin.size))
+
+
+def test_unique_below_equals_numpy_unique():
+    rng = np.random.default_rng(3)
+    for size, n in ((5, 1000), (900, 1000), (0, 10)):
+        x = rng.integers(0, n, size)
+        assert_array_equal(_unique_below(x, n), np.unique(x))
+
+
+def test_halfedge_lengths_from_edges_equal_the_direct_ones_bit_for_bit():
+    from manifoldnet.geometry.elements import halfedge_lengths
+
+    for m in (shapes.noisy_sphere(3, 0.25, 1), shapes.nonmanifold_fin(), shapes.flat_disk(4)):
+        assert_array_equal(_halfedge_lengths(m), halfedge_lengths(m))
