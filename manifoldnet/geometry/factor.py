@@ -122,13 +122,14 @@ def _eigen_llt(A: sp.csc_matrix):
     when libigl is missing or Eigen refuses A (not positive definite)."""
     try:
         import igl
-    except ImportError:
+
+        data = igl.min_quad_with_fixed_data()
+        igl.min_quad_with_fixed_precompute(
+            A, np.empty(0, np.int64), sp.csc_matrix((0, A.shape[0])), True, data
+        )
+    except (ImportError, AttributeError, TypeError):  # no libigl, or one older than its nanobind API (2.6)
         return None
-    data = igl.min_quad_with_fixed_data()
-    n = A.shape[0]
-    try:
-        igl.min_quad_with_fixed_precompute(A, np.empty(0, np.int64), sp.csc_matrix((0, n)), True, data)
-    except RuntimeError:
+    except RuntimeError:  # Eigen: not positive definite
         return None
     return data
 

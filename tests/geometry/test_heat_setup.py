@@ -221,3 +221,16 @@ def test_halfedge_lengths_from_edges_equal_the_direct_ones_bit_for_bit():
 
     for m in (shapes.noisy_sphere(3, 0.25, 1), shapes.nonmanifold_fin(), shapes.flat_disk(4)):
         assert_array_equal(_halfedge_lengths(m), halfedge_lengths(m))
+
+
+def test_without_libigl_the_setup_preference_factors_with_cholmod(monkeypatch):
+    import sys
+
+    A = _heat_matrix(2)
+    monkeypatch.setitem(sys.modules, "igl", None)  # import igl raises ImportError
+    f = SPDFactor(A, prefer="setup")
+    assert f.backend == "cholmod"
+    b = np.ones(A.shape[0])
+    assert_allclose(A @ f.solve(b), b, atol=1e-12)
+    with pytest.raises(MeshError, match="libigl"):
+        SPDFactor(A, "eigen")
