@@ -10,9 +10,12 @@ from __future__ import annotations
 from . import functional
 from .base import OperatorModule
 from .diffusionnet import DiffusionNet, DiffusionNetBlock, SpatialGradientFeatures
+from .field_types import FieldType
+from .gem import GemConv, NormNonlinearity, RegularNonlinearity
 from .heads import BlockNetwork, OutputHead
 from .heat_method import TorchHeatMethod
-from .models import MODELS, build_model
+from .intrinsic import GeodesicConv, MoNetConv
+from .models import GCNN, MODELS, GEMNet, MoNet, build_model
 from .spectral import ChebConv, LearnedDiffusion, SpectralConv
 
 __all__ = [
@@ -21,9 +24,18 @@ __all__ = [
     "ChebConv",
     "DiffusionNet",
     "DiffusionNetBlock",
+    "FieldType",
+    "GCNN",
+    "GEMNet",
+    "GemConv",
+    "GeodesicConv",
     "LearnedDiffusion",
+    "MoNet",
+    "MoNetConv",
+    "NormNonlinearity",
     "OperatorModule",
     "OutputHead",
+    "RegularNonlinearity",
     "SpatialGradientFeatures",
     "SpectralConv",
     "TorchHeatMethod",

@@ -7,11 +7,20 @@ Every model takes ``(in_channels, out_channels)`` then keyword options (``width`
 from __future__ import annotations
 
 from ..diffusionnet import DiffusionNet
+from .gem_net import GEMNet
+from .intrinsic_nets import GCNN, MoNet
 from .spectral_nets import ChebNet, ConvBlock, SpectralNet
 
-__all__ = ["MODELS", "ChebNet", "ConvBlock", "SpectralNet", "build_model"]
+__all__ = ["GCNN", "GEMNet", "MODELS", "ChebNet", "ConvBlock", "MoNet", "SpectralNet", "build_model"]
 
-MODELS = {"diffusionnet": DiffusionNet, "spectral": SpectralNet, "chebnet": ChebNet}
+MODELS = {
+    "diffusionnet": DiffusionNet,
+    "spectral": SpectralNet,
+    "chebnet": ChebNet,
+    "gcnn": GCNN,
+    "monet": MoNet,
+    "gem": GEMNet,
+}
 
 
 def build_model(name: str, in_channels: int, out_channels: int, **options):
