@@ -94,7 +94,7 @@ class IntrinsicTriangulation:
 
     def cotan_laplacian(self) -> sp.csr_matrix:
         """(V, V) weak PSD cotan Laplacian of these triangles (loops contribute nothing)."""
-        return _assemble_symmetric(self.faces, 0.5 * self.halfedge_cotans(), self.n_verts)
+        return _assemble_symmetric(self.faces, 0.5 * self.halfedge_cotans(), self.n_verts, self.twin)
 
     def vertex_masses(self) -> np.ndarray:
         """(V,) float64 lumped (barycentric) masses; 0 at vertices no triangle uses."""

@@ -68,12 +68,18 @@ def _scaled_cotans(lengths: np.ndarray, max_cotan: float) -> np.ndarray:
     return cot * cotan_guard_scale(cot, max_cotan)[:, None]
 
 
-def _assemble_symmetric(faces: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+def _assemble_symmetric(
+    faces: np.ndarray, w: np.ndarray, n: int, twin: np.ndarray | None = None
+) -> sp.csr_matrix:
     """Weak Laplacian from (F, 3) half-edge weights: ``L_ij -= w``, ``L_ii += w`` for
-    each half-edge (i, j)."""
+    each half-edge (i, j). With ``twin`` ((3F,) opposite half-edges, every one paired) each edge's two weights
+    are added first: half the entries to sort and sum (the same matrix up to the order of additions)."""
     i = faces.reshape(-1)
     j = faces[:, [1, 2, 0]].reshape(-1)
     w = w.reshape(-1)
+    if twin is not None:
+        h = np.flatnonzero(np.arange(w.size) < twin)
+        i, j, w = i[h], j[h], w[h] + w[twin[h]]
     diag = np.bincount(i, weights=w, minlength=n) + np.bincount(j, weights=w, minlength=n)
     ar = np.arange(n)
     L = sp.csr_matrix((np.r_[-w, -w, diag], (np.r_[i, j, ar], np.r_[j, i, ar])), shape=(n, n))
