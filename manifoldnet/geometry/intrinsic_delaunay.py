@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -84,13 +85,23 @@ class IntrinsicTriangulation:
         F = self.faces.shape[0] // 2
         if (self.twin[: 3 * F] >= 3 * F).any():
             return self
-        return IntrinsicTriangulation(
+        front = IntrinsicTriangulation(
             self.faces[:F], self.lengths[:F], self.twin[: 3 * F], self.n_verts, self.n_flips, self.mollify_eps
         )
+        if "_cotans" in self.__dict__:  # computed already (by the flips): its front rows
+            front.__dict__["_cotans"] = self._cotans[:F]
+        return front
+
+    @cached_property
+    def _cotans(self) -> np.ndarray:
+        cot = halfedge_cotans_from_lengths(self.lengths)
+        cot.flags.writeable = False
+        return cot
 
     def halfedge_cotans(self) -> np.ndarray:
-        """(F, 3) float64: cotangent of the angle opposite each half-edge (area floored, finite)."""
-        return halfedge_cotans_from_lengths(self.lengths)
+        """(F, 3) float64 read-only: cotangent of the angle opposite each half-edge (area floored, finite);
+        computed once (the flips hand theirs over)."""
+        return self._cotans
 
     def cotan_laplacian(self) -> sp.csr_matrix:
         """(V, V) weak PSD cotan Laplacian of these triangles (loops contribute nothing)."""
@@ -307,7 +318,10 @@ def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max
             RuntimeWarning,
             stacklevel=2,
         )
-    return IntrinsicTriangulation(faces, lens, twin, tri.n_verts, tri.n_flips + n_flips, tri.mollify_eps)
+    out = IntrinsicTriangulation(faces, lens, twin, tri.n_verts, tri.n_flips + n_flips, tri.mollify_eps)
+    cot.flags.writeable = False
+    out.__dict__["_cotans"] = cot.reshape(-1, 3)  # current for the final lengths: halfedge_cotans() reuses it
+    return out
 
 
 @mesh_input

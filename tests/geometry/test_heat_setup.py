@@ -246,3 +246,15 @@ def test_laplacian_from_edge_weights_equals_the_half_edge_assembly():
         ref = _assemble_symmetric(tri.faces, w, tri.n_verts).toarray()
         assert_allclose(paired, ref, rtol=1e-13, atol=1e-13 * np.abs(ref).max())
         assert_allclose(tri.cotan_laplacian().toarray(), ref, rtol=1e-13, atol=1e-13 * np.abs(ref).max())
+
+
+def test_cotangents_kept_through_the_flips_equal_a_fresh_computation():
+    from manifoldnet.geometry.elements import halfedge_cotans_from_lengths
+
+    for m in (shapes.noisy_sphere(4, 0.29, 2), shapes.nonmanifold_fin()):
+        cover = intrinsic_delaunay_cover(m)
+        assert cover.n_flips > 0 or m.n_faces < 100
+        for tri in (cover, cover.front_sheet(), intrinsic_delaunay_sheet(m)):
+            if tri is not None:
+                assert_array_equal(tri.halfedge_cotans(), halfedge_cotans_from_lengths(tri.lengths))
+                assert not tri.halfedge_cotans().flags.writeable
