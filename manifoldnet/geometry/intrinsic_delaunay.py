@@ -115,7 +115,13 @@ class IntrinsicTriangulation:
     def _gradient_values(self) -> np.ndarray:
         """(F, 3, 2) float64: ``2 A_f grad(hat_k)`` of corner k of face f, in the face's 2D layout."""
         L = self.lengths
-        ang0 = corner_angles_from_lengths(L)[:, 0]
+        # the angle at corner 0 alone, as corner_angles_from_lengths computes it (which handles 0 / 0)
+        area4 = 4.0 * face_areas_from_lengths(L)
+        l2 = L**2
+        num = l2[:, 0] + l2[:, 2] - l2[:, 1]
+        ang0 = np.arctan2(area4, num)
+        if ((area4 == 0) & (num == 0)).any():
+            ang0 = corner_angles_from_lengths(L)[:, 0]
         x2, y2 = L[:, 2] * np.cos(ang0), L[:, 2] * np.sin(ang0)  # p0 = (0, 0), p1 = (l0, 0), p2 = (x2, y2)
         g = np.empty((L.shape[0], 3, 2))
         # J (p_{k+2} - p_{k+1}) with J (x, y) = (-y, x)

@@ -258,3 +258,18 @@ def test_cotangents_kept_through_the_flips_equal_a_fresh_computation():
             if tri is not None:
                 assert_array_equal(tri.halfedge_cotans(), halfedge_cotans_from_lengths(tri.lengths))
                 assert not tri.halfedge_cotans().flags.writeable
+
+
+def test_gradient_values_use_the_corner_angle_of_elements_also_on_degenerate_faces():
+    from manifoldnet.geometry.elements import corner_angles_from_lengths
+
+    L = np.random.default_rng(0).random((200, 3)) + 0.5
+    L[:5], L[5:10], L[10:15] = [1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]  # needle, point, flat
+    for lens in (L[15:], L):  # without and with a 0 / 0 angle
+        g = IntrinsicTriangulation(np.zeros(lens.shape, dtype=np.int64), lens, None, 1)._gradient_values()
+        a0 = corner_angles_from_lengths(lens)[:, 0]
+        x2, y2 = lens[:, 2] * np.cos(a0), lens[:, 2] * np.sin(a0)
+        assert_array_equal(g[:, 0, 0], -y2)
+        assert_array_equal(g[:, 0, 1], x2 - lens[:, 0])
+        assert_array_equal(g[:, 1], np.stack([y2, -x2], axis=1))
+        assert np.isfinite(g).all()
