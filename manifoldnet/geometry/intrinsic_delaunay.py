@@ -262,14 +262,18 @@ def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max
     cot = halfedge_cotans_from_lengths(lens).reshape(-1)
     h = np.flatnonzero(np.arange(3 * F) < twin)  # first round: every edge once
     n_flips = 0
+    remap = np.arange(3 * F)  # identity between rounds; a round maps its moved half-edges, then restores it
     for _ in range(max_rounds):
+        w = 0.5 * (cot[h] + cot[twin[h]])
+        bad = np.flatnonzero(w < -eps)  # filter before deriving the rest (most edges are Delaunay)
+        h, w = h[bad], w[bad]
         t = twin[h]
         f, g = h // 3, t // 3
-        w = 0.5 * (cot[h] + cot[t])
-        bad = (w < -eps) & (f != g)
-        if not bad.any():
+        if (f == g).any():  # an edge glued to its own face cannot be flipped
+            two = f != g
+            h, t, f, g, w = h[two], t[two], f[two], g[two], w[two]
+        if h.size == 0:
             break
-        h, t, f, g, w = h[bad], t[bad], f[bad], g[bad], w[bad]
         # independent set: each face keeps its most non-Delaunay candidate
         pri = np.empty(len(h), dtype=np.int64)
         pri[np.lexsort((h, w))] = np.arange(len(h))[::-1]
@@ -300,22 +304,23 @@ def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max
             [3 * f + (a + 2) % 3, 3 * g + (b + 1) % 3, 3 * g + (b + 2) % 3, 3 * f + (a + 1) % 3], 1
         )
         new = np.stack([3 * f, 3 * f + 1, 3 * g, 3 * g + 1], axis=1)
-        remap = np.arange(3 * F)
-        remap[old.reshape(-1)] = new.reshape(-1)
-        outer_twin = twin[old.reshape(-1)]
+        old, new = old.reshape(-1), new.reshape(-1)
+        remap[old] = new
+        outer_twin = remap[twin[old]]
+        remap[old] = old
         faces[f] = np.stack([k, i, l_], axis=1)
         faces[g] = np.stack([l_, j, k], axis=1)
         lens[f] = np.stack([l_ki, l_il, new_len], axis=1)
         lens[g] = np.stack([l_lj, l_jk, new_len], axis=1)
         # twins: the outer sides' partners may have moved in this round too, so remap both ends
-        twin[new.reshape(-1)] = remap[outer_twin]
-        twin[remap[outer_twin]] = new.reshape(-1)
+        twin[new] = outer_twin
+        twin[outer_twin] = new
         twin[3 * f + 2] = 3 * g + 2
         twin[3 * g + 2] = 3 * f + 2
         n_flips += len(h)
         changed = np.concatenate([f, g])
         cot.reshape(-1, 3)[changed] = halfedge_cotans_from_lengths(lens[changed])
-        active = _unique_below(np.concatenate([changed, twin[new.reshape(-1)] // 3]), F)
+        active = _unique_below(np.concatenate([changed, twin[new] // 3]), F)
         hs = (3 * active[:, None] + np.arange(3)).reshape(-1)
         h = _unique_below(np.minimum(hs, twin[hs]), 3 * F)
     else:
