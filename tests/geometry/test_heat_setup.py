@@ -16,7 +16,7 @@ from manifoldnet import shapes
 from manifoldnet.errors import MeshError
 from manifoldnet.geometry import geodesics
 from manifoldnet.geometry.factor import WIDE, SolverWarning, SPDFactor
-from manifoldnet.geometry.geodesics import HeatMethodSolver, _shifted
+from manifoldnet.geometry.geodesics import HeatMethodSolver, _shifted, _submatrix
 from manifoldnet.geometry.intrinsic_delaunay import (
     IntrinsicTriangulation,
     _edge_angles,
@@ -273,3 +273,13 @@ def test_gradient_values_use_the_corner_angle_of_elements_also_on_degenerate_fac
         assert_array_equal(g[:, 0, 1], x2 - lens[:, 0])
         assert_array_equal(g[:, 1], np.stack([y2, -x2], axis=1))
         assert np.isfinite(g).all()
+
+
+def test_submatrix_equals_fancy_indexing():
+    rng = np.random.default_rng(5)
+    A = sp.random(40, 40, density=0.2, random_state=6, format="csr")
+    A = (A + A.T).tocsr()
+    for idx in (np.arange(40), np.sort(rng.choice(40, 25, replace=False)), np.array([3]), np.array([], int)):
+        sub = _submatrix(A, idx)
+        assert sub.shape == (idx.size, idx.size) and sub.has_sorted_indices
+        assert_array_equal(sub.toarray(), A[idx][:, idx].toarray())
