@@ -4,7 +4,9 @@ Loss: cross entropy of the model's log-probabilities, averaged over each mesh's 
 over the meshes of the batch (every mesh weighs the same, whatever its size). Labels below 0 are unlabelled:
 no loss, not scored.
 
-Metrics (:meth:`Segmentation.eval_metrics`), over all labelled elements of the evaluated meshes:
+Metrics (:meth:`Segmentation.eval_metrics`), over all labelled elements of the evaluated meshes, all read
+from one confusion matrix (a ``torch.bincount``; it is also what DDP sums over processes, so torchmetrics
+would add a dependency and nothing else) and the area of the correct elements:
 
 - ``accuracy``: the share of elements whose predicted class (argmax) is the label;
 - ``area_accuracy``: the same weighted by area (vertex: lumped mass; face: face area) as a share of its
