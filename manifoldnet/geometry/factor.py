@@ -186,7 +186,11 @@ class SPDFactor:
         self._upgrade: sp.csc_matrix | None = None  # A, kept while an Eigen factor may move to CHOLMOD
         if backend == "eigen" or (backend == "auto" and prefer == "setup"):
             # A is symmetric: its CSR arrays are its CSC arrays (no conversion)
-            csc = sp.csc_matrix((A.data, A.indices, A.indptr), A.shape) if sp.isspmatrix_csr(A) else A.tocsc()
+            if sp.isspmatrix_csr(A):
+                csc = sp.csc_matrix((A.data, A.indices, A.indptr), A.shape)
+                csc.has_sorted_indices = A.has_sorted_indices  # A's flag, usually known already
+            else:
+                csc = A.tocsc()
             if not csc.has_sorted_indices:
                 csc = csc.sorted_indices()
             self._eigen = _eigen_llt(csc)

@@ -243,7 +243,7 @@ def mollify_lengths(lengths: np.ndarray, relative: float = 1e-5) -> tuple[np.nda
     delta = relative * float(lengths.mean())
     slack = lengths[:, [1, 2, 0]] - lengths - lengths[:, [2, 0, 1]] + delta  # np.roll by 2 and by 1
     eps = max(0.0, float(slack.max()))
-    return lengths + eps, eps
+    return (lengths + eps if eps > 0 else lengths), eps
 
 
 def flip_to_delaunay(tri: IntrinsicTriangulation, eps: float = DELAUNAY_EPS, max_rounds: int = 20000):
