@@ -198,12 +198,13 @@ class Mesh:
     def halfedges(self) -> np.ndarray:
         """(3F, 2) int64: half-edge ``3f + k`` runs ``faces[f, k] -> faces[f, (k+1) % 3]``."""
         f = self._faces
-        return readonly(np.stack([f, np.roll(f, -1, axis=1)], axis=-1).reshape(-1, 2))
+        return readonly(np.stack([f, f[:, [1, 2, 0]]], axis=-1).reshape(-1, 2))  # np.roll(f, -1, 1), faster
 
     @cached_property
     def _edge_table(self) -> tuple[np.ndarray, np.ndarray]:
-        he = np.sort(self.halfedges, axis=1)
-        key = he[:, 0] * np.int64(self.n_verts) + he[:, 1]  # V < 3e9, so no overflow
+        he = self.halfedges
+        lo, hi = np.minimum(he[:, 0], he[:, 1]), np.maximum(he[:, 0], he[:, 1])  # a row sort, ~10x faster
+        key = lo * np.int64(self.n_verts) + hi  # V < 3e9, so no overflow
         ukey, inverse = np.unique(key, return_inverse=True)
         n = np.int64(self.n_verts)
         edges = np.stack([ukey // n, ukey % n], axis=1)
