@@ -71,10 +71,12 @@ class IntrinsicTriangulation:
         """The input triangles themselves (no cover, no flips)."""
         return cls(np.asarray(mesh.faces), halfedge_lengths(mesh), None, mesh.n_verts)
 
-    @property
+    @cached_property
     def face_areas(self) -> np.ndarray:
-        """(F,) float64."""
-        return face_areas_from_lengths(self.lengths)
+        """(F,) float64 read-only (computed once: the masses and the gradient both use them)."""
+        a = face_areas_from_lengths(self.lengths)
+        a.flags.writeable = False
+        return a
 
     def front_sheet(self) -> IntrinsicTriangulation:
         """The front half of a tufted cover when no edge glues it to the back half (closed, oriented,
@@ -116,7 +118,7 @@ class IntrinsicTriangulation:
         """(F, 3, 2) float64: ``2 A_f grad(hat_k)`` of corner k of face f, in the face's 2D layout."""
         L = self.lengths
         # the angle at corner 0 alone, as corner_angles_from_lengths computes it (which handles 0 / 0)
-        area4 = 4.0 * face_areas_from_lengths(L)
+        area4 = 4.0 * self.face_areas
         l2 = L**2
         num = l2[:, 0] + l2[:, 2] - l2[:, 1]
         ang0 = np.arctan2(area4, num)
