@@ -101,7 +101,8 @@ def _refined(mesh: Mesh, refine: float | None) -> Mesh:
     if refine is None or mesh.n_faces == 0:
         return mesh
     lengths = mesh.edge_lengths
-    longest = lengths[mesh.halfedge_edges.reshape(-1, 3)].max(axis=1)
+    le = lengths[mesh.halfedge_edges.reshape(-1, 3)]
+    longest = np.maximum(np.maximum(le[:, 0], le[:, 1]), le[:, 2])  # .max(axis=1): a slow strided reduce
     bound = max(refine * float(lengths.mean()), float(np.sqrt(np.mean(longest**2))))
     if not (bound > 0) or longest.max() <= bound:
         return mesh
@@ -115,8 +116,9 @@ _HINT = "; try robust=True"
 def _shifted(L: sp.csr_matrix, t: float, mass: np.ndarray) -> sp.csr_matrix:
     """``diag(mass) + t L`` (CSR) on the pattern of L, which stores its whole diagonal (one addition per
     diagonal entry instead of a sparse sum)."""
-    A = L * t
-    A.sort_indices()
+    L.sort_indices()  # in place, before A shares L's index arrays (a no-op after _assemble_symmetric)
+    A = sp.csr_matrix((L.data * t, L.indices, L.indptr), shape=L.shape)
+    A.has_sorted_indices = True
     rows = np.repeat(np.arange(L.shape[0]), np.diff(A.indptr))
     diag = np.flatnonzero(A.indices == rows)
     if diag.size != L.shape[0]:  # a diagonal entry missing (never from _assemble_symmetric)

@@ -169,6 +169,16 @@ def test_shifted_operator_equals_the_sparse_sum():
     A = _shifted(L, 0.37, mass)
     assert_allclose(A.toarray(), (sp.diags(mass) + 0.37 * L).toarray(), rtol=0, atol=0)
     assert_allclose(L.toarray(), tri.cotan_laplacian().toarray(), rtol=0, atol=0)  # L itself unchanged
+    # L with unsorted column indices (A shares L's index arrays: L is sorted first, never corrupted)
+    U = L.copy()
+    for r in range(U.shape[0]):
+        a, b = U.indptr[r], U.indptr[r + 1]
+        U.indices[a:b], U.data[a:b] = U.indices[a:b][::-1].copy(), U.data[a:b][::-1].copy()
+    U.has_sorted_indices = False
+    dense = U.toarray()
+    A = _shifted(U, 0.37, mass)
+    assert_allclose(U.toarray(), dense, rtol=0, atol=0)
+    assert_allclose(A.toarray(), (sp.diags(mass) + 0.37 * L).toarray(), rtol=0, atol=0)
 
 
 def _tufted_twins_loop(mesh: Mesh) -> np.ndarray:
