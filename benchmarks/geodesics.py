@@ -5,8 +5,9 @@ Run (other load is present: compare the ratios of one run, never absolute times 
     flock /tmp/mn-bench.lock .venv/bin/python benchmarks/geodesics.py
 
 Sections, all in one process, same meshes, BLAS/OpenMP limited to one thread:
-1. per-source heat solve after factorization (single source, and a batch of 64) vs potpourri3d's
-   MeshHeatMethodDistanceSolver (a Python loop of compute_distance);
+1. heat-method setup (from arrays: intrinsic Delaunay, operators, factorizations) and per-source solves after
+   it (single source, and a batch of 64) vs potpourri3d's MeshHeatMethodDistanceSolver (a Python loop of
+   compute_distance), with ratios;
 2. all-pairs distances for faust_5k tr_reg_000 vs a Python loop over potpourri3d;
 3. heat-method error against exact (MMP) distance on bunny, armadillo, fertility and an rna mesh (ours and
    potpourri3d's, both robust, mean relative error over vertices beyond 2 mean edge lengths);
@@ -71,32 +72,49 @@ def vf(m):
 
 
 def per_source(meshes):
+    emit("## 1. heat method: setup and per-source solves (robust, Neumann = potpourri3d's parameters)")
     emit(
-        "## 1. heat method: per-source solve after factorization (robust, Neumann = potpourri3d's parameters)"
+        "setup: the solver built from (verts, faces) arrays, median of 3; ours: intrinsic Delaunay, operators"
     )
     emit(
-        f"{'mesh':<22}{'V':>8}{'setup ours':>12}{'setup pp':>10}{'ms/src pp':>11}{'ms/src ours':>13}"
-        f"{'ms/src batch64':>16}{'ms/src superlu':>16}{'pp/ours':>9}{'pp/batch':>10}{'pp/superlu':>12}"
+        "  and two Eigen factorizations; cholmod: the same with CHOLMOD factorizations (the previous default)"
+    )
+    emit(
+        "ms/src, one source a call (16 sources, median of 3 rounds): ours on the Eigen factors (the first 48"
+    )
+    emit("  sources of a solver), then after the move to CHOLMOD (geometry/factor.py: once 64 columns are")
+    emit("  solved); batch64: one distances() call of 64 sources, the first call on a fresh solver (Eigen")
+    emit("  factors: it includes the move to CHOLMOD), then the median of 2; superlu: backend='superlu'")
+    emit(
+        f"{'mesh':<30}{'V':>7}{'setup pp':>10}{'ours':>8}{'pp/ours':>9}{'cholmod':>9}"
+        f"{'ms/src pp':>11}{'ours':>7}{'pp/ours':>9}{'>64 src':>9}{'pp/>64':>8}"
+        f"{'batch 1st':>11}{'then':>7}{'pp/then':>9}{'superlu':>9}{'pp/superlu':>12}"
     )
     for name, m in meshes:
         V, F = vf(m)
-        t_pp, pp = best(lambda V=V, F=F: pp3d.MeshHeatMethodDistanceSolver(V, F, 1.0, True), 1)
-        t_us, us = best(lambda m=m: HeatMethodSolver(m, boundary="neumann"), 1)
+        t_pp, pp = best(lambda V=V, F=F: pp3d.MeshHeatMethodDistanceSolver(V, F, 1.0, True), 3)
+        t_us, us = best(lambda V=V, F=F: HeatMethodSolver(V, F, boundary="neumann"), 3)
+        t_ch, _ = best(lambda V=V, F=F: HeatMethodSolver(V, F, boundary="neumann", backend="cholmod"), 3)
         src = np.linspace(0, m.n_verts - 1, 16).astype(int)
         t1, _ = best(lambda pp=pp, src=src: [pp.compute_distance(int(s)) for s in src])
         t2, _ = best(lambda us=us, src=src: [us.distance(int(s)) for s in src])
+        assert us._heat_neumann.backend == "eigen"
+        b = np.linspace(0, m.n_verts - 1, 64).astype(int)
+        fresh = HeatMethodSolver(V, F, boundary="neumann")
+        t3a, _ = best(lambda fresh=fresh, b=b: fresh.distances(b), 1)
+        t3, _ = best(lambda fresh=fresh, b=b: fresh.distances(b), 2)
+        us.distances(b)  # 48 + 64 columns: moved to CHOLMOD
+        t5, _ = best(lambda us=us, src=src: [us.distance(int(s)) for s in src])
         lu = HeatMethodSolver(m, boundary="neumann", backend="superlu")
         t4, _ = best(lambda lu=lu, src=src: [lu.distance(int(s)) for s in src])
-        b = np.linspace(0, m.n_verts - 1, 64).astype(int)
-        t3, _ = best(lambda us=us, b=b: us.distances(b), 2)
-        a, c, d, e = 1e3 * t1 / 16, 1e3 * t2 / 16, 1e3 * t3 / 64, 1e3 * t4 / 16
+        a, c, f = 1e3 * t1 / 16, 1e3 * t2 / 16, 1e3 * t5 / 16
+        d0, d, e = 1e3 * t3a / 64, 1e3 * t3 / 64, 1e3 * t4 / 16
         emit(
-            f"{name:<22}{m.n_verts:>8}{t_us:>11.2f}s{t_pp:>9.2f}s{a:>11.2f}{c:>13.2f}{d:>16.2f}{e:>16.2f}"
-            f"{a / c:>9.2f}{a / d:>10.2f}{a / e:>12.2f}"
+            f"{name:<30}{m.n_verts:>7}{t_pp:>9.3f}s{t_us:>7.3f}s{t_pp / t_us:>9.2f}{t_ch:>8.3f}s"
+            f"{a:>11.2f}{c:>7.2f}{a / c:>9.2f}{f:>9.2f}{a / f:>8.2f}"
+            f"{d0:>11.2f}{d:>7.2f}{a / d:>9.2f}{e:>9.2f}{a / e:>12.2f}"
         )
-    emit(
-        f"(ours: backend {us._heat_neumann.backend!r} (cholespy/CHOLMOD when installed); superlu: scipy only)"
-    )
+    emit(f"(ours after the batches: factorizations {us._heat_neumann.backend!r}; superlu: scipy only)")
 
 
 def all_pairs():
@@ -184,7 +202,7 @@ def main() -> int:
             rna = (f"rna/{p.stem} (first manifold)", m)
             break
         real = [x for x in (bunny, arma, fert, rna) if x[1] is not None]
-        per_source([ico, *real[:2]])
+        per_source([ico, *[x for x in (rna, bunny, arma) if x[1] is not None]])
         all_pairs()
         heat_vs_exact(real)
         patches([ico, ("icosphere(6)", shapes.icosphere(6)), ("icosphere(7)", shapes.icosphere(7))])

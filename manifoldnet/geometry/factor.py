@@ -8,8 +8,10 @@ Where the factorization itself is the cost (a solver set up for a few solves: th
 simplicial Cholesky (``SimplicialLLT`` with AMD order, through libigl's ``min_quad_with_fixed``, when libigl
 is installed) factors a mesh Laplacian 1.7-3.7x faster than CHOLMOD as ``cholespy`` ships it (10-35k
 vertices, one thread: 27 vs 46 ms on a 10k sphere, 20 vs 75 ms on a 15k RNA surface), but solves a block of
-right-hand sides 2-4x slower per column. ``prefer="setup"`` takes it and moves to CHOLMOD, once, at the first
-solve with at least :data:`WIDE` columns, where CHOLMOD's block solves repay its factorization.
+right-hand sides 2-4x slower per column (single columns ~1.6x). ``prefer="setup"`` takes it and moves to
+CHOLMOD, once, when the columns solved so far (this call's included) reach :data:`WIDE`: by then CHOLMOD's
+faster solves repay its factorization (rent or buy: a factor used for a few solves never pays for CHOLMOD,
+one used for many pays for both factorizations at most about twice what the better choice would have).
 
 CHOLMOD reports problems by printing from C ("CHOLMOD warning: not positive definite. file: ... line: 430",
 on stdout, buffered until the process exits when stdout is a pipe), outside Python's warnings. Every
@@ -37,8 +39,8 @@ __all__ = ["BACKENDS", "WIDE", "SPDFactor", "SolverWarning", "native_output", "w
 
 BACKENDS = ("auto", "eigen", "cholmod", "superlu")
 WIDE = 64
-"""``prefer="setup"``: a solve with at least this many columns moves an Eigen factor to CHOLMOD (module
-docstring): at 10k vertices CHOLMOD saves ~0.8 ms per column and costs ~45 ms to factor."""
+"""``prefer="setup"``: once this many columns have been solved (in one call or over several) an Eigen factor
+moves to CHOLMOD (module docstring): at 10k vertices CHOLMOD saves 0.3-0.8 ms per column and costs ~45 ms."""
 _MAX_RHS = 128  # cholespy solves at most this many right-hand sides per call
 _FD_LOCK = threading.Lock()  # file descriptor 2 is process-wide: one redirection at a time
 
@@ -153,8 +155,7 @@ class SPDFactor:
     what : how to name A in errors; hint : appended to the singular-matrix error (what to try instead).
     prefer : what ``"auto"`` optimizes. ``"solves"``: CHOLMOD through ``cholespy`` (a dependency) when it
         factors A, else SuperLU. ``"setup"``: Eigen first when libigl is importable (cheapest factorization),
-        then CHOLMOD at the first solve with at least :data:`WIDE` columns (module docstring), else as
-        ``"solves"``.
+        then CHOLMOD once :data:`WIDE` columns have been solved (module docstring), else as ``"solves"``.
 
     Attributes
     ----------
@@ -184,6 +185,7 @@ class SPDFactor:
         self.backend = "superlu"
         self._chol = self._lu = self._eigen = None
         self._upgrade: sp.csc_matrix | None = None  # A, kept while an Eigen factor may move to CHOLMOD
+        self._columns = 0  # columns solved so far by the Eigen factor
         if backend == "eigen" or (backend == "auto" and prefer == "setup"):
             # A is symmetric: its CSR arrays are its CSC arrays (no conversion)
             if sp.isspmatrix_csr(A):
@@ -248,7 +250,8 @@ class SPDFactor:
         if b.ndim == 1:
             return self.solve(b[:, None])[:, 0]
         if self._eigen is not None:
-            if self._upgrade is None or b.shape[1] < WIDE:
+            self._columns += b.shape[1]
+            if self._upgrade is None or self._columns < WIDE:
                 return _eigen_solve(self._eigen, b)
             A, self._upgrade = self._upgrade, None
             self._factor(A.tocoo(), "auto")

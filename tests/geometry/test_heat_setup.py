@@ -49,7 +49,7 @@ def test_eigen_factor_solves_like_dense_and_cholmod():
         assert_allclose(f.solve(b[:, 0]), ref[:, 0], rtol=1e-10, atol=1e-12 * np.abs(ref).max())
 
 
-def test_setup_preference_moves_to_cholmod_at_the_first_wide_solve():
+def test_setup_preference_moves_to_cholmod_once_wide_columns_are_solved():
     A = _heat_matrix()
     f = SPDFactor(A, prefer="setup")
     assert f.backend == "eigen"
@@ -63,6 +63,14 @@ def test_setup_preference_moves_to_cholmod_at_the_first_wide_solve():
     assert_allclose(A @ x, wide, atol=1e-10 * np.abs(wide).max())
     assert_allclose(f.solve(narrow), before, rtol=1e-9, atol=1e-13 * np.abs(before).max())
     assert SPDFactor(A).backend == "cholmod"  # the default preference is unchanged
+    # one column at a time: the move comes with the WIDE-th column solved
+    f = SPDFactor(A, prefer="setup")
+    b = wide[:, 0]
+    for _ in range(WIDE - 1):
+        x = f.solve(b)
+    assert f.backend == "eigen"
+    assert_allclose(f.solve(b), x, rtol=1e-9, atol=1e-13 * np.abs(x).max())
+    assert f.backend == "cholmod"
 
 
 def test_eigen_refuses_an_indefinite_matrix_clearly_and_auto_falls_back():
