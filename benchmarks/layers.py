@@ -18,6 +18,8 @@ it is not run. The two models get identical weights; their outputs are compared 
 Each row runs in its own process (so peak RSS is that configuration's alone) with OMP/MKL/torch threads set:
 forward, backward and the Adam step are timed separately (median over the steps after the warm-up steps);
 "setup" is the first step's extra cost (the implicit mode's factorizations, cached afterwards).
+``--device cuda`` runs the same steps on the GPU (synchronized around each timed phase; peakMB is then the
+device's peak allocation); ``benchmarks/gpu_check.py`` runs CPU and CUDA rows side by side.
 
 Run (under the shared benchmark lock; operator bundles come from the cache, computed on first use)::
 
@@ -53,6 +55,8 @@ def _meshes(case: str):
         return [mn.load_mesh(data / "faust_5k" / "off" / f"tr_reg_{i:03d}.off") for i in range(8)]
     if case == "rna":
         return [mn.load_mesh(data / "rna" / "off" / "5JUO_D.off")]
+    if case == "torus20k":  # generated, for machines without the real data (gpu_check.py)
+        return [mn.shapes.torus(1.0, 0.4, n_major=200, n_minor=100)]
     if case == "torus100k":
         return [mn.shapes.torus(1.0, 0.4, n_major=500, n_minor=200)]
     if case == "torus1m":
@@ -84,6 +88,43 @@ def _bundles(case: str, diffusion: str):
             for b in bundles
         ]
     return bundles
+
+
+# Intrinsic patch convolutions at the DiffusionNet block's width (issue 14): name -> (model, options). They
+# read the one-ring log map (OperatorSpec gauge "intrinsic"); inputs are random (the cost does not depend on
+# them).
+PATCH_MODELS = {
+    "gcnn": ("gcnn", {}),  # GeodesicConv, 2 x 8 soft polar bins, angular max pooling
+    "monet": ("monet", {}),  # MoNetConv, 8 learned Gaussian kernels, oriented by the gauge
+    "monet-pooled": ("monet", {"orientation": "pooled", "n_rotations": 8}),
+    # GemConv (issue 15): rho_0..rho_2 x 26 copies (130 channels), band limit 2, one ring, norm nonlinearity
+    "gem": ("gem", {"dropout": 0.5}),
+}
+# the pooled MoNet keeps 8 rotations x 8 kernels x 128 channels per vertex for the backward pass of each
+# of its 4 layers: ~13 GB at 100k vertices, more than this shared machine can spare
+PATCH_SKIP = {"monet-pooled": ("torus100k",)}
+
+
+def _patch_bundles(case: str, fields):
+    from manifoldnet.operators import OperatorCache
+
+    cache = OperatorCache()
+    return [cache.get(m, fields=(*fields, "mass")) for m in _meshes(case)]
+
+
+def _patch_build_ms(conv, ops, clock) -> float:
+    """Building the patch operator of a new batch: a cold forward of one layer (structure, coordinates,
+    kernels, the stacked CSR) minus a warm one, no gradients."""
+    import torch
+
+    x = torch.zeros(ops.n_verts, conv.in_channels, device=ops.device)
+    with torch.no_grad():
+        t0 = clock()
+        conv(x, ops)
+        t1 = clock()
+        conv(x, ops)
+        t2 = clock()
+    return 1e3 * ((t1 - t0) - (t2 - t1))
 
 
 # -------------------------------------------------------------------------------------- the reference
@@ -210,7 +251,22 @@ def run_child(cfg: dict) -> dict:
 
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(0)
-    bundles = _bundles(cfg["case"], cfg["diffusion"])
+    device = torch.device(cfg.get("device", "cpu"))
+    cuda = device.type == "cuda"
+
+    def clock():  # CUDA runs asynchronously: wait for the device before reading the clock
+        if cuda:
+            torch.cuda.synchronize(device)
+        return time.perf_counter()
+
+    patch = PATCH_MODELS.get(cfg["impl"])
+    if patch is not None:
+        from manifoldnet.nn import build_model
+
+        patch_model = build_model(patch[0], 16, 260, width=cfg.get("width", 128), **patch[1])
+        bundles = _patch_bundles(cfg["case"], patch_model.required_fields)
+    else:
+        bundles = _bundles(cfg["case"], cfg["diffusion"])
     areas = [float(np.sum(b.mass)) for b in bundles]
     gen = torch.Generator().manual_seed(1)
     feats = [
@@ -218,13 +274,27 @@ def run_child(cfg: dict) -> dict:
         for b in bundles
     ]
     labels = [torch.randint(0, 260, (b.n_verts,), generator=gen) for b in bundles]
+    feats, labels = [f.to(device) for f in feats], [y.to(device) for y in labels]
     width = cfg.get("width", 128)
-    ours = DiffusionNet(16, 260, width=width, diffusion=cfg["diffusion"], last_activation="log_softmax")
-    _set_times(ours, areas)
+    ours = None  # the DiffusionNet of this row, or the weights the reference copies
+    if patch is None:
+        ours = DiffusionNet(16, 260, width=width, diffusion=cfg["diffusion"], last_activation="log_softmax")
+        _set_times(ours, areas)
     nll = torch.nn.functional.nll_loss
-    if cfg["impl"] == "ours":
-        model = ours
-        ops = collate_operators(bundles)
+    build_ms = None
+    if patch is not None:
+        model = patch_model.to(device)
+        ops = collate_operators(bundles, device=device)
+        x, y = torch.cat(feats), torch.cat(labels)
+        build_ms = _patch_build_ms(model.blocks[0].conv, ops, clock)
+
+        def forward():
+            return nll(model(x, ops), y)
+
+        passes = 1
+    elif cfg["impl"] == "ours":
+        model = ours.to(device)
+        ops = collate_operators(bundles, device=device)
         x, y = torch.cat(feats), torch.cat(labels)
 
         def forward():
@@ -234,7 +304,8 @@ def run_child(cfg: dict) -> dict:
     else:
         model = reference_model(16, 260, width=width)
         copy_weights(ours, model)
-        refs = [_ref_inputs(b) for b in bundles]
+        model = model.to(device)
+        refs = [tuple(t.to(device) for t in _ref_inputs(b)) for b in bundles]
         passes = len(bundles)
         state = {"i": 0}
 
@@ -251,23 +322,23 @@ def run_child(cfg: dict) -> dict:
         model.eval()
         with torch.no_grad():
             for _ in range(cfg["steps"] + warm):
-                t0 = time.perf_counter()
+                t0 = clock()
                 forward()
-                times.append([time.perf_counter() - t0, 0.0, 0.0])
+                times.append([clock() - t0, 0.0, 0.0])
     for _ in range(0 if cfg.get("infer") else cfg["steps"] + warm):
         t = [0.0, 0.0, 0.0]
         opt.zero_grad()
         for _ in range(passes):  # the reference: one mesh per pass, gradients accumulated
-            t0 = time.perf_counter()
+            t0 = clock()
             loss = forward()
-            t1 = time.perf_counter()
+            t1 = clock()
             loss.backward()
-            t2 = time.perf_counter()
+            t2 = clock()
             t[0] += t1 - t0
             t[1] += t2 - t1
-        t0 = time.perf_counter()
+        t0 = clock()
         opt.step()
-        t[2] = time.perf_counter() - t0
+        t[2] = clock() - t0
         times.append(t)
     arr = np.array(times[warm:]) * 1e3
     first = float(np.sum(times[0]) * 1e3)
@@ -278,8 +349,11 @@ def run_child(cfg: dict) -> dict:
         "adam_ms": float(med[2]),
         "step_ms": float(np.median(arr.sum(1))),
         "setup_ms": max(0.0, first - float(np.median(arr.sum(1)))),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": torch.cuda.max_memory_allocated(device) / 2**20
+        if cuda
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "verts": int(sum(b.n_verts for b in bundles)),
+        "build_ms": build_ms,
     }
 
 
@@ -304,17 +378,21 @@ def compare_outputs() -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ table
-def _spawn(cfg: dict) -> dict:
+def _spawn(cfg: dict, timeout: float | None = None) -> dict:
     env = dict(os.environ)
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[v] = str(cfg["threads"])
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(cfg)],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", json.dumps(cfg)],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -325,6 +403,13 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="faust only, 3 steps")
     ap.add_argument("--cases", default="faust,rna,faust8,torus100k,torus1m")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    ap.add_argument("--diffusion", default="spectral,implicit", help="DiffusionNet rows: spectral, implicit")
+    ap.add_argument(
+        "--patch-models",
+        default=",".join(PATCH_MODELS),
+        help=f"intrinsic patch convolution rows (width 128, not at 1M vertices), from {list(PATCH_MODELS)}",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -333,7 +418,7 @@ def main(argv=None) -> int:
         return 0
     cases = ["faust"] if args.quick else args.cases.split(",")
     threads = [int(t) for t in args.threads.split(",")]
-    steps = {"faust": 10, "rna": 5, "faust8": 3, "torus100k": 3, "torus1m": 1}
+    steps = {"faust": 10, "rna": 5, "faust8": 3, "torus20k": 5, "torus100k": 3, "torus1m": 1}
     print(FOOTNOTES.strip())
     print("DiffusionNet 16 -> 260, width 128, 4 blocks, dropout 0.5, Adam; ms per training step (median)")
     print(f"python benchmarks/layers.py {' '.join(argv or sys.argv[1:])}".strip())
@@ -348,8 +433,10 @@ def main(argv=None) -> int:
     )
     print(head)
     print("-" * len(head))
+    dn_step, patch_rows = {}, []
+    patch_models = [m for m in args.patch_models.split(",") if m]
     for case in cases:
-        for diffusion in ("spectral", "implicit"):
+        for diffusion in args.diffusion.split(","):
             for thr in threads:
                 rows = [{"width": 128}]
                 if case in BIG:
@@ -370,6 +457,7 @@ def main(argv=None) -> int:
                             "threads": thr,
                             "impl": impl,
                             "steps": n,
+                            "device": args.device,
                             **extra,
                         }
                         if case == "torus100k" and diffusion == "implicit":
@@ -377,7 +465,45 @@ def main(argv=None) -> int:
                         res[impl] = _spawn(cfg)
                     for impl in impls:
                         _print_row(case, diffusion, thr, impl, extra, res)
+                    if diffusion == "spectral" and not extra.get("infer") and "step_ms" in res["ours"]:
+                        dn_step[(case, thr, extra["width"])] = res["ours"]["step_ms"]
+        for thr in threads if case not in BIG else ():
+            for name in patch_models:
+                if case in PATCH_SKIP.get(name, ()):
+                    continue
+                n = 3 if args.quick else steps[case]
+                cfg = {"case": case, "threads": thr, "impl": name, "steps": n, "device": args.device}
+                patch_rows.append((case, thr, name, _spawn({**cfg, "diffusion": "-", "width": 128})))
+    if patch_rows:
+        _print_patch_rows(patch_rows, dn_step)
     return 0
+
+
+def _print_patch_rows(rows, dn_step):
+    """The intrinsic patch convolutions' table (issue 14): same meshes, same width, same run."""
+    print(
+        "\nIntrinsic patch convolutions, same shape (16 -> 260, width 128, 4 residual blocks, dropout 0.5,"
+        " Adam),\none-ring log map (intrinsic gauge); build = building the patch operator of a new batch (one"
+        " layer, cold\nminus warm forward); DN/this = the DiffusionNet spectral step above / this step"
+    )
+    head = (
+        f"{'case':10s} {'V':>8s} {'model':12s} {'thr':>3s} {'fwd':>8s} {'bwd':>8s} {'adam':>6s} {'step':>9s} "
+        f"{'setup':>8s} {'build':>7s} {'peakMB':>7s} {'DN/this':>7s}"
+    )
+    print(head)
+    print("-" * len(head))
+    for case, thr, name, r in rows:
+        if "error" in r:
+            print(f"{case:10s} {'':>8s} {name:12s} {thr:3d} error: {r['error']}", flush=True)
+            continue
+        dn = dn_step.get((case, thr, 128))
+        ratio = f"{dn / r['step_ms']:.2f}x" if dn else ""
+        print(
+            f"{case:10s} {r['verts']:8d} {name:12s} {thr:3d} {r['forward_ms']:8.1f} {r['backward_ms']:8.1f} "
+            f"{r['adam_ms']:6.1f} {r['step_ms']:9.1f} {r['setup_ms']:8.0f} {r['build_ms']:7.1f} "
+            f"{r['peak_rss_mb']:7.0f} {ratio:>7s}",
+            flush=True,
+        )
 
 
 def _print_row(case, diffusion, thr, impl, extra, res):
