@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..operators.torch_ops import sparse_csr
 from .base import OperatorModule
 from .checks import check_x, require_fields
 from .field_types import FieldType
-from .functional import _mean_matrix
 from .sparse import per_tensor, spmm
 
 __all__ = [
@@ -253,7 +253,8 @@ class GemConv(OperatorModule):
         """Sparse CSR for input order n, rows ``(part, k, q, i)``: ``part`` 0 / 1 the real / imaginary part of
         ``mean_p R_q(r_p) exp(1j (k theta_p + n rho_p)) z_j``. Columns: j (n = 0, real input: (2KQV, V)), or
         ``(part of z, j)`` (n >= 1: (2KQV, 2V), complex multiplication in real arithmetic). Built once per
-        batch (cached while the batch's ``theta`` tensor lives)."""
+        batch (cached while the batch's ``theta`` tensor lives), with its transpose (for the backward pass of
+        :func:`~manifoldnet.nn.sparse.spmm`), both directly in CSR order."""
         ks = self.moment_k[n]
         cls = type(self)
         name = (
@@ -264,27 +265,16 @@ class GemConv(OperatorModule):
 
         def build(_):
             index, w, theta, rho = self._pair_weights(ops)
-            V, P, K, Q = ops.n_verts, theta.shape[0], len(ks), self.n_radial
             k = torch.tensor(ks, dtype=theta.dtype, device=theta.device)
             phase = k[:, None] * theta[None] + self.transport_phase(n, rho)[None]  # (K, P)
             c = torch.cos(phase)[:, None, :] * w.T[None]  # (K, Q, P)
             s = torch.sin(phase)[:, None, :] * w.T[None]
-            rows = torch.arange(2 * K * Q, device=theta.device)[:, None] * V + index[0][None]  # (2KQ, P)
-            cols = index[1].expand(2 * K * Q, P)
-            if n == 0:  # [re; im] = [cos; sin] x
-                vals = torch.stack([c, s])
-                return _mean_matrix(
-                    rows.reshape(-1), cols.reshape(-1), vals.reshape(-1), (2 * K * Q * V, V), theta.dtype
-                )
-            # [re; im] = [[cos, -sin], [sin, cos]] [z_re; z_im]
-            on_re = torch.stack([c, s]).reshape(2 * K * Q, P)  # coefficients of z_re in the (re, im) rows
-            on_im = torch.stack([-s, c]).reshape(2 * K * Q, P)  # coefficients of z_im
-            vals = torch.cat([on_re, on_im], dim=1)  # (2KQ, 2P): columns of z_re, then of z_im
-            rows = torch.cat([rows, rows], dim=1)
-            cols = torch.cat([cols, cols + V], dim=1)
-            return _mean_matrix(
-                rows.reshape(-1), cols.reshape(-1), vals.reshape(-1), (2 * K * Q * V, 2 * V), theta.dtype
-            )
+            blocks = 2 * len(ks) * self.n_radial
+            on_re = torch.stack([c, s]).reshape(blocks, -1)  # coefficient of z_re (or x) in the (re, im) rows
+            on_im = torch.stack([-s, c]).reshape(blocks, -1) if n > 0 else None  # coefficient of z_im
+            S, St = _block_csr(index, on_re, on_im, ops.n_verts)
+            per_tensor("transpose", S, lambda _: St)  # spmm's backward finds it there
+            return S
 
         return per_tensor(name, theta_tensor, build)
 
@@ -422,6 +412,52 @@ class GemConv(OperatorModule):
             f"{self.in_type} -> {self.out_type}, band_limit={self.band_limit}, n_radial={self.n_radial}, "
             f"neighbourhood={self.neighbourhood!r}, terms={len(self.terms)}"
         )
+
+
+def _block_csr(index, on_re, on_im, V: int):
+    """``S`` (B V, V) or (B V, 2 V) and ``S^T`` as CSR, built in CSR order (no sort of the nonzeros).
+
+    Row ``b V + i`` of S holds ``on_re[b, p]`` at column ``j`` for each pair p = (i, j) and, when ``on_im``
+    is given, ``on_im[b, p]`` at column ``V + j``. ``index`` (2, P); ``on_re``, ``on_im`` (B, P).
+    """
+    i, j = index
+    B, P = on_re.shape
+    dev, dt = on_re.device, on_re.dtype
+    parts = [on_re] if on_im is None else [on_re, on_im]
+    nparts = len(parts)
+    blocks = torch.arange(B, device=dev)[:, None]
+    # S: rows (b, i), within a row the pairs of i by j (then the z_im copy)
+    o = torch.sort(i * V + j, stable=True).indices  # pairs by (i, j)
+    deg = torch.bincount(i, minlength=V)
+    start = torch.cumsum(deg, 0) - deg
+    io, jo = i[o], j[o]
+    rank = torch.arange(P, device=dev) - start[io]
+    base = blocks * (nparts * P) + nparts * start[io][None] + rank[None]  # (B, P)
+    cols = torch.empty(B * nparts * P, dtype=torch.long, device=dev)
+    vals = torch.empty(B * nparts * P, dtype=dt, device=dev)
+    for q, part in enumerate(parts):
+        pos = (base + q * deg[io][None]).reshape(-1)
+        cols[pos] = (jo + q * V).repeat(B)
+        vals[pos] = part[:, o].reshape(-1)
+    crow = torch.zeros(B * V + 1, dtype=torch.long, device=dev)
+    crow[1:] = torch.cumsum((nparts * deg).repeat(B), 0)
+    S = sparse_csr(crow, cols, vals, (B * V, nparts * V))
+    # S^T: rows j (then V + j), within a row the blocks b, then the pairs into j by i
+    o2 = torch.sort(j * V + i, stable=True).indices  # pairs by (j, i)
+    indeg = torch.bincount(j, minlength=V)
+    start2 = torch.cumsum(indeg, 0) - indeg
+    io2, jo2 = i[o2], j[o2]
+    rank2 = torch.arange(P, device=dev) - start2[jo2]
+    pos = (B * start2[jo2][None] + blocks * indeg[jo2][None] + rank2[None]).reshape(-1)
+    colsT = torch.empty(B * P, dtype=torch.long, device=dev)
+    colsT[pos] = (blocks * V + io2[None]).reshape(-1)
+    crowT = torch.zeros(nparts * V + 1, dtype=torch.long, device=dev)
+    crowT[1:] = torch.cumsum((B * indeg).repeat(nparts), 0)
+    valsT = torch.empty(nparts * B * P, dtype=dt, device=dev)
+    for q, part in enumerate(parts):
+        valsT[q * B * P + pos] = part[:, o2].reshape(-1)
+    St = sparse_csr(crowT, colsT.repeat(nparts), valsT, (nparts * V, B * V))
+    return S, St
 
 
 def _init(shape, fan_in: int, real: bool):

@@ -439,3 +439,31 @@ def test_importing_the_testing_helpers_loads_no_torch():
     code = "import sys, manifoldnet.testing as t; t.assert_gauge_equivariant; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_moment_matrix_and_its_cached_transpose_equal_the_dense_sums(n):
+    """The CSR built without sorting equals the dense sum over pairs, and the transpose spmm's backward uses
+    is its transpose (random graph, duplicate pairs included)."""
+    from manifoldnet.nn.sparse import transpose_csr
+
+    ops = random_graph_ops(V=15, P=90, seed=n)
+    conv = GemConv([1, 1, 1], [1, 1, 1], band_limit=2, n_radial=2).double()
+    S = conv.moment_matrix(ops, n)
+    index, w, theta, rho = conv._pair_weights(ops)
+    ks = torch.tensor(conv.moment_k[n], dtype=torch.float64)
+    coef = (
+        torch.polar(torch.ones((), dtype=torch.float64), ks[:, None] * theta[None] + n * rho[None])[:, None]
+        * w.T[None]
+    )
+    dense = torch.zeros(2, len(ks), conv.n_radial, 15, 2 if n else 1, 15, dtype=torch.float64)
+    for p in range(index.shape[1]):  # the slow, obvious loop
+        i, j = int(index[0, p]), int(index[1, p])
+        dense[0, :, :, i, 0, j] += coef[..., p].real
+        dense[1, :, :, i, 0, j] += coef[..., p].imag
+        if n:
+            dense[0, :, :, i, 1, j] -= coef[..., p].imag
+            dense[1, :, :, i, 1, j] += coef[..., p].real
+    dense = dense.reshape(S.shape)
+    torch.testing.assert_close(S.to_dense(), dense, rtol=0, atol=1e-14)
+    torch.testing.assert_close(transpose_csr(S).to_dense(), dense.T, rtol=0, atol=1e-14)
