@@ -20,9 +20,10 @@ times a radial profile (Gaussian bins in r, learned coefficients), keeping only 
 
 Computation: the kernel is linear in its coefficients, so the layer first forms, for each input order n,
 angular frequency k and radial bin q, the complex moments ``M[i] = mean_p R_q(r_p) exp(1j (k theta_p + n
-rho_p)) z_j`` with one sparse CSR product per input order (real and imaginary parts stacked; the matrices are
-built once per batch and shared by every layer of the same configuration), then contracts the moments with the
-coefficients in one dense (complex) matrix product per output order.
+rho_p)) z_j`` with one sparse CSR product per input order (real and imaginary parts stacked; the matrices and
+their transposes are built in CSR order once per batch and shared by every layer of the same configuration),
+then maps the moments and ``x`` to the output with one dense real product, ``features @ W`` (``W`` gathered
+from the coefficients, each entry plus or minus one of them).
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ __all__ = [
     "RegularNonlinearity",
     "kernel_basis",
     "kernel_terms",
-    "term_basis",
     "neighbour_pairs",
+    "term_basis",
 ]
 
 # neighbourhood -> (spec fields, bundle arrays index, r, theta, rho)
