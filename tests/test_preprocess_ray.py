@@ -210,3 +210,28 @@ def test_ray_errors_become_one_line_reasons():
     assert _failure(ray, ("m2", "m2.off"), crashed)[3] == f"{WORKER_DIED}; {MAX_RETRIES + 1} attempts"
     lost = ray.exceptions.NodeDiedError("node 3 died\n")
     assert _failure(ray, ("m3", "m3.off"), lost)[3] == "NodeDiedError: node 3 died"
+
+
+@needs_ray
+def test_a_refused_connection_names_token_mode(monkeypatch):
+    """Ray 2.60 clients send the head's token only with RAY_AUTH_MODE=token: a cluster that refuses the
+    connection is reported with that hint (ray.init stands in for the refusal here)."""
+    import ray
+
+    from manifoldnet.data.ray_backend import ray_session
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.1:6379")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refuse)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    with (
+        pytest.raises(ConnectionError, match="10.0.0.1:6379 .*set RAY_AUTH_MODE=token"),
+        ray_session("10.0.0.1:6379", 2),
+    ):
+        pass
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    plain = r"^Failed to connect to Ray cluster at 10.0.0.1:6379$"
+    with pytest.raises(ConnectionError, match=plain), ray_session("10.0.0.1:6379", 2):
+        pass

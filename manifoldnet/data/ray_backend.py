@@ -65,7 +65,15 @@ def ray_session(address: str | None, workers: int):
         finally:
             auth_log.setLevel(level)
     else:
-        ray.init(address=address, **quiet)
+        try:
+            ray.init(address=address, **quiet)
+        except ConnectionError as exc:
+            if os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
+                raise
+            raise ConnectionError(  # Ray 2.60 clients send the head's token only in token mode
+                f"{exc} (if the cluster uses token authentication, set RAY_AUTH_MODE=token and give this "
+                "machine its token: README, Scaling out)"
+            ) from exc
     try:
         yield ray
     finally:
