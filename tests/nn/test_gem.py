@@ -417,6 +417,9 @@ def test_bad_inputs_raise_clear_errors(sphere_ops):
 
 
 def test_required_fields_and_training_step_lowers_the_loss(generated_bundles):
+    from manifoldnet.nn import MODELS, build_model
+
+    assert MODELS["gem"] is GEMNet and isinstance(build_model("gem", 4, 2, width=10), GEMNet)
     assert GEMNet(4, 2).required_fields == ("logmap", "transport")
     assert GEMNet(4, 2, neighbourhood="patches").required_fields == ("patches",)
     torch.manual_seed(0)
