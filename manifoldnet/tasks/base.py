@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -124,9 +125,11 @@ def feature_channels(features, operators) -> int:
     return sum(sizes[f] for f in features)
 
 
-class Task:
+class Task(ABC):
     """Base of every task (module docstring). Subclasses set ``name`` and implement :meth:`head`,
-    :meth:`make_sample`, :meth:`loss`, :meth:`eval_stats`, :meth:`eval_metrics`, :meth:`write_predictions`."""
+    :meth:`make_sample`, :meth:`loss` and :meth:`write_predictions`; either :meth:`eval_stats` and
+    :meth:`eval_metrics` (the default :meth:`evaluate` sums the first and reads the second) or their own
+    :meth:`evaluate`."""
 
     name: ClassVar[str] = ""
     Options: ClassVar[type] = NoOptions
@@ -148,9 +151,9 @@ class Task:
         self.in_channels = feature_channels(config.features, config.operators)
 
     # ------------------------------------------------------------------------------------- model
+    @abstractmethod
     def head(self) -> dict:
         """Keyword arguments of the model's head: ``out_channels``, ``outputs``, ``last_activation``."""
-        raise NotImplementedError
 
     def build_model(self):
         """The network ``config.model.name`` from :data:`manifoldnet.nn.MODELS`, with this task's head."""
@@ -217,9 +220,9 @@ class Task:
             ]
         )
 
+    @abstractmethod
     def make_sample(self, raw, bundle) -> dict:
         """One sample (a dict with ``name`` and ``ops``) from a raw dataset sample and its bundle."""
-        raise NotImplementedError
 
     # ----------------------------------------------------------------------------------- batches
     def collate(self, samples, device, augment_seeds=None) -> dict:
@@ -257,9 +260,9 @@ class Task:
         """The model's outputs on a batch (default ``model(batch["x"], batch["ops"])``)."""
         return model(batch["x"], batch["ops"])
 
+    @abstractmethod
     def loss(self, outputs, batch) -> tuple[Any, dict]:
         """``(loss, stats)``: a scalar tensor (mean over the batch's meshes) and additive totals."""
-        raise NotImplementedError
 
     def summarize(self, totals: dict) -> dict:
         """Epoch figures from summed ``stats``: ``loss`` = loss_sum / meshes, ``accuracy`` = correct /
@@ -274,11 +277,17 @@ class Task:
     # -------------------------------------------------------------------------------- evaluation
     def eval_stats(self, outputs, batch) -> dict:
         """Additive tensors of one batch (summed over batches and processes by :meth:`evaluate`)."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} keeps the default evaluate(), which needs eval_stats(): "
+            "define it, or override evaluate()"
+        )
 
     def eval_metrics(self, totals: dict) -> dict:
         """The metrics (plain Python numbers, lists and dicts) from the summed :meth:`eval_stats`."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} keeps the default evaluate(), which needs eval_metrics(): "
+            "define it, or override evaluate()"
+        )
 
     def evaluate(self, model, samples, device, reduce=None, batch_size: int | None = None) -> dict:
         """Metrics of ``model`` on ``samples`` (module docstring, step 6); ``reduce(totals) -> totals`` sums
@@ -298,7 +307,7 @@ class Task:
             totals = reduce(totals)
         return self.eval_metrics(totals)
 
+    @abstractmethod
     def write_predictions(self, model, samples, folder, device) -> list:
         """Write one prediction file per sample into ``folder`` (files ``manifoldnet view`` reads); returns
         the paths."""
-        raise NotImplementedError
