@@ -7,9 +7,10 @@ Every model takes ``(in_channels, out_channels)`` then keyword options (``width`
 from __future__ import annotations
 
 from ..diffusionnet import DiffusionNet
+from .blocks import ConvBlock
 from .gem_net import GEMNet
 from .intrinsic_nets import GCNN, MoNet
-from .spectral_nets import ChebNet, ConvBlock, SpectralNet
+from .spectral_nets import ChebNet, SpectralNet
 
 __all__ = ["GCNN", "GEMNet", "MODELS", "ChebNet", "ConvBlock", "MoNet", "SpectralNet", "build_model"]
 

@@ -1,7 +1,7 @@
 """Whole networks of the intrinsic (patch) family: ``GCNN`` (GeodesicConv blocks) and ``MoNet`` (MoNetConv
 blocks), built like DiffusionNet and the spectral networks so the tasks can swap them by name.
 
-Block: ``x + MLP([x, conv(x)])`` (:class:`~manifoldnet.nn.models.spectral_nets.ConvBlock`). Fields: the
+Block: ``x + MLP([x, conv(x)])`` (:class:`~manifoldnet.nn.models.blocks.ConvBlock`). Fields: the
 ``logmap`` field for ``neighbourhood="one_ring"``, the ``patches`` field (with ``OperatorSpec(patch_k=...)``
 or ``patch_radius=...``) for ``"patches"``; ``required_fields`` says which.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..heads import BlockNetwork
 from ..intrinsic import GeodesicConv, MoNetConv
-from .spectral_nets import ConvBlock
+from .blocks import conv_blocks
 
 __all__ = ["GCNN", "MoNet"]
 
@@ -33,10 +33,8 @@ class GCNN(BlockNetwork):
         outputs="vertices",
         last_activation=None,
     ):
-        blocks = [
-            ConvBlock(GeodesicConv(width, width, n_radial, n_angular, neighbourhood, radius), width, dropout)
-            for _ in range(n_blocks)
-        ]
+        make_conv = lambda: GeodesicConv(width, width, n_radial, n_angular, neighbourhood, radius)
+        blocks = conv_blocks(make_conv, width, n_blocks, dropout)
         super().__init__(in_channels, out_channels, width, blocks, outputs, last_activation)
 
 
@@ -59,12 +57,7 @@ class MoNet(BlockNetwork):
         outputs="vertices",
         last_activation=None,
     ):
-        blocks = [
-            ConvBlock(
-                MoNetConv(width, width, n_kernels, orientation, n_rotations, neighbourhood, radius),
-                width,
-                dropout,
-            )
-            for _ in range(n_blocks)
-        ]
+        conv_options = (n_kernels, orientation, n_rotations, neighbourhood, radius)
+        make_conv = lambda: MoNetConv(width, width, *conv_options)
+        blocks = conv_blocks(make_conv, width, n_blocks, dropout)
         super().__init__(in_channels, out_channels, width, blocks, outputs, last_activation)
