@@ -63,3 +63,17 @@ def three_meshes():
 def three_bundles():
     """The three meshes of :func:`three_meshes`, 24 eigenpairs each (float64)."""
     return [small_bundle(m, k=24) for m in three_meshes()]
+
+
+def fit_losses(model, x, ops, labels, steps: int, lr: float = 1e-2) -> list[float]:
+    """The NLL loss before each of ``steps`` Adam steps of ``model(x, ops)`` (log-probabilities) on
+    ``labels``."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = torch.nn.functional.nll_loss(model(x, ops), labels)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    return losses

@@ -31,6 +31,7 @@ from manifoldnet.operators import TorchOperators, compute_operators
 from manifoldnet.operators.fields import ARRAY_TABLE
 from manifoldnet.testing import assert_gauge_equivariant, gauge_change
 from manifoldnet.testing.equivariance import GAUGE_INVARIANT, GAUGE_RULES
+from tests.nn.layer_fixtures import fit_losses
 
 GEM_FIELDS = ("frames", "logmap", "transport", "patches", "gradient", "mass")
 
@@ -427,14 +428,7 @@ def test_required_fields_and_training_step_lowers_the_loss(generated_bundles):
     x = torch.randn(ops.n_verts, 4)
     y = (ops.verts[:, 2] > 0).long()  # a label the model can learn from the geometry it sees
     model = GEMNet(4, 2, width=20, n_blocks=2, last_activation="log_softmax")
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(30):
-        opt.zero_grad()
-        loss = torch.nn.functional.nll_loss(model(x, ops), y)
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
+    losses = fit_losses(model, x, ops, y, steps=30)
     assert losses[-1] < 0.8 * losses[0]
 
 

@@ -19,7 +19,7 @@ from manifoldnet.nn import patch as P
 from manifoldnet.nn.intrinsic import GeodesicConv, MoNetConv
 from manifoldnet.nn.models import build_model
 from manifoldnet.operators import compute_operators
-from tests.nn.layer_fixtures import three_meshes
+from tests.nn.layer_fixtures import fit_losses, three_meshes
 
 # (neighbourhood, spec parameters): the one-ring log map, k-nearest geodesic patches, radius patches
 NEIGHBOURHOODS = {
@@ -318,14 +318,7 @@ def test_models_are_registered_and_train(three, name):
     model = model.double()
     x = ops.verts - ops.verts.mean(0)
     y = (x[:, 0] > 0).long() + 2 * (x[:, 1] > 0).long()  # four quadrants
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(40):
-        opt.zero_grad()
-        loss = torch.nn.functional.nll_loss(model(x, ops), y)
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
+    losses = fit_losses(model, x, ops, y, steps=40)
     assert losses[-1] < 0.5 * losses[0]
 
 
