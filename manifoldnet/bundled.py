@@ -14,12 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import shapes
+from .errors import MeshError
+from .io import save_mesh
 from .mesh import Mesh
+from .paths import meshes_root
 
 __all__ = ["BUNDLED", "MANIFEST_COLUMNS", "bundled_mesh", "manifest_row", "read_manifest", "write_bundled"]
 
 #: name -> (generator, keyword arguments). Fixture families: closed, boundary,
-#non-manifold, several components.
+# non-manifold, several components.
 BUNDLED: dict[str, tuple[Callable[..., Mesh], dict]] = {
     "icosphere_1": (shapes.icosphere, {"subdivisions": 1}),
     "icosphere_2": (shapes.icosphere, {"subdivisions": 2}),
@@ -45,8 +48,6 @@ MANIFEST_COLUMNS = (
 
 def bundled_mesh(name: str) -> Mesh:
     """The bundled mesh ``name`` (a key of :data:`BUNDLED`), generated afresh."""
-    from .errors import MeshError
-
     if name not in BUNDLED:
         raise MeshError(f"no bundled mesh {name!r}; known: {', '.join(BUNDLED)}")
     fn, kwargs = BUNDLED[name]
@@ -78,8 +79,6 @@ def manifest_row(name: str, mesh: Mesh) -> dict[str, str]:
 
 def read_manifest(path: str | os.PathLike | None = None) -> list[dict[str, str]]:
     """Rows of ``meshes/MANIFEST.tsv`` (or ``path``)."""
-    from .paths import meshes_root
-
     p = Path(path) if path is not None else meshes_root() / "MANIFEST.tsv"
     with open(p, newline="") as fh:
         return list(csv.DictReader(fh, delimiter="\t"))
@@ -88,9 +87,6 @@ def read_manifest(path: str | os.PathLike | None = None) -> list[dict[str, str]]
 def write_bundled(folder: str | os.PathLike | None = None, *, manifest: bool = True) -> list[dict[str, str]]:
     """Write every bundled mesh as ``<folder>/<name>.obj`` (default ``meshes/``) and, if ``manifest``,
     ``<folder>/MANIFEST.tsv``; returns the manifest rows."""
-    from .io import save_mesh
-    from .paths import meshes_root
-
     out = Path(folder) if folder is not None else meshes_root()
     out.mkdir(parents=True, exist_ok=True)
     rows = []

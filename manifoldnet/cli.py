@@ -14,6 +14,7 @@ import importlib
 import sys
 
 from manifoldnet import __version__
+from manifoldnet.errors import MeshError
 
 # name -> one-line help; the module manifoldnet.commands.<name> is imported only when the command runs
 COMMANDS = {
@@ -53,8 +54,6 @@ def error_line(exc: BaseException, limit: int = 400) -> str:
     """One line saying what went wrong: the message of an error raised on purpose (MeshError, a file that
     cannot be read, a bad value), at most ``limit`` characters (a summary, never a whole array); any other
     exception is named as a bug to report with ``--debug``."""
-    from .errors import MeshError
-
     if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
         text = f"{exc.filename}: {exc.strerror}"
     else:

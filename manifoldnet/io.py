@@ -27,6 +27,8 @@ import numpy as np
 from .atomic import atomic_write
 from .errors import MeshError
 from .mesh import Mesh
+from .readers import _floats, decode_text, read_obj, read_off, read_ply, read_stl, split_lines
+from .repair import weld_vertices
 
 __all__ = [
     "MeshIOWarning",
@@ -115,15 +117,13 @@ def read_file_bytes(path: str | os.PathLike) -> bytes:
 
 
 def _read_raw(path: Path):
-    from . import readers
-
     path = Path(path)
     suffix = path.suffix.lower()
     reader = {
-        ".obj": readers.read_obj,
-        ".off": readers.read_off,
-        ".ply": readers.read_ply,
-        ".stl": readers.read_stl,
+        ".obj": read_obj,
+        ".off": read_off,
+        ".ply": read_ply,
+        ".stl": read_stl,
     }
     if suffix not in reader:
         raise MeshError(f"{path}: unknown mesh format {suffix!r}; supported: {', '.join(MESH_FORMATS)}")
@@ -183,8 +183,6 @@ def load_mesh(path: str | os.PathLike) -> Mesh:
     else:
         faces = triangulate_polygons(verts, raw.poly_sizes, raw.poly_flat, where=where)
     if suffix == ".stl":
-        from .repair import weld_vertices
-
         n_before = len(verts)
         verts, old_to_new = weld_vertices(verts, tol=0.0)
         faces = old_to_new[faces]
@@ -211,8 +209,6 @@ def load_points(path: str | os.PathLike) -> np.ndarray:
         raw, suffix = _read_raw(path)
         pts = raw.verts
         if suffix == ".stl":
-            from .repair import weld_vertices
-
             pts = weld_vertices(pts, tol=0.0)[0]
     if len(pts) == 0:
         raise MeshError(f"{path}: the file holds no points")
@@ -235,8 +231,6 @@ def _read_point_file(path: Path, suffix: str) -> np.ndarray:
         if a.ndim != 2 or a.shape[1] < 3 or a.dtype.kind not in "fiu":
             raise MeshError(f"{path}: expected an (N, >=3) numeric array, got {a.shape} {a.dtype}")
         return a[:, :3].astype(np.float64)
-    from .readers import _floats, decode_text, split_lines
-
     try:
         text = decode_text(data, "point")
     except MeshError as exc:

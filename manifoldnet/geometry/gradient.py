@@ -31,6 +31,7 @@ from ..errors import MeshError
 from ..mesh import Mesh, readonly
 from .elements import floored_face_areas, halfedge_cotans_from_lengths, halfedge_lengths
 from .fans import _directed, edges_csr, halfedge_directed_edges
+from .frames import vertex_frames
 from .inputs import mesh_input
 from .laplacian import cotan_guard_scale
 from .logmap import _as_frames, _check_cloud, _one_ring, gauge_offsets
@@ -170,8 +171,6 @@ def vertex_gradient(mesh: Mesh, frames=None, method: str = "faces") -> sp.csr_ma
     if method == "faces":
         fr = _as_frames(mesh, frames)
         if fr is None:
-            from .frames import vertex_frames
-
             fr = vertex_frames(mesh, "intrinsic")
         F = mesh.n_faces
         cv = mesh.faces.reshape(-1)

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import MeshError
 from ..mesh import Mesh
 from .fans import _assign_smallest_corner, edge_lookup, vertex_fans
+from .frames import tangent_frames, vertex_frames
 from .inputs import mesh_input
 
 __all__ = ["gauge_offsets", "one_ring_logmap", "point_cloud_logmap", "two_ring_logmap"]
@@ -35,8 +36,6 @@ def _as_gauge(mesh: Mesh, frames) -> tuple[str, np.ndarray | None]:
         return "intrinsic", None
     V = mesh.n_verts
     if isinstance(frames, str):
-        from .frames import vertex_frames
-
         return "frames", vertex_frames(mesh, frames)
     fr = np.asarray(frames)
     if fr.dtype == object or fr.dtype.kind not in "fiu":
@@ -59,8 +58,6 @@ def _as_frames(mesh: Mesh, frames) -> np.ndarray | None:
         return arr
     if kind == "intrinsic":
         return None
-    from .frames import vertex_frames
-
     fr = vertex_frames(mesh, "intrinsic")
     c, s = np.cos(arr)[:, None], np.sin(arr)[:, None]
     e1 = c * fr[:, 0] + s * fr[:, 1]
@@ -214,8 +211,6 @@ def _check_cloud(points, edge_index, frames=None, normals=None):
     """Validate point-cloud inputs; returns (points (N, 3), edge_index (2, P) int64, frames (N, 3, 3)).
 
     ``frames`` default: :func:`~manifoldnet.geometry.frames.tangent_frames` of ``normals`` (world gauge)."""
-    from .frames import tangent_frames
-
     pts = np.asarray(points)
     if pts.dtype == object or pts.dtype.kind not in "fiu" or pts.ndim != 2 or pts.shape[1] != 3:
         raise MeshError(f"points must be a real array of shape (N, 3), got {pts.shape} {pts.dtype}")

@@ -48,6 +48,8 @@ import scipy.sparse as sp
 from ..errors import MeshError
 from ..mesh import Mesh
 from .inputs import mesh_input
+from .logmap import one_ring_logmap
+from .transport import edge_transport
 
 __all__ = ["GeodesicPatches", "geodesic_patches"]
 
@@ -201,9 +203,6 @@ def geodesic_patches(
     frames : the gauge, as in :func:`~manifoldnet.geometry.logmap.one_ring_logmap`.
     max_rounds : at most this many expansion rounds (a bound on the patch's edge-hop depth).
     """
-    from .logmap import one_ring_logmap
-    from .transport import edge_transport
-
     if (radius is None) == (k is None):
         raise MeshError("give exactly one of radius= or k=")
     if radius is not None and not (np.isfinite(radius) and radius > 0):

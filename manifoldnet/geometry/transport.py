@@ -28,6 +28,7 @@ from ..mesh import Mesh
 from .elements import corner_angles
 from .fans import edge_lookup, edges_csr, vertex_fans
 from .inputs import mesh_input
+from .laplacian import cotan_laplacian
 from .logmap import _check_cloud, _one_ring, gauge_offsets
 
 __all__ = [
@@ -102,8 +103,6 @@ def connection_laplacian(mesh: Mesh, frames=None, laplacian=None, n: int = 1) ->
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise MeshError(f"n must be a positive integer, got {n!r}")
     if laplacian is None:
-        from .laplacian import cotan_laplacian
-
         laplacian = cotan_laplacian(mesh)
     L = sp.csr_matrix(laplacian)
     V = mesh.n_verts

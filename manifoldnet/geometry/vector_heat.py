@@ -58,7 +58,10 @@ import numpy as np
 
 from ..errors import MeshError
 from ..mesh import Mesh, require_manifold
+from .elements import vertex_angle_sums
+from .geodesics import HeatMethodSolver
 from .inputs import mesh_input, mesh_method, validate_sources
+from .logmap import one_ring_logmap
 
 _TWO_PI = 2.0 * np.pi
 LOGMAP_STRATEGIES = ("AffineLocal", "AffineAdaptive", "VectorHeat")
@@ -127,8 +130,6 @@ class VectorHeatSolver:
     def __init__(self, mesh: Mesh, frames=None, t_coef: float = 1.0):
         import potpourri3d as pp3d
 
-        from .logmap import one_ring_logmap
-
         mesh = check_vector_heat_input(mesh)
         if not (np.isfinite(t_coef) and t_coef > 0):
             raise MeshError(f"t_coef must be a positive finite number, got {t_coef}")
@@ -161,8 +162,6 @@ class VectorHeatSolver:
         # boundary vertices: geometry-central maps the fan (angle sum Theta, ours unscaled) to [0, pi] and the
         # outside to [pi, 2 pi]; interior vertices: no change (this piecewise map is
         # the identity when Theta=pi)
-        from .elements import vertex_angle_sums
-
         self._theta = np.full(V, np.pi)
         if mesh.boundary_edges.size:
             b = np.unique(mesh.edges[mesh.boundary_edges])
@@ -325,8 +324,6 @@ class VectorHeatSolver:
     def heat_distance(self, source: int) -> np.ndarray:
         """(V,) heat-method distance from ``source`` (robust, ``boundary="average"``;
         inf off its component)."""
-        from .geodesics import HeatMethodSolver
-
         if self._heat is None:
             self._heat = HeatMethodSolver(self.mesh, boundary="average")
         return self._heat.distance(source)
