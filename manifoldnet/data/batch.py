@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..operators.bundle import OperatorBundle
 from ..operators.fields import ARRAY_TABLE
+from ..operators.torch_ops import TorchOperators, sparse_csr
 
 __all__ = ["collate", "collate_operators", "split"]
 
 
 def _as_torch(item, device, dtype):
-    from ..operators.bundle import OperatorBundle
-
     if isinstance(item, OperatorBundle):
         return item.to(device=device, dtype=dtype)
     if device is not None or dtype is not None:
@@ -42,8 +42,6 @@ def _as_torch(item, device, dtype):
 
 def _block_diag(mats, sizes):
     import torch
-
-    from ..operators.torch_ops import sparse_csr
 
     crows, cols, vals = [], [], []
     nnz = 0
@@ -87,8 +85,6 @@ def collate_operators(items, device=None, dtype=None):
     Raises ValueError if the items were built with different specs (different fields or K).
     """
     import torch
-
-    from ..operators.torch_ops import TorchOperators
 
     ops = [_as_torch(it, device, dtype) for it in items]
     if not ops:

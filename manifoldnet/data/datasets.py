@@ -26,7 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MeshError
+from ..io import load_mesh
 from ..mesh import Mesh
+from ..operators import OperatorCache, OperatorSpec
 from ..paths import data_root
 
 __all__ = [
@@ -211,8 +213,6 @@ class FolderDataset(Sequence):
         return f"{type(self).__name__}({str(self.mesh_dir)!r}, {len(self)} meshes)"
 
     def load_mesh(self, i: int) -> Mesh:
-        from ..io import load_mesh
-
         return load_mesh(self.paths[i])
 
     def __getitem__(self, i):
@@ -353,8 +353,6 @@ class OperatorDataset(Sequence):
     """
 
     def __init__(self, dataset, spec=None, cache=None, pre_transform=None, **params):
-        from ..operators import OperatorCache, OperatorSpec
-
         self.dataset = dataset
         self.spec = OperatorSpec.make(spec, **params)
         self.cache = cache if isinstance(cache, OperatorCache) else OperatorCache(cache)

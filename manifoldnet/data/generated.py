@@ -41,7 +41,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import MeshError
+from ..io import save_mesh
 from ..mesh import Mesh
+from ..shapes import _grid_faces
 
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
@@ -327,8 +329,6 @@ def _sphere_params(family: str, n: int, rng: np.random.Generator) -> tuple[np.nd
 def _torus_params(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A jittered periodic grid of about ``n`` points in [0, 1)^2 (aspect matched to
     the tube) and its faces."""
-    from ..shapes import _grid_faces
-
     nv = max(6, round(np.sqrt(n / 3.3)))
     nu = max(12, round(n / nv))
     i, j = np.meshgrid(np.arange(nu), np.arange(nv), indexing="ij")
@@ -486,8 +486,6 @@ def write_benchmark(bench: GeneratedBenchmark, folder) -> Path:
     ``test.txt``. Read it back with
     ``FolderDataset(folder / "off", labels_dir=folder / "labels", corres_dir=folder / "corres")``.
     """
-    from ..io import save_mesh
-
     root = Path(folder)
     for sub in ("off", "labels", "corres", "params"):
         (root / sub).mkdir(parents=True, exist_ok=True)

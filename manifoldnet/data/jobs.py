@@ -11,6 +11,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..io import load_mesh
+from ..mesh import Mesh
+from ..operators.cache import OperatorCache, cache_key
+from ..operators.compute import compute_operators
+
 __all__ = ["WORKER_DIED", "job_list", "record", "run_job"]
 
 WORKER_DIED = "the worker process died (crash in native code)"
@@ -34,20 +39,11 @@ def run_job(job, spec, cache_dir, threads, pre_transform):
     """Worker: -> (name, status, seconds, reason). Never raises for a bad mesh."""
     from threadpoolctl import threadpool_limits
 
-    from ..mesh import Mesh
-    from ..operators.cache import OperatorCache, cache_key
-    from ..operators.compute import compute_operators
-
     name, source = job
     t0 = time.perf_counter()
     try:
         with threadpool_limits(limits=threads):
-            if isinstance(source, str):
-                from ..io import load_mesh
-
-                mesh = load_mesh(source)
-            else:
-                mesh = Mesh(*source)
+            mesh = load_mesh(source) if isinstance(source, str) else Mesh(*source)
             if pre_transform is not None:
                 mesh = pre_transform(mesh)
             cache = OperatorCache(cache_dir)

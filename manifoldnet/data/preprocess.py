@@ -32,8 +32,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from ..operators.cache import OperatorCache
+from ..operators.spec import OperatorSpec
 from ..progress import progress_bar
 from .jobs import WORKER_DIED, job_list, record, run_job
+from .ray_backend import ray_run, require_ray
 
 __all__ = ["BACKENDS", "PreprocessInterrupted", "PreprocessSummary", "preprocess"]
 
@@ -141,9 +144,6 @@ def preprocess(
     address : ``backend="ray"`` only: the cluster to join (``"auto"``, ``"HOST:PORT"``); None starts a
         local instance (or joins ``$RAY_ADDRESS``).
     """
-    from ..operators.cache import OperatorCache
-    from ..operators.spec import OperatorSpec
-
     if backend not in BACKENDS:
         raise ValueError(
             f"preprocess: backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}"
@@ -151,8 +151,6 @@ def preprocess(
     if address is not None and backend != "ray":
         raise ValueError(f"preprocess: address={address!r} names a Ray cluster; it needs backend='ray'")
     if backend == "ray":
-        from .ray_backend import ray_run, require_ray
-
         require_ray()  # a missing extra is an ImportError before any work
     spec = OperatorSpec.make(spec, **params)
     cache_dir = str(cache.root if isinstance(cache, OperatorCache) else OperatorCache(cache).root)

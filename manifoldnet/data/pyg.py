@@ -17,6 +17,7 @@ ImportError saying so.
 
 from __future__ import annotations
 
+from ..operators.bundle import OperatorBundle
 from ..operators.fields import ARRAY_TABLE
 
 __all__ = ["MeshData", "to_pyg"]  # noqa: F822 (MeshData: module __getattr__, built on first use)
@@ -95,8 +96,6 @@ def to_pyg(bundle, device=None, dtype=None):
     ImportError
         torch_geometric is not installed. ValueError: a bundle of a point cloud (no faces) or a batch.
     """
-    from ..operators.bundle import OperatorBundle
-
     cls = _mesh_data_class()
     ops = bundle.to(device=device, dtype=dtype) if isinstance(bundle, OperatorBundle) else bundle
     if getattr(ops, "faces", None) is None:

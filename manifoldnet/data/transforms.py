@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import MeshError
 from ..mesh import Mesh
 
 __all__ = [
@@ -59,7 +60,7 @@ def normalized_xyz(ops):
     m = ops.mass
     if m is None:
         if ops.faces is None:
-            raise ValueError('feature "xyz" of a point cloud needs the bundle field \'mass\'; compute it')
+            raise ValueError("feature \"xyz\" of a point cloud needs the bundle field 'mass'; compute it")
         f = ops.faces
         a = 0.5 * torch.linalg.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]).norm(dim=1)
         m = torch.zeros(v.shape[0], dtype=v.dtype, device=v.device).index_add_(
@@ -81,8 +82,6 @@ def center_and_scale(mesh: Mesh, area: float = 1.0) -> Mesh:
 
     Apply before computing operators. Raises MeshError for a mesh of zero area.
     """
-    from ..errors import MeshError
-
     A = mesh.face_areas
     total = float(A.sum())
     if not total > 0:

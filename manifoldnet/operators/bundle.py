@@ -25,6 +25,7 @@ from .casting import descriptors_from_eigenbasis
 from .fields import ARRAY_TABLE
 from .spec import OPERATOR_VERSION, OperatorSpec
 from .storage import StorageError, read_arrays, write_arrays
+from .torch_ops import TorchOperators
 
 __all__ = ["ARRAY_FIELDS", "SPARSE_FIELDS", "CorruptBundleError", "OperatorBundle"]
 
@@ -132,8 +133,6 @@ class OperatorBundle:
 
     def to(self, device=None, dtype=None):
         """A torch-side :class:`~manifoldnet.operators.TorchOperators` (sparse CSR tensors) on ``device``."""
-        from .torch_ops import TorchOperators
-
         return TorchOperators.from_bundle(self, device=device, dtype=dtype)
 
     # ------------------------------------------------------------------- I/O

@@ -20,6 +20,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MeshError
+from ..geometry.frames import vertex_frames, vertex_normals
+from ..geometry.gradient import vertex_gradient
+from ..geometry.laplacian import _check_points, laplacian, point_cloud_laplacian
+from ..geometry.logmap import gauge_offsets, one_ring_logmap
+from ..geometry.patches import geodesic_patches
+from ..geometry.spectral import eigenbasis
+from ..geometry.transport import edge_transport
 from ..mesh import Mesh
 from .bundle import OperatorBundle
 from .casting import _cast, descriptors_from_eigenbasis
@@ -39,8 +46,6 @@ def as_mesh_or_points(mesh_or_points) -> Mesh | np.ndarray:
         return Mesh(*mesh_or_points)
     if hasattr(mesh_or_points, "vertices") and hasattr(mesh_or_points, "faces"):  # trimesh.Trimesh
         return Mesh(mesh_or_points.vertices, mesh_or_points.faces)
-    from ..geometry.laplacian import _check_points
-
     return _check_points(mesh_or_points)
 
 
@@ -97,12 +102,8 @@ def compute_operators(
     L = M = None
     if spec.computes("mass") or spec.computes("laplacian"):  # computed together
         if is_mesh:
-            from ..geometry.laplacian import laplacian
-
             L, M = laplacian(geom, kind=spec.laplacian, mass=spec.mass)
         else:
-            from ..geometry.laplacian import point_cloud_laplacian
-
             L, M = point_cloud_laplacian(geom, n_neighbors=spec.n_neighbors)
         if spec.needs("mass"):
             out["mass"] = _cast(M.diagonal(), dt, "mass", scale)
@@ -110,8 +111,6 @@ def compute_operators(
             out["laplacian"] = _cast(L, dt, "laplacian", scale)
 
     if spec.needs_eigenbasis:
-        from ..geometry.spectral import eigenbasis
-
         kw = {}
         if spec.eig_sigma is not None:
             kw["sigma"] = spec.eig_sigma
@@ -124,39 +123,27 @@ def compute_operators(
         out["hks"], out["wks"] = descriptors_from_eigenbasis(spec, evals, evecs, scale)
 
     if is_mesh and spec.needs("normals"):
-        from ..geometry.frames import vertex_normals
-
         out["normals"] = _cast(vertex_normals(geom), dt, "normals", scale)
 
     if is_mesh and spec.needs_frames:
-        from ..geometry.frames import vertex_frames
-
         frames = vertex_frames(geom, gauge=spec.gauge)
         if spec.needs("frames"):
             out["frames"] = _cast(frames, dt, "frames", scale)
         if spec.needs("gradient"):
-            from ..geometry.gradient import vertex_gradient
-
             G = sp.csr_matrix(vertex_gradient(geom, frames=frames, method=spec.gradient))
             out["grad_x"] = _cast(G.real, dt, "grad_x", scale)
             out["grad_y"] = _cast(G.imag, dt, "grad_y", scale)
         offsets = None
         if spec.needs("logmap") or spec.needs("transport") or spec.needs("patches"):
-            from ..geometry.logmap import gauge_offsets
-
             offsets = gauge_offsets(
                 geom, frames
             )  # once for both (the frames as angles from the reference edges)
         if spec.needs("logmap"):
-            from ..geometry.logmap import one_ring_logmap
-
             ei, r, theta = one_ring_logmap(geom, frames=offsets)
             out["edge_index"] = _cast(ei, dt)
             out["logmap_r"] = _cast(r, dt, "logmap_r", scale)
             out["logmap_theta"] = _cast(theta, dt, "logmap_theta", scale)
         if spec.needs("transport"):
-            from ..geometry.transport import edge_transport
-
             ei, rho = edge_transport(geom, frames=offsets)
             ei = _cast(ei, dt)
             if "edge_index" in out and not np.array_equal(out["edge_index"], ei):
@@ -166,8 +153,6 @@ def compute_operators(
             out["edge_index"] = ei
             out["transport_rho"] = _cast(rho, dt, "transport_rho", scale)
         if spec.needs("patches"):
-            from ..geometry.patches import geodesic_patches
-
             p = geodesic_patches(geom, radius=spec.patch_radius, k=spec.patch_k, frames=offsets)
             out["patch_index"] = _cast(p.edge_index, dt)
             out["patch_r"] = _cast(p.r, dt, "patch_r", scale)
