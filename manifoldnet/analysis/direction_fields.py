@@ -28,7 +28,11 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from ..errors import MeshError
+from ..geometry.fans import edge_lookup
 from ..geometry.inputs import mesh_input
+from ..geometry.laplacian import mass_matrix
+from ..geometry.spectral import eigenbasis
+from ..geometry.transport import connection_face_curvature, connection_laplacian, edge_transport
 from ..mesh import Mesh
 
 __all__ = [
@@ -53,8 +57,6 @@ def n_connection_laplacian(mesh: Mesh, n: int = 1, *, frames=None, laplacian=Non
 
     :func:`~manifoldnet.geometry.transport.connection_laplacian` with symmetry order ``n``.
     """
-    from ..geometry.transport import connection_laplacian
-
     return connection_laplacian(mesh, frames, laplacian, n=_check_n(n))
 
 
@@ -67,13 +69,9 @@ def smoothest_direction_field(mesh: Mesh, n: int = 1, *, frames=None, laplacian=
     only for a field parallel everywhere, e.g. on a flat torus). Solved with
     :func:`~manifoldnet.geometry.spectral.eigenbasis` on the real 2V x 2V form of the Hermitian problem.
     """
-    from ..geometry.spectral import eigenbasis
-
     n = _check_n(n)
     Lc = n_connection_laplacian(mesh, n, frames=frames, laplacian=laplacian)
     if mass is None:
-        from ..geometry.laplacian import mass_matrix
-
         mass = mass_matrix(mesh, "lumped")
     M = sp.csr_matrix(mass)
     V = mesh.n_verts
@@ -105,9 +103,6 @@ def singularity_indices(mesh: Mesh, power, n: int, *, frames=None) -> np.ndarray
 
     ``power`` must be non-zero at every referenced vertex (a zero makes the index undefined).
     """
-    from ..geometry.fans import edge_lookup
-    from ..geometry.transport import connection_face_curvature, edge_transport
-
     n = _check_n(n)
     u = np.asarray(power, dtype=np.complex128)
     V = mesh.n_verts
@@ -158,9 +153,6 @@ def transport_along_path(mesh: Mesh, path, vector=1.0 + 0.0j, *, frames=None) ->
     (a prefix product of the edge transports). For a closed path (``path[-1] == path[0]``) the last entry is
     ``exp(1j * holonomy) * vector``.
     """
-    from ..geometry.fans import edge_lookup
-    from ..geometry.transport import edge_transport
-
     p = np.asarray(path)
     if p.ndim != 1 or p.size < 1 or p.dtype.kind not in "iu":
         raise MeshError(f"path must be a non-empty 1-D integer array of vertices, got {p.dtype} {p.shape}")

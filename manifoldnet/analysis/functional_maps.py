@@ -35,6 +35,10 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from ..errors import MeshError
+from ..geometry.frames import vertex_normals
+from ..geometry.gradient import face_gradient
+from ..geometry.laplacian import laplacian
+from ..geometry.spectral import eigenbasis
 from ..mesh import Mesh
 from ..progress import progress_bar
 
@@ -123,9 +127,6 @@ class SpectralShape:
 
 def spectral_shape(mesh: Mesh, k: int = 100, *, kind: str = "cotan") -> SpectralShape:
     """The first ``k`` eigenpairs of ``mesh`` (``laplacian(kind, mass="lumped")`` and ``eigenbasis``)."""
-    from ..geometry.laplacian import laplacian
-    from ..geometry.spectral import eigenbasis
-
     L, M = laplacian(mesh, kind=kind, mass="lumped")
     evals, evecs = eigenbasis(L, M, k)
     return SpectralShape(evals, evecs, M.diagonal(), mesh)
@@ -184,8 +185,6 @@ def orientation_operators(shape: SpectralShape, desc: np.ndarray, k: int) -> np.
     """
     if shape.mesh is None:
         raise MeshError("the orientation term needs SpectralShape.mesh (build it with spectral_shape(mesh))")
-    from ..geometry.gradient import face_gradient
-
     mesh = shape.mesh
     d = _rms_normalize(shape, _check_desc(shape, desc, "desc"))
     G = face_gradient(mesh)
@@ -425,8 +424,6 @@ def orientation_score(p2p: np.ndarray, src: SpectralShape | Mesh, dst: SpectralS
     proper triangle: near +1 for an orientation-preserving map (both meshes outward-oriented), near -1 for a
     mirror map, in between for a map that flips some regions. Useful to choose between candidate maps.
     """
-    from ..geometry.frames import vertex_normals
-
     sm = src.mesh if isinstance(src, SpectralShape) else src
     dm = dst.mesh if isinstance(dst, SpectralShape) else dst
     if not isinstance(sm, Mesh) or not isinstance(dm, Mesh):

@@ -24,6 +24,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import MeshError
+from ..geometry.descriptors import heat_kernel_signature
+from ..geometry.laplacian import laplacian
+from ..geometry.spectral import eigenbasis
 from ..mesh import Mesh
 
 __all__ = ["Keypoints", "hks_keypoints", "local_maxima", "maxima_persistence", "persistent_maxima"]
@@ -176,12 +179,7 @@ def hks_keypoints(
     larger times merge them). evals (K,), evecs (V, K) : a precomputed eigenbasis, else ``k`` eigenpairs of
     the cotangent Laplacian.
     """
-    from ..geometry.descriptors import heat_kernel_signature
-
     if evals is None or evecs is None:
-        from ..geometry.laplacian import laplacian
-        from ..geometry.spectral import eigenbasis
-
         L, M = laplacian(mesh)
         evals, evecs = eigenbasis(L, M, min(k, mesh.n_verts - 1))
     evals = np.asarray(evals, dtype=np.float64)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MeshError
+from ..geometry.exact_geodesics import exact_geodesic_distance
+from ..geometry.geodesics import HeatMethodSolver, validate_sources
 from ..mesh import Mesh
 
 __all__ = ["FarthestPointSamples", "distance_solver", "farthest_point_sampling", "geodesic_voronoi"]
@@ -59,12 +61,8 @@ def distance_solver(mesh: Mesh, method: str = "heat", **kwargs):
     if not isinstance(mesh, Mesh):
         raise MeshError(f"expected a manifoldnet.Mesh, got {type(mesh).__name__}")
     if method == "heat":
-        from ..geometry.geodesics import HeatMethodSolver
-
         return HeatMethodSolver(mesh, **kwargs).distance
     if method == "exact":
-        from ..geometry.exact_geodesics import exact_geodesic_distance
-
         return lambda sources: exact_geodesic_distance(mesh, sources)
     raise MeshError(f"unknown geodesic method {method!r}; expected 'heat' or 'exact'")
 
@@ -152,15 +150,11 @@ def geodesic_voronoi(mesh: Mesh, sources, *, method: str = "heat", solver=None, 
     """
     if not isinstance(mesh, Mesh):
         raise MeshError(f"expected a manifoldnet.Mesh, got {type(mesh).__name__}")
-    from ..geometry.geodesics import validate_sources
-
     src = np.asarray(sources).reshape(-1)
     validate_sources(src, mesh.n_verts)  # type, range, non-empty (named)
     if np.unique(src).size != src.size:
         raise MeshError("sources has repeated vertices: each Voronoi region needs its own source")
     if solver is None and method == "heat":
-        from ..geometry.geodesics import HeatMethodSolver
-
         solver = HeatMethodSolver(mesh, **solver_kwargs)
     if hasattr(solver, "distances"):
         D = np.asarray(solver.distances([int(s) for s in src]), dtype=np.float64)

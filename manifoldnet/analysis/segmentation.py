@@ -29,7 +29,10 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from ..errors import MeshError
+from ..geometry.laplacian import laplacian
+from ..geometry.spectral import eigenbasis
 from ..mesh import Mesh
+from .keypoints import hks_keypoints
 
 __all__ = [
     "Segmentation",
@@ -180,12 +183,8 @@ def smooth_labels(L, M, labels, tau: float, n_labels: int | None = None) -> np.n
 
 def _operators(mesh: Mesh, n_eig: int, L, M, evals, evecs):
     if L is None or M is None:
-        from ..geometry.laplacian import laplacian
-
         L, M = laplacian(mesh)
     if evals is None or evecs is None:
-        from ..geometry.spectral import eigenbasis
-
         evals, evecs = eigenbasis(L, M, min(n_eig, mesh.n_verts))
     return L, M, evals, evecs
 
@@ -286,8 +285,6 @@ def protrusion_segmentation(
     -----------
     Seeds are the tips by decreasing persistence, then the centre; labels are renumbered by decreasing area.
     """
-    from .keypoints import hks_keypoints
-
     _check_common(mesh, n_clusters, smoothing)
     if int(n_dims) != n_dims or n_dims < 1:
         raise MeshError(f"n_dims must be a positive integer, got {n_dims}")

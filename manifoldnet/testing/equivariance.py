@@ -21,6 +21,10 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
+from ..operators import OperatorBundle, TorchOperators, compute_operators
+from ..operators.fields import ARRAY_TABLE
+from ..operators.torch_ops import to_torch_csr
+
 __all__ = ["GAUGE_INVARIANT", "GAUGE_RULES", "assert_gauge_equivariant", "gauge_change"]
 
 # How each array of the field table changes under a gauge change; a field missing here is refused, so a new
@@ -59,7 +63,6 @@ def _pair_index(ops, name):
 
 def _rotated_gradient(ops, c, s):
     """``exp(-1j g_i) (grad_x + 1j grad_y)`` row by row, as (grad_x', grad_y') torch CSR tensors."""
-    from ..operators.torch_ops import to_torch_csr
 
     def scipy_csr(A):
         return sp.csr_matrix(
@@ -79,8 +82,6 @@ def gauge_change(ops, g):
     import dataclasses
 
     import torch
-
-    from ..operators.fields import ARRAY_TABLE
 
     g = torch.as_tensor(g, dtype=torch.float64, device=ops.device)
     if g.shape != (ops.n_verts,):
@@ -114,8 +115,6 @@ def gauge_change(ops, g):
 
 def _as_ops(model, mesh_or_ops, dtype, device, spec_params):
     """TorchOperators in ``dtype`` on ``device`` from a TorchOperators, an OperatorBundle or a mesh."""
-    from ..operators import OperatorBundle, TorchOperators, compute_operators
-
     if isinstance(mesh_or_ops, TorchOperators):
         return mesh_or_ops.to(device, dtype)
     if isinstance(mesh_or_ops, OperatorBundle):
@@ -160,6 +159,7 @@ def assert_gauge_equivariant(
     """
     import torch
 
+    # lazy: nn needs torch; import manifoldnet.testing stays without it
     from ..nn.field_types import FieldType
 
     in_type = FieldType([in_type]) if isinstance(in_type, int) else FieldType(in_type)

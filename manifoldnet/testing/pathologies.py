@@ -12,7 +12,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MeshError
+from ..geometry.elements import corner_angles
 from ..mesh import Mesh
+from ..shapes import icosphere
 
 __all__ = [
     "PATHOLOGIES",
@@ -56,8 +58,6 @@ class Pathology:
 def base_mesh(subdivisions: int = 2) -> Mesh:
     """The default base of every pathology: ``shapes.icosphere(subdivisions)``
     (subdivision 2: 162 vertices)."""
-    from ..shapes import icosphere
-
     return icosphere(subdivisions)
 
 
@@ -75,11 +75,14 @@ def sliver_fan_plate(nx: int = 40, ny: int = 4, h: float = 0.1) -> Mesh:
     a, b, c, d = idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel(), idx[1:, 1:].ravel(), idx[1:, :-1].ravel()
     corner0, corner1 = X.size, X.size + 1
     row = idx[0]
-    faces = np.concatenate([
-        np.c_[a, b, c], np.c_[a, c, d],
-        np.c_[np.full(nx, corner0), row[1:], row[:-1]],
-        [[corner0, corner1, row[-1]]],
-    ])
+    faces = np.concatenate(
+        [
+            np.c_[a, b, c],
+            np.c_[a, c, d],
+            np.c_[np.full(nx, corner0), row[1:], row[:-1]],
+            [[corner0, corner1, row[-1]]],
+        ]
+    )
     verts = np.r_[np.c_[X.ravel(), Y.ravel(), np.zeros(X.size)], [[0, 0, 0], [1, 0, 0]]]
     return Mesh(verts, faces)
 
@@ -246,8 +249,11 @@ def _p_fin(v, f, rng):
     n = np.cross(v[b] - v[a], v[c] - v[a])
     tip = 0.5 * (v[a] + v[b]) + n / np.linalg.norm(n) * np.linalg.norm(v[b] - v[a])
     return {
-        "verts": np.vstack([v, tip]), "faces": np.vstack([f, [a, b, len(v)]]), "valid": True,
-        "description": f"a fin: a third face on edge ({a}, {b})", "expect": {"nonmanifold_edges": 1},
+        "verts": np.vstack([v, tip]),
+        "faces": np.vstack([f, [a, b, len(v)]]),
+        "valid": True,
+        "description": f"a fin: a third face on edge ({a}, {b})",
+        "expect": {"nonmanifold_edges": 1},
         "keywords": ("manifold", "more than two"),
     }
 
@@ -267,7 +273,9 @@ def _p_bowtie(v, f, rng):
     remap = np.cumsum(keep) - 1 + len(v)
     f2 = np.where(f2 >= len(v), remap[np.maximum(f2 - len(v), 0)], f2)
     return {
-        "verts": np.vstack([v, v2[keep]]), "faces": np.vstack([f, f2]), "valid": True,
+        "verts": np.vstack([v, v2[keep]]),
+        "faces": np.vstack([f, f2]),
+        "valid": True,
         "description": f"two copies sharing vertex {vi} only (a bow-tie vertex)",
         "expect": {"nonmanifold_verts": 1, "nonmanifold_edges": 0, "n_components": 1},
         "keywords": ("manifold", "bow-tie", "bowtie"),
@@ -279,8 +287,12 @@ def _p_flipped(v, f, rng):
     f2 = f.copy()
     f2[idx] = f2[idx, ::-1]
     return {
-        "verts": v, "faces": f2, "valid": True, "description": f"{len(idx)} faces with reversed orientation",
-        "expect": {"is_oriented": False, "faces_to_flip": len(idx)}, "keywords": ("orient",),
+        "verts": v,
+        "faces": f2,
+        "valid": True,
+        "description": f"{len(idx)} faces with reversed orientation",
+        "expect": {"is_oriented": False, "faces_to_flip": len(idx)},
+        "keywords": ("orient",),
     }
 
 
@@ -289,8 +301,12 @@ def _p_components(v, f, rng):
     vs = [v + [k * 1.5 * span, 0.0, 0.0] for k in range(3)]
     fs = [f + k * len(v) for k in range(3)]
     return {
-        "verts": np.vstack(vs), "faces": np.vstack(fs), "valid": True, "description": "three disjoint copies",
-        "expect": {"n_components": 3}, "keywords": ("component",),
+        "verts": np.vstack(vs),
+        "faces": np.vstack(fs),
+        "valid": True,
+        "description": "three disjoint copies",
+        "expect": {"n_components": 3},
+        "keywords": ("component",),
     }
 
 
@@ -369,7 +385,10 @@ def _nonfinite(value):
         i = int(rng.integers(len(v)))
         v2[i, int(rng.integers(3))] = value
         return {
-            "verts": v2, "faces": f, "valid": False, "description": f"vertex {i} has a {value} coordinate",
+            "verts": v2,
+            "faces": f,
+            "valid": False,
+            "description": f"vertex {i} has a {value} coordinate",
             "keywords": ("finite", "nan", "inf"),
         }
 
@@ -427,7 +446,10 @@ def _p_no_faces(v, f, rng):
 
 def _p_single_triangle(v, f, rng):
     return {
-        "verts": v[f[0]], "faces": np.array([[0, 1, 2]]), "valid": True, "description": "one triangle alone",
+        "verts": v[f[0]],
+        "faces": np.array([[0, 1, 2]]),
+        "valid": True,
+        "description": "one triangle alone",
         "expect": {"n_faces": 1, "n_boundary_loops": 1},
     }
 
@@ -446,7 +468,9 @@ def _p_soup(v, f, rng):
 def _p_fan(v, f, rng):
     m = fan_disk(max(1024, 4 * len(v)))  # the base only sets the size: valence >> anything it holds
     return {
-        "verts": m.verts, "faces": m.faces, "valid": True,
+        "verts": m.verts,
+        "faces": m.faces,
+        "valid": True,
         "description": f"a flat disk of one fan: a vertex of valence {m.n_verts - 1}",
         "expect": {"n_boundary_loops": 1, "n_components": 1},
     }
@@ -558,8 +582,6 @@ def check_pathology(p: Pathology) -> Mesh | None:
         elif key == "faces_to_flip":
             got = int(mesh.faces_to_flip.size)
         elif key in ("smallest_angle_below", "largest_angle_above"):
-            from ..geometry.elements import corner_angles
-
             ang = corner_angles(mesh)
             ok = ang.min() < want if key == "smallest_angle_below" else ang.max() > want
             if not ok:
