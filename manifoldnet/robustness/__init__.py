@@ -8,6 +8,7 @@ From a shell: ``python -m manifoldnet.robustness --pathologies clean holes --ope
 
 from __future__ import annotations
 
+from ..paths import data_root
 from .registry import REGISTRY, Operator, get_operator, operator_names, register
 from .report import CODES, format_failures, format_table, summary
 from .runner import FAILURES, STATUSES, Case, Result, execute, file_cases, pathology_cases, run_sweep
@@ -39,8 +40,6 @@ MESH_SUFFIXES = (".obj", ".off", ".ply", ".stl")
 def mesh_files(root=None, folders=None, max_per_folder: int | None = None) -> list:
     """Every mesh file (by suffix, case-insensitive) under the real-data root (``paths.data_root()``), sorted;
     ``max_per_folder``: at most that many per top-level folder, evenly spaced (a deterministic sample)."""
-    from ..paths import data_root
-
     root = data_root(root)
     subs = [root / f for f in folders] if folders else sorted(p for p in root.iterdir() if p.is_dir())
     out = []

@@ -7,25 +7,31 @@ import json
 import sys
 import time
 
+from ..paths import data_root
+from ..testing import pathology_names
+from . import (
+    file_cases,
+    format_failures,
+    format_table,
+    mesh_files,
+    operator_names,
+    pathology_cases,
+    run_sweep,
+)
+from .runner import import_module_or_file
+
 
 def main(argv=None) -> int:
-    from ..testing import pathology_names
-    from . import (
-        file_cases,
-        format_failures,
-        format_table,
-        mesh_files,
-        operator_names,
-        pathology_cases,
-        run_sweep,
-    )
-
     p = argparse.ArgumentParser(prog="python -m manifoldnet.robustness", description=__doc__)
     p.add_argument("--pathologies", nargs="*", help="pathology names (default: all; 'none' for no pathology)")
     p.add_argument("--operators", nargs="*", help="operator names, families or globs (default: all)")
     p.add_argument("--files", nargs="*", default=[], help="mesh files to sweep as well")
-    p.add_argument("--data", nargs="*", metavar="FOLDER",
-                   help="sweep every mesh of these real-data folders (no FOLDER: all folders)")
+    p.add_argument(
+        "--data",
+        nargs="*",
+        metavar="FOLDER",
+        help="sweep every mesh of these real-data folders (no FOLDER: all folders)",
+    )
     p.add_argument(
         "--max-per-folder", type=int, help="with --data: at most this many meshes per folder (evenly spaced)"
     )
@@ -48,14 +54,10 @@ def main(argv=None) -> int:
     if a.pathologies != ["none"]:
         cases += pathology_cases(a.pathologies or None, a.seed, a.subdivisions)
     if a.data is not None:
-        from ..paths import data_root
-
         cases += file_cases(
             mesh_files(folders=a.data or None, max_per_folder=a.max_per_folder), root=data_root()
         )
     cases += file_cases(a.files)
-    from .runner import import_module_or_file
-
     for m in a.module:  # their registrations must exist before the names are resolved
         import_module_or_file(m)
     ops = operator_names(a.operators)

@@ -1,8 +1,10 @@
 """The built-in sweep table: every public operator of manifoldnet, with the identities that apply to it.
 
 THE one place where an operator joins the sweep: add a ``@register(...)`` entry here (or, for users' own
-layers, in their module, see :func:`~manifoldnet.robustness.registry.register`). Imports are lazy: an operator
-whose module is not installed shows as SKIP. Conventions and identities follow ``DESIGN.md`` section 6.
+layers, in their module, see :func:`~manifoldnet.robustness.registry.register`). An optional dependency is
+imported by the function that needs it (potpourri3d, pygeodesic, robust_laplacian inside geometry; torch
+below), so an operator whose module is not installed shows as SKIP. Conventions and identities follow
+``DESIGN.md`` section 6.
 """
 
 from __future__ import annotations
@@ -10,8 +12,24 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..geometry.curvature import gaussian_curvature, mean_curvature, principal_curvatures
+from ..geometry.descriptors import heat_kernel_signature, wave_kernel_signature
+from ..geometry.frames import face_frames, vertex_frames, vertex_normals
+from ..geometry.geodesics import HeatMethodSolver, geodesic_distance
+from ..geometry.gradient import divergence, face_gradient, vertex_gradient
+from ..geometry.laplacian import cotan_laplacian, laplacian, mass_matrix
+from ..geometry.logmap import one_ring_logmap, two_ring_logmap
+from ..geometry.patches import geodesic_patches
+from ..geometry.spectral import eigenbasis
+from ..geometry.transport import connection_face_curvature, connection_laplacian, edge_transport
+from ..geometry.vector_heat import vector_heat_logmap, vector_heat_transport
+from ..io import load_mesh, save_mesh
 from ..mesh import Mesh
+from ..operators.compute import compute_operators
+from ..operators.spec import FIELDS
+from ..repair import clean
 from ..testing import (
+    ShapeMismatch,
     assert_distances,
     assert_eigenbasis,
     assert_gauss_bonnet,
@@ -65,23 +83,17 @@ def _check_lm(**kw):
 @register("laplacian.cotan", check=_check_lm())
 def _lap_cotan(mesh):
     """Cotan L with lumped mass."""
-    from ..geometry.laplacian import laplacian
-
     return laplacian(mesh, "cotan", "lumped")
 
 
 @register("laplacian.voronoi", check=_check_lm())
 def _lap_voronoi(mesh):
     """Cotan L with mixed Voronoi mass."""
-    from ..geometry.laplacian import laplacian
-
     return laplacian(mesh, "cotan", "voronoi")
 
 
 @register("laplacian.galerkin_mass", check=lambda mesh, M: assert_mass_identities(M, mesh))
 def _mass_galerkin(mesh):
-    from ..geometry.laplacian import mass_matrix
-
     return mass_matrix(mesh, "galerkin")
 
 
@@ -89,15 +101,14 @@ def _check_robust(mesh, out):
     L, M = out
     # intrinsic mollification lengthens every edge by ~1e-5 of the mean edge: on meshes with many tiny
     # edges (CAD parts) the mollified area grows by up to ~0.1%: area within 1e-2
-    assert_laplacian_identities(L, M, mesh, psd=mesh.n_verts <= DENSE_MAX,
-                                nonpositive_offdiag=True, check_mass=False)
+    assert_laplacian_identities(
+        L, M, mesh, psd=mesh.n_verts <= DENSE_MAX, nonpositive_offdiag=True, check_mass=False
+    )
     assert_mass_identities(M, mesh, area_rtol=1e-2)
 
 
 @register("laplacian.robust", check=_check_robust)
 def _lap_robust(mesh):
-    from ..geometry.laplacian import laplacian
-
     return laplacian(mesh, "robust", "lumped")
 
 
@@ -107,9 +118,6 @@ _EIG_MEMO: dict = {}
 
 def _eig(mesh):
     """(L, M, evals, evecs), memoized for the last mesh (hks / wks reuse the eigenbasis entry's work)."""
-    from ..geometry.laplacian import laplacian
-    from ..geometry.spectral import eigenbasis
-
     hit = _EIG_MEMO.get("mesh")
     if hit is not None and hit[0] is mesh:
         return hit[1]
@@ -141,16 +149,12 @@ def _check_signature(mesh, out):
 
 @register("descriptors.hks", check=_check_signature)
 def _hks(mesh):
-    from ..geometry.descriptors import heat_kernel_signature
-
     _, _, evals, evecs = _eig(mesh)
     return heat_kernel_signature(evals, evecs, n_times=8)
 
 
 @register("descriptors.wks", check=_check_signature)
 def _wks(mesh):
-    from ..geometry.descriptors import wave_kernel_signature
-
     _, _, evals, evecs = _eig(mesh)
     return wave_kernel_signature(evals, evecs, n_energies=8)
 
@@ -158,15 +162,11 @@ def _wks(mesh):
 # ============================================================================ curvature (owner B)
 @register("curvature.gaussian", check=lambda mesh, K: assert_gauss_bonnet(K, mesh))
 def _gauss(mesh):
-    from ..geometry.curvature import gaussian_curvature
-
     return gaussian_curvature(mesh)
 
 
 @register("curvature.mean", check=lambda mesh, H: assert_shape(H, (mesh.n_verts,), "mean curvature"))
 def _mean(mesh):
-    from ..geometry.curvature import mean_curvature
-
     return mean_curvature(mesh)
 
 
@@ -185,8 +185,6 @@ def _check_principal(mesh, out):
 
 @register("curvature.principal", check=_check_principal)
 def _principal(mesh):
-    from ..geometry.curvature import principal_curvatures
-
     return principal_curvatures(mesh)
 
 
@@ -198,15 +196,11 @@ def _check_normals(mesh, n):
 
 @register("frames.vertex_normals", check=_check_normals)
 def _normals(mesh):
-    from ..geometry.frames import vertex_normals
-
     return vertex_normals(mesh)
 
 
 def _check_vertex_frames(mesh, fr):
     assert_orthonormal_frames(fr, mesh.n_verts, name="vertex frames")
-    from ..geometry.frames import vertex_normals
-
     live = _live_verts(mesh)
     err = np.abs(np.asarray(fr)[live, 2] - vertex_normals(mesh)[live]).max(initial=0.0)
     if err > 1e-8:
@@ -215,8 +209,6 @@ def _check_vertex_frames(mesh, fr):
 
 def _frames(gauge):
     def run(mesh):
-        from ..geometry.frames import vertex_frames
-
         return vertex_frames(mesh, gauge=gauge)
 
     return run
@@ -237,8 +229,6 @@ def _check_face_frames(mesh, fr):
 
 @register("frames.face", check=_check_face_frames)
 def _face_frames(mesh):
-    from ..geometry.frames import face_frames
-
     return face_frames(mesh)
 
 
@@ -267,8 +257,6 @@ def _check_logmap(mesh, out):
 
 @register("logmap.one_ring", check=_check_logmap)
 def _logmap(mesh):
-    from ..geometry.logmap import one_ring_logmap
-
     return one_ring_logmap(mesh)
 
 
@@ -285,8 +273,6 @@ def _check_two_ring(mesh, out):
 
 @register("logmap.two_ring", check=_check_two_ring)
 def _two_ring(mesh):
-    from ..geometry.logmap import two_ring_logmap
-
     return two_ring_logmap(mesh)
 
 
@@ -307,10 +293,9 @@ def _check_transport(mesh, out):
         )
     if not (mesh.is_edge_manifold and mesh.is_vertex_manifold and mesh.is_oriented):
         return
+
     # holonomy: around each counter-clockwise face (a, b, c), a -> b -> c -> a rotates by the connection's
     # curvature of that face; on a closed mesh the faces sum to 2 pi chi (DESIGN.md section 3)
-    from ..geometry.transport import connection_face_curvature
-
     def r(i, k):
         return rho[order[np.searchsorted(key[order], i * np.int64(mesh.n_verts) + k)]]
 
@@ -330,16 +315,12 @@ def _check_transport(mesh, out):
 
 @register("transport.edge", check=_check_transport)
 def _transport(mesh):
-    from ..geometry.transport import edge_transport
-
     return edge_transport(mesh)
 
 
 def _check_connection_laplacian(mesh, Lc):
     """Hermitian; same diagonal and same |off-diagonal| as the scalar cotan L; PSD where
     the weights are >= 0."""
-    from ..geometry.laplacian import cotan_laplacian
-
     V = mesh.n_verts
     assert_shape(Lc, (V, V), "connection Laplacian")
     Lc = sp.csr_matrix(Lc)
@@ -364,8 +345,6 @@ def _check_connection_laplacian(mesh, Lc):
 
 @register("transport.connection_laplacian", check=_check_connection_laplacian)
 def _connection_laplacian(mesh):
-    from ..geometry.transport import connection_laplacian
-
     return connection_laplacian(mesh)
 
 
@@ -398,8 +377,6 @@ def _check_face_gradient(mesh, G):
 
 @register("gradient.face", check=_check_face_gradient)
 def _face_gradient(mesh):
-    from ..geometry.gradient import face_gradient
-
     return face_gradient(mesh)
 
 
@@ -416,9 +393,6 @@ def _check_div_grad(mesh, out):
 
 @register("gradient.divergence", check=_check_div_grad)
 def _divergence(mesh):
-    from ..geometry.gradient import divergence, face_gradient
-    from ..geometry.laplacian import cotan_laplacian
-
     return divergence(mesh), face_gradient(mesh), cotan_laplacian(mesh)
 
 
@@ -432,8 +406,6 @@ def _check_vertex_gradient(mesh, G):
 
 @register("gradient.vertex", check=_check_vertex_gradient)
 def _vertex_gradient(mesh):
-    from ..geometry.gradient import vertex_gradient
-
     return vertex_gradient(mesh)
 
 
@@ -448,8 +420,6 @@ def _check_dist(exact):
 
 @register("geodesics.heat", check=_check_dist(False), allow_inf=True)
 def _heat(mesh):
-    from ..geometry.geodesics import geodesic_distance
-
     s = source_vertex(mesh)
     return geodesic_distance(mesh, [s], method="heat"), s
 
@@ -463,8 +433,6 @@ def _check_batched(mesh, out):
 
 @register("geodesics.heat_batched", check=_check_batched, allow_inf=True)
 def _heat_batched(mesh):
-    from ..geometry.geodesics import HeatMethodSolver
-
     s = source_vertex(mesh)
     far = int(
         np.argmax(
@@ -477,8 +445,6 @@ def _heat_batched(mesh):
 
 @register("geodesics.exact", check=_check_dist(True), allow_inf=True)
 def _exact(mesh):
-    from ..geometry.geodesics import geodesic_distance
-
     s = source_vertex(mesh)
     return geodesic_distance(mesh, [s], method="exact"), s
 
@@ -520,8 +486,6 @@ PATCH_K = 8
 
 @register("geodesics.patches", check=_check_patches)
 def _patches(mesh):
-    from ..geometry.patches import geodesic_patches
-
     return geodesic_patches(mesh, k=PATCH_K)
 
 
@@ -541,8 +505,6 @@ def _check_vector_heat(mesh, out):
 
 @register("vector_heat.transport", check=_check_vector_heat)
 def _vector_heat(mesh):
-    from ..geometry.vector_heat import vector_heat_transport
-
     s = source_vertex(mesh)
     return vector_heat_transport(mesh, [s], np.array([1.0 + 0.0j])), s
 
@@ -555,8 +517,6 @@ def _check_vh_logmap(mesh, out):
 
 @register("vector_heat.logmap", check=_check_vh_logmap, allow_inf=True)
 def _vector_heat_logmap(mesh):
-    from ..geometry.vector_heat import vector_heat_logmap
-
     s = source_vertex(mesh)
     return vector_heat_logmap(mesh, s), s
 
@@ -566,8 +526,6 @@ def _vector_heat_logmap(mesh):
 def _check_bundle(mesh, b):
     """Every field: shapes from V, F, E; the Laplacian, mass, eigenbasis and frame
     identities (float64 bundle)."""
-    from ..testing import ShapeMismatch
-
     V, E = mesh.n_verts, mesh.n_edges
     if b.n_verts != V:
         raise ShapeMismatch(f"bundle has {b.n_verts} vertices, the mesh {V}")
@@ -591,9 +549,6 @@ def _check_bundle(mesh, b):
 
 
 def _bundle_all(mesh, dtype="float64"):
-    from ..operators.compute import compute_operators
-    from ..operators.spec import FIELDS
-
     return compute_operators(
         mesh, fields=FIELDS, k=min(K_EIG, mesh.n_verts - 1), dtype=dtype, patch_k=PATCH_K
     )
@@ -619,7 +574,7 @@ def _bundle_torch(mesh):
 @register("nn.heat_method", check=_check_dist(False), allow_inf=True)
 def _torch_heat(mesh):
     """Batched torch heat method (CG), float64."""
-    from ..nn.heat_method import TorchHeatMethod
+    from ..nn.heat_method import TorchHeatMethod  # lazy: torch; the numpy operators' workers never load it
 
     s = source_vertex(mesh)
     d = TorchHeatMethod(mesh).distances([[s]])
@@ -636,8 +591,6 @@ def _check_clean(mesh, out):
 
 @register("clean", check=_check_clean)
 def _clean(mesh):
-    from ..repair import clean
-
     return clean(mesh)
 
 
@@ -655,8 +608,6 @@ def _roundtrip(mesh):
     """save_mesh then load_mesh in every writable format."""
     import tempfile
     from pathlib import Path
-
-    from ..io import load_mesh, save_mesh
 
     out = {}
     with tempfile.TemporaryDirectory() as d:

@@ -31,6 +31,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import MeshError
+from ..io import load_mesh
+from ..shapes import icosphere
+from ..testing import PATHOLOGIES, ShapeMismatch, assert_finite, make_pathology
+from .registry import get_operator, operator_names
 
 __all__ = ["FAILURES", "STATUSES", "Case", "Result", "execute", "file_cases", "pathology_cases", "run_sweep"]
 
@@ -43,7 +47,7 @@ _FILE_KEYWORDS = (
     "empty", "face", "vert", "index", "component", "manifold", "boundary", "degenerate", "area", "format",
     "parse", "finite", "nan", "polygon", "triangle", "duplicate", "unreferenced", "orient", "edge", "header",
     "cannot", "unsupported", "point", "read", "line",
-)
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,6 @@ class Result:
 
 def pathology_cases(names=None, seed: int = 0, subdivisions: int = 2) -> list[Case]:
     """One :class:`Case` per pathology name (default: all of :data:`manifoldnet.testing.PATHOLOGIES`)."""
-    from ..testing import PATHOLOGIES
-
     names = list(names or PATHOLOGIES)
     for n in names:
         if n not in PATHOLOGIES:
@@ -102,9 +104,6 @@ def _build(case: Case):
         return _MESH_CACHE[case]
     _MESH_CACHE.clear()
     if case.kind == "pathology":
-        from ..shapes import icosphere
-        from ..testing import make_pathology
-
         p = make_pathology(case.arg, icosphere(case.subdivisions), seed=case.seed)
         keywords, must_work = p.keywords, case.arg in MUST_WORK
         try:
@@ -114,8 +113,6 @@ def _build(case: Case):
         else:
             out = (mesh, keywords, must_work)
     elif case.kind == "file":
-        from ..io import load_mesh
-
         try:
             out = (load_mesh(case.arg), _FILE_KEYWORDS, False)
         except MeshError as e:
@@ -152,9 +149,6 @@ def _named(message: str, keywords) -> bool:
 
 def execute(case: Case, op_name: str) -> Result:
     """Run one operator on one case in this process and classify the outcome (never raises)."""
-    from ..testing import ShapeMismatch, assert_finite
-    from .registry import get_operator
-
     t0 = time.perf_counter()
 
     def res(status, msg="", **extra):
@@ -311,8 +305,6 @@ def run_sweep(
     is called as results come.
     """
     import multiprocessing as mp
-
-    from .registry import operator_names
 
     for m in modules:
         import_module_or_file(m)
