@@ -40,7 +40,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..data import collate
+from ..data.transforms import FEATURE_KINDS, feature_fields, input_features, random_rotations
+from ..operators import OperatorSpec
 from .config import Config, ConfigError, config_from_dict
+from .datasets import load_bundles, read_splits
 
 __all__ = [
     "TASKS",
@@ -112,8 +116,6 @@ class Splits:
 
 def feature_channels(features, operators) -> int:
     """Input channels of the features by name (``xyz`` 3, ``normals`` 3, ``hks`` ``operators.n_hks``, ...)."""
-    from ..data.transforms import FEATURE_KINDS
-
     sizes = {"xyz": 3, "normals": 3, "hks": operators.n_hks, "wks": operators.n_wks}
     bad = [f for f in features if f not in FEATURE_KINDS]
     if bad:
@@ -157,7 +159,7 @@ class Task(ABC):
 
     def build_model(self):
         """The network ``config.model.name`` from :data:`manifoldnet.nn.MODELS`, with this task's head."""
-        from ..nn.models import MODELS, build_model
+        from ..nn.models import MODELS, build_model  # lazy: torch, as everywhere in tasks
 
         m = self.config.model
         if m.name not in MODELS:
@@ -175,9 +177,6 @@ class Task(ABC):
     def operator_spec(self, model):
         """The :class:`~manifoldnet.operators.OperatorSpec` holding exactly what the model, the features
         and the task read."""
-        from ..data.transforms import feature_fields
-        from ..operators import OperatorSpec
-
         o = self.config.operators
         fields = (
             set(model.required_fields) | set(feature_fields(self.config.features)) | set(self.extra_fields)
@@ -200,16 +199,12 @@ class Task(ABC):
     def read_splits(self):
         """Raw samples ``(train, val, test)`` (:class:`~manifoldnet.tasks.datasets.RawSample`: ``name``,
         ``mesh``, ``labels``, ...), read once and kept (a task's :meth:`head` may need the labels)."""
-        from .datasets import read_splits
-
         if getattr(self, "_raw_splits", None) is None:
             self._raw_splits = read_splits(self.config.data)
         return self._raw_splits
 
     def build(self, spec, progress: bool | None = None) -> Splits:
         """The three splits as samples with their operator bundles (module docstring, step 4)."""
-        from .datasets import load_bundles
-
         raw = self.read_splits()
         loaded = load_bundles(raw, spec, self.config.operators, progress=progress)
         self._raw_splits = None  # the meshes are not needed any more: samples hold their bundles
@@ -229,8 +224,6 @@ class Task(ABC):
         """One batch: :func:`manifoldnet.data.collate` of the samples' arrays (``ops`` to ``device``), and
         ``"x"``, the input features; with ``augment_seeds`` (one int per sample) each sample's xyz/normals
         are rotated and its xyz scaled as ``config.train`` says, drawn from a generator seeded by its seed."""
-        from ..data import collate
-
         batch = collate(samples, device=device)
         batch["x"] = self.features(batch["ops"], augment_seeds)
         return batch
@@ -238,8 +231,6 @@ class Task(ABC):
     def features(self, ops, augment_seeds=None):
         """(V, C) input features of a batch (see :meth:`collate`)."""
         import torch
-
-        from ..data.transforms import input_features, random_rotations
 
         kinds = tuple(self.config.features)
         t = self.config.train

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write
+
 __all__ = [
     "Config",
     "ConfigError",
@@ -377,8 +379,6 @@ def resolve_config(config: Config | dict | str | Path | None = None, overrides=(
 def save_config(config: Config, path) -> Path:
     """Write the resolved ``config`` (every key) as YAML at ``path`` (atomically); returns the path."""
     import yaml
-
-    from ..atomic import atomic_write
 
     text = yaml.safe_dump(config_to_dict(config), sort_keys=False, default_flow_style=None)
     return atomic_write(path, lambda fh: fh.write(text.encode()))

@@ -43,7 +43,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis import functional_maps as fm
+from ..analysis.metrics import geodesic_errors
+from ..data import collate_operators
 from ..errors import MeshError
+from ..geometry.geodesics import all_pairs_distances
 from .base import Task, register_task
 from .config import ConfigError
 
@@ -103,8 +107,6 @@ class GeodesicRows:
     :func:`~manifoldnet.analysis.metrics.geodesic_errors` takes (only those sources)."""
 
     def __init__(self, mesh, sources):
-        from ..geometry.geodesics import all_pairs_distances
-
         self.mesh = mesh
         self.sources = np.unique(np.asarray(sources, dtype=np.int64))
         # all pairs (symmetrized, ~3 s for 5k vertices) then keep the rows that are asked for
@@ -180,7 +182,7 @@ class CorrespondenceTask(Task):
                 "the correspondence task trains on pairs within a batch: train.batch_size must be >= 2, got "
                 f"{config.train.batch_size}"
             )
-        from ..nn.fmap import FunctionalMap
+        from ..nn.fmap import FunctionalMap  # lazy: torch, as everywhere in tasks
 
         self.fmap = FunctionalMap(k=o.k, lam=o.lam)
         self._geodesics: dict = {}
@@ -217,8 +219,6 @@ class CorrespondenceTask(Task):
         ``corres`` a list of (N,) long tensors."""
         import torch
 
-        from ..data import collate_operators
-
         ops = collate_operators([s["ops"] for s in samples], device=device)
         B = len(samples)
         ij = torch.cartesian_prod(torch.arange(B), torch.arange(B))
@@ -233,6 +233,7 @@ class CorrespondenceTask(Task):
     def loss(self, outputs, batch):
         import torch
 
+        # lazy: torch, as everywhere in tasks
         from ..nn.fmap import fmap_from_matches
         from ..nn.matching import soft_match_loss
 
@@ -269,8 +270,6 @@ class CorrespondenceTask(Task):
         """Per-sample descriptors (numpy float64) and the functional maps of all ordered pairs."""
         import torch
 
-        from ..data import collate_operators
-
         model.eval()
         feats = []
         with torch.no_grad():
@@ -289,9 +288,6 @@ class CorrespondenceTask(Task):
         """Maps and errors of every ordered pair of ``samples``: ``{"pairs", "maps", "errors", "metrics"}``
         (``maps[m][p]`` (V_x,) and ``errors[m][p]`` (N,) per method ``m`` and pair ``p``). The last result
         is kept, so ``manifoldnet eval``'s evaluate + write_predictions compute the pairs once."""
-        from ..analysis import functional_maps as fm
-        from ..analysis.metrics import geodesic_errors
-
         if len(samples) < 2:
             raise ValueError(f"correspondence evaluation needs at least 2 meshes, got {len(samples)}")
         o = self.options

@@ -13,8 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.datasets import FolderDataset, faust_5k, rna
+from ..data.generated import generated_benchmark
+from ..data.preprocess import preprocess
+from ..data.transforms import center_and_scale
 from ..errors import MeshError
 from ..mesh import Mesh
+from ..operators import OperatorCache
 from .config import ConfigError, DataConfig, OperatorsConfig
 
 __all__ = ["DATASETS", "RawSample", "load_bundles", "read_splits", "unit_radius"]
@@ -60,8 +65,6 @@ def _split_names(root: Path, split: str | None, key: str) -> list[str] | None:
 
 
 def _read_generated(d: DataConfig) -> tuple[list, list]:
-    from ..data.generated import generated_benchmark
-
     if len(d.n_verts) != 2:
         raise ConfigError(f"config key 'data.n_verts' must be [lo, hi], got {d.n_verts}")
     bench = generated_benchmark(
@@ -76,8 +79,6 @@ def _read_generated(d: DataConfig) -> tuple[list, list]:
 
 
 def _read_folder(d: DataConfig) -> tuple[list, list]:
-    from ..data.datasets import FolderDataset
-
     if d.root is None:
         raise ConfigError("data.name 'folder' needs config key 'data.root' (the folder holding the meshes)")
     root = Path(d.root)
@@ -106,14 +107,12 @@ def _read_folder(d: DataConfig) -> tuple[list, list]:
 def read_splits(d: DataConfig) -> tuple[list, list, list]:
     """``(train, val, test)`` lists of :class:`RawSample` for ``config.data`` (see
     :class:`~manifoldnet.tasks.config.DataConfig`); ``val`` is carved from the training meshes."""
-    from ..data import datasets
-
     if d.name == "generated":
         train, test = _read_generated(d)
     elif d.name == "rna":
-        train, test = (_from_folder(datasets.rna(d.root, s)) for s in ("train", "test"))
+        train, test = (_from_folder(rna(d.root, s)) for s in ("train", "test"))
     elif d.name == "faust_5k":
-        train, test = (_from_folder(datasets.faust_5k(d.root, s)) for s in ("train", "test"))
+        train, test = (_from_folder(faust_5k(d.root, s)) for s in ("train", "test"))
     elif d.name == "folder":
         train, test = _read_folder(d)
     else:
@@ -160,10 +159,6 @@ def load_bundles(parts, spec, o: OperatorsConfig, progress: bool | None = None) 
     """``[(samples, bundles), ...]`` for each list of :class:`RawSample` in ``parts``: missing bundles are
     computed by ``o.workers`` processes first (a mesh that fails is a ``MeshError`` naming it), then every
     bundle is read from the cache ``o.cache``. Meshes are normalized first as ``o.normalize`` says."""
-    from ..data.preprocess import preprocess
-    from ..data.transforms import center_and_scale
-    from ..operators import OperatorCache
-
     cache = OperatorCache(o.cache)
     normalizers = {"radius": unit_radius, "area": center_and_scale, "none": None}
     if o.normalize not in normalizers:

@@ -36,6 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..progress import progress_bar, show_progress
+from .base import make_task
+from .checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint
 from .config import Config, ConfigError, config_to_dict, save_config
 
 __all__ = ["Distributed", "RunResult", "epoch_order", "sample_seed", "shard", "train"]
@@ -235,10 +238,6 @@ def _better(value, best, mode: str) -> bool:
 def train(config: Config, resume: bool = False, log=None) -> RunResult:
     """Run ``config`` (module docstring); returns a :class:`RunResult` (on every process)."""
     import torch
-
-    from ..progress import progress_bar, show_progress
-    from .base import make_task
-    from .checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint
 
     _check(config)
     t = config.train

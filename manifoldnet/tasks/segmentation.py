@@ -31,6 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.generated import N_CLASSES
+from ..io import save_mesh
+from ..mesh import Mesh
 from .base import Task, register_task
 from .config import ConfigError
 
@@ -121,8 +124,6 @@ class Segmentation(Task):
                 )
             n = d.n_classes or _KNOWN_CLASSES.get(d.name)
             if n is None:
-                from ..data.generated import N_CLASSES
-
                 n = (
                     N_CLASSES
                     if d.name == "generated"
@@ -223,9 +224,6 @@ class Segmentation(Task):
     # ---------------------------------------------------------------------------- predictions
     def write_predictions(self, model, samples, folder, device) -> list:
         import torch
-
-        from ..io import save_mesh
-        from ..mesh import Mesh
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
