@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..operators.cache import OperatorCache
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -29,8 +31,6 @@ def _mb(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..operators.cache import OperatorCache
-
     cache = OperatorCache(args.cache)
     if args.action == "clean":
         removed = cache.clean(everything=args.all)

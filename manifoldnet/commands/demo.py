@@ -26,6 +26,20 @@ import json
 import time
 from pathlib import Path
 
+import manifoldnet_viewer as viewer
+from manifoldnet_viewer._pv import ViewerDependencyError, require_pyvista
+
+from ..analysis import fmap_from_descriptors, fmap_to_p2p, mean_geodesic_error, spectral_shape, zoomout
+from ..bundled import read_manifest, write_bundled
+from ..data.generated import FAMILIES, generated_benchmark
+from ..geometry import HeatMethodSolver, geodesic_distance, wave_kernel_signature
+from ..io import load_mesh
+from ..operators import DIFFUSIONNET_FIELDS, GEM_FIELDS, OperatorCache, OperatorSpec
+from ..paths import meshes_root
+from ..shapes import icosphere, torus
+from ..tasks import config_from_dict
+from ..tasks.loop import train
+
 _COLS = (
     ("name", "name"), ("V", "n_verts"), ("F", "n_faces"), ("chi", "euler_characteristic"), ("genus", "genus"),
     ("bnd", "n_boundary_loops"), ("comp", "n_components"), ("e-mfd", "is_edge_manifold"),
@@ -62,9 +76,6 @@ def _step(title: str) -> None:
 
 
 def _bundled(out: Path) -> int:
-    from ..bundled import read_manifest, write_bundled
-    from ..paths import meshes_root
-
     _step("bundled meshes")
     rows = write_bundled(out / "meshes", manifest=False)
     print(f"generated {len(rows)} meshes in {out / 'meshes'}")
@@ -82,8 +93,6 @@ def _bundled(out: Path) -> int:
 
 
 def _operators(bench, out: Path, k: int):
-    from ..operators import DIFFUSIONNET_FIELDS, GEM_FIELDS, OperatorCache, OperatorSpec
-
     _step(f"operator bundles (k={k}, DiffusionNet + GEM fields) through the disk cache")
     cache = OperatorCache(out / "cache")
     spec = OperatorSpec(fields=DIFFUSIONNET_FIELDS + GEM_FIELDS, k=k)
@@ -116,9 +125,6 @@ def _operators(bench, out: Path, k: int):
 def _learning(args, out: Path):
     """Train and evaluate a small DiffusionNet through the tasks API (the code path of ``manifoldnet train``);
     returns the index of the prediction files (``predictions.json``) of the held-out shapes."""
-    from ..tasks import config_from_dict
-    from ..tasks.loop import train
-
     n = args.per_family
     config = config_from_dict(
         {
@@ -176,9 +182,6 @@ def _learning(args, out: Path):
 def _geodesics() -> None:
     import numpy as np
 
-    from ..geometry import HeatMethodSolver, geodesic_distance
-    from ..shapes import icosphere
-
     _step("geodesic distance on the unit sphere (icosphere, 10242 vertices) against great circles")
     mesh = icosphere(5)
     src = 0
@@ -202,9 +205,6 @@ def _geodesics() -> None:
 def _matching(bench) -> None:
     from scipy.spatial import cKDTree
 
-    from ..analysis import fmap_from_descriptors, fmap_to_p2p, mean_geodesic_error, spectral_shape, zoomout
-    from ..geometry import HeatMethodSolver, wave_kernel_signature
-
     a, b = (bench[i] for i in bench.indices(family="star")[:2])
     _step(
         f"functional maps + ZoomOut, no learning: {a.name} -> {b.name} (ground truth from the "
@@ -225,12 +225,10 @@ def _matching(bench) -> None:
 def _screenshots(bench, bundles, out: Path, predictions) -> None:
     _step("screenshots")
     try:
-        import manifoldnet_viewer as viewer
-    except ImportError as exc:  # the viewer extra is optional
-        print(f"skipped: {exc} (pip install 'manifoldnet[viewer]')")
+        require_pyvista()
+    except ViewerDependencyError as exc:  # the viewer extra (pyvista) is optional; its message names it
+        print(f"skipped: {exc}")
         return
-    from ..shapes import torus
-
     pics = out / "pictures"
     pics.mkdir(parents=True, exist_ok=True)
     shape, bundle = bench[0], bundles[0]
@@ -239,8 +237,6 @@ def _screenshots(bench, bundles, out: Path, predictions) -> None:
     )
     viewer.screenshot(shape.mesh, pics / "hks.png", scalars=bundle.hks[:, 4], title="HKS, 5th time")
     import numpy as np
-
-    from ..io import load_mesh
 
     for row in predictions[:2]:  # held-out shapes: the model's labels, and where they are wrong
         mesh, pred = load_mesh(row["mesh"]), np.load(row["pred"])
@@ -265,8 +261,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..data.generated import FAMILIES, generated_benchmark
-
     out = Path(args.out)
     status = _bundled(out)
     if args.per_family < 2:

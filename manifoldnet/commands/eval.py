@@ -14,6 +14,10 @@ import argparse
 import json
 from pathlib import Path
 
+from ..tasks.base import make_task
+from ..tasks.checkpoint import load_checkpoint
+from ..tasks.config import config_from_dict, config_to_dict
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -54,10 +58,6 @@ def _data_config(config, data: str):
 
 def run(args: argparse.Namespace) -> int:
     import torch
-
-    from ..tasks.base import make_task
-    from ..tasks.checkpoint import load_checkpoint
-    from ..tasks.config import config_from_dict, config_to_dict
 
     state = load_checkpoint(args.checkpoint)
     data, split = _data_config(state["config"], args.data)

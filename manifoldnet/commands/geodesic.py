@@ -5,11 +5,15 @@ suffix) and prints it."""
 
 from __future__ import annotations
 
+from ..atomic import atomic_write
+from ..errors import MeshError
+from ..geometry.geodesics import geodesic_distance
+from ..io import load_mesh
+from . import source_vertices
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("mesh", help="mesh file (any format manifoldnet.load_mesh reads)")
-    from . import source_vertices
-
     parser.add_argument(
         "--source",
         type=source_vertices,
@@ -34,11 +38,6 @@ def run(args) -> int:
     from pathlib import Path
 
     import numpy as np
-
-    from ..atomic import atomic_write
-    from ..errors import MeshError
-    from ..geometry.geodesics import geodesic_distance
-    from ..io import load_mesh
 
     out = Path(args.output)
     if not out.parent.is_dir():  # before any work

@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..facts import format_facts, mesh_facts
+from ..io import MeshIOWarning, load_mesh
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("mesh", help="mesh file (OBJ, OFF, PLY, STL)")
@@ -18,9 +21,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import warnings
-
-    from ..facts import format_facts, mesh_facts
-    from ..io import MeshIOWarning, load_mesh
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MeshIOWarning)

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import argparse
 
+from ..data.datasets import FolderDataset
+from ..data.preprocess import PreprocessInterrupted, preprocess
+from ..data.ray_backend import require_ray
+from ..data.transforms import center_and_scale
+from ..operators.cache import OperatorCache
+from ..operators.fields import FIELD_TABLE
+from ..operators.spec import DIFFUSIONNET_FIELDS, OperatorSpec
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..operators.fields import FIELD_TABLE
-    from ..operators.spec import DIFFUSIONNET_FIELDS
-
     parser.add_argument("dir", help="folder of meshes (OFF, OBJ, PLY, STL)")
     parser.add_argument(
         "--recursive", action="store_true", help="also the meshes in subfolders (named by relative path)"
@@ -70,12 +75,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.datasets import FolderDataset
-    from ..data.preprocess import PreprocessInterrupted, preprocess
-    from ..data.transforms import center_and_scale
-    from ..operators.cache import OperatorCache
-    from ..operators.spec import OperatorSpec
-
     fields = tuple(f.strip() for f in args.fields.split(",") if f.strip())
     if "patches" not in fields and (args.patch_k is not None or args.patch_radius is not None):
         raise ValueError(
@@ -93,8 +92,6 @@ def run(args: argparse.Namespace) -> int:
     if args.address is not None and args.backend != "ray":
         raise ValueError("--address names a Ray cluster: it needs --backend ray")
     if args.backend == "ray":
-        from ..data.ray_backend import require_ray
-
         try:
             require_ray()
         except ImportError as exc:  # the extra is missing: one line and exit 2, like any bad option

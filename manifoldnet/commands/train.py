@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..tasks.config import load_config
+from ..tasks.loop import train
+
 INTERMIXED = True  # overrides may come after the options: train CONFIG --resume train.epochs=300
 
 
@@ -24,9 +27,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..tasks.config import load_config
-    from ..tasks.loop import train
-
     overrides = list(args.overrides)
     if args.device:
         overrides.append(f"train.device={args.device}")

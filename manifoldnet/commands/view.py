@@ -15,6 +15,23 @@ from __future__ import annotations
 
 import argparse
 
+from manifoldnet_viewer._pv import ViewerDependencyError, require_pyvista, require_web
+from manifoldnet_viewer.api import build_scene
+from manifoldnet_viewer.correspondence import correspondence_scene, map_from_pairs
+from manifoldnet_viewer.inputs import (
+    load_bundle,
+    load_labels,
+    load_predictions,
+    load_vertex_map,
+    needed_eigenpairs,
+)
+from manifoldnet_viewer.scene import Scene
+
+from ..errors import MeshError
+from ..io import load_mesh
+from ..operators import OperatorCache
+from . import source_vertices
+
 _SPEC_HELP = (
     "hks (all scales, slider) | hks:I | eig (slider) | eig:I | eig:I-J | gauss | mean | "
     "FILE (.npy, .npz[:key], .txt: one row per vertex or face; several columns -> slider)"
@@ -32,8 +49,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="predicted labels (N,) or scores (N, C) (.npy/.txt/.npz); with --labels: truth | prediction",
     )
-    from . import source_vertices
-
     g.add_argument(
         "--geodesic",
         metavar="SRC",
@@ -92,11 +107,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _map(args_list, source, target, one_based):
-    from manifoldnet_viewer.correspondence import map_from_pairs
-    from manifoldnet_viewer.inputs import load_vertex_map
-
-    from manifoldnet import MeshError
-
     if len(args_list) == 1:
         return load_vertex_map(args_list[0], source.n_verts, one_based=one_based or None)
     if len(args_list) == 2:
@@ -121,8 +131,6 @@ def _finish(scene, args) -> int:
 def run(args) -> int:
     import sys
 
-    from manifoldnet_viewer._pv import ViewerDependencyError
-
     try:
         return _run(args)
     except (ViewerDependencyError, RuntimeError) as exc:
@@ -131,10 +139,6 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
-    from manifoldnet_viewer._pv import require_pyvista, require_web
-
-    from manifoldnet import MeshError, load_mesh
-
     require_pyvista()
     if args.web:
         if args.screenshot:
@@ -154,8 +158,6 @@ def _run(args) -> int:
         raise MeshError(f"one surface colour at a time, got --{' and --'.join(colourings)}")
 
     if args.correspondence:
-        from manifoldnet_viewer.correspondence import correspondence_scene
-
         target = load_mesh(args.correspondence[0])
         vmap = _map(args.correspondence[1:], mesh, target, args.one_based)
         truth = _map(args.truth, mesh, target, args.one_based) if args.truth else None
@@ -168,19 +170,12 @@ def _run(args) -> int:
     if args.predictions:
         return _finish(_prediction_scene(mesh, args, scene_kw), args)
 
-    from manifoldnet_viewer.api import build_scene
-    from manifoldnet_viewer.inputs import load_bundle
-
     bundle = load_bundle(args.bundle) if args.bundle else None
     if bundle is not None and bundle.n_verts != mesh.n_verts:
         raise MeshError(f"bundle {args.bundle} has {bundle.n_verts} vertices, the mesh {mesh.n_verts}")
     if bundle is None and args.cache is not None:
-        from manifoldnet_viewer.inputs import needed_eigenpairs
-
         k = needed_eigenpairs(args.scalar or args.channels, mesh.n_verts)
         if k:
-            from manifoldnet.operators import OperatorCache
-
             bundle = OperatorCache(args.cache or None).get(mesh, fields=("eigenbasis",), k=k)
     geodesic = args.geodesic
     scene = build_scene(
@@ -209,8 +204,6 @@ def _run(args) -> int:
 
 def _prediction_scene(mesh, args, scene_kw):
     import numpy as np
-    from manifoldnet_viewer.inputs import load_labels, load_predictions
-    from manifoldnet_viewer.scene import Scene
 
     pred = load_predictions(args.predictions, mesh)
     labels = pred.labels + args.label_offset
@@ -219,8 +212,6 @@ def _prediction_scene(mesh, args, scene_kw):
     scene = Scene(2 if truth is not None else 1, link_views=True, **scene_kw)
     if truth is not None:
         if truth.shape != labels.shape:
-            from manifoldnet import MeshError
-
             raise MeshError(
                 f"{args.labels} has {truth.shape[0]} labels, {args.predictions} {labels.shape[0]}"
             )
