@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from manifoldnet import Mesh, MeshError
+from manifoldnet import Mesh, MeshError, load_mesh
 
 from ._pv import require_pyvista
 
@@ -65,8 +65,6 @@ def as_mesh(obj) -> Mesh:
     if isinstance(obj, Mesh):
         return obj
     if isinstance(obj, (str, os.PathLike)):
-        from manifoldnet import load_mesh
-
         return load_mesh(obj)
     if isinstance(obj, tuple) and len(obj) == 2:
         return Mesh(*obj)

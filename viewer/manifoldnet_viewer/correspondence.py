@@ -12,10 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from manifoldnet import Mesh, MeshError
+from manifoldnet.geometry.geodesics import HeatMethodSolver
 
 from ._checks import as_integers
 from .colors import IGNORE_COLOR, xyz_colors
 from .convert import as_mesh
+from .scene import Scene
 
 __all__ = [
     "check_vertex_map",
@@ -100,8 +102,6 @@ def correspondence_error(
     if metric == "euclidean":
         err[ok] = np.linalg.norm(target.verts[pred[ok]] - target.verts[true[ok]], axis=1)
     elif metric == "geodesic":
-        from manifoldnet.geometry.geodesics import HeatMethodSolver
-
         solver = HeatMethodSolver(target)
         uniq, inv = np.unique(true[ok], return_inverse=True)
         idx_ok = np.flatnonzero(ok)
@@ -136,8 +136,6 @@ def correspondence_scene(
 
     Returns a :class:`~manifoldnet_viewer.scene.Scene` (keyword arguments go to its constructor).
     """
-    from .scene import Scene
-
     source, target = as_mesh(source), as_mesh(target)
     vmap = check_vertex_map(vertex_map, source.n_verts, target.n_verts)
     tcol = xyz_colors(target.verts) if target_colors is None else np.asarray(target_colors, dtype=np.float64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from manifoldnet import Mesh, MeshError
+from manifoldnet import Mesh, MeshError, geometry
 
 __all__ = [
     "eigenfunctions",
@@ -52,11 +52,8 @@ def eigenpairs(mesh: Mesh, k: int, bundle=None) -> tuple[np.ndarray, np.ndarray]
         return evals.astype(np.float64), evecs.astype(np.float64)
     if k >= mesh.n_verts:
         raise MeshError(f"asked for {k} eigenpairs on a mesh with only {mesh.n_verts} vertices")
-    from manifoldnet.geometry.laplacian import laplacian
-    from manifoldnet.geometry.spectral import eigenbasis
-
-    L, M = laplacian(mesh)
-    return eigenbasis(L, M, k)
+    L, M = geometry.laplacian(mesh)
+    return geometry.eigenbasis(L, M, k)
 
 
 def eigenfunctions(mesh: Mesh, indices, bundle=None) -> np.ndarray:
@@ -77,25 +74,21 @@ def heat_kernel_signature(mesh: Mesh, n_times: int = 16, k: int = 128, bundle=No
         if stored.shape[0] != mesh.n_verts:
             raise MeshError(f"bundle hks has {stored.shape[0]} rows but the mesh has {mesh.n_verts} vertices")
         return stored.astype(np.float64)
-    from manifoldnet.geometry.descriptors import heat_kernel_signature as hks
-
     k = int(min(k, mesh.n_verts - 1))
     evals, evecs = eigenpairs(mesh, k, bundle)
-    return np.asarray(hks(evals, evecs, n_times=int(n_times)))
+    return np.asarray(geometry.heat_kernel_signature(evals, evecs, n_times=int(n_times)))
 
 
 def geodesic_distance(mesh: Mesh, sources, method: str = "heat") -> np.ndarray:
     """Geodesic distance ``(V,)`` to the nearest of ``sources`` (vertex ids), from
     :func:`manifoldnet.geometry.geodesics.geodesic_distance`."""
-    from manifoldnet.geometry.geodesics import geodesic_distance as gd
-
     src = np.atleast_1d(np.asarray(sources, dtype=np.int64))
     if src.size == 0:
         raise MeshError("geodesic distance needs at least one source vertex")
     bad = (src < 0) | (src >= mesh.n_verts)
     if bad.any():
         raise MeshError(f"source vertex {int(src[bad][0])} out of range for {mesh.n_verts} vertices")
-    return np.asarray(gd(mesh, src, method=method), dtype=np.float64)
+    return np.asarray(geometry.geodesic_distance(mesh, src, method=method), dtype=np.float64)
 
 
 def vertex_frames(mesh: Mesh, gauge: str = "intrinsic", bundle=None) -> np.ndarray:
@@ -106,16 +99,12 @@ def vertex_frames(mesh: Mesh, gauge: str = "intrinsic", bundle=None) -> np.ndarr
         if frames.shape != (mesh.n_verts, 3, 3):
             raise MeshError(f"bundle frames have shape {frames.shape}, expected ({mesh.n_verts}, 3, 3)")
         return frames.astype(np.float64)
-    from manifoldnet.geometry.frames import vertex_frames as vf
-
-    return np.asarray(vf(mesh, gauge=gauge), dtype=np.float64)
+    return np.asarray(geometry.vertex_frames(mesh, gauge=gauge), dtype=np.float64)
 
 
 def vertex_normals(mesh: Mesh) -> np.ndarray:
     """Angle-weighted unit vertex normals ``(V, 3)`` (:func:`manifoldnet.geometry.frames.vertex_normals`)."""
-    from manifoldnet.geometry.frames import vertex_normals as vn
-
-    return np.asarray(vn(mesh), dtype=np.float64)
+    return np.asarray(geometry.vertex_normals(mesh), dtype=np.float64)
 
 
 def tangent_to_world(vectors, frames) -> np.ndarray:
@@ -152,9 +141,7 @@ def transported_field(mesh: Mesh, source: int, vector=1.0 + 0.0j, frames=None) -
 
     frames : None (intrinsic), a gauge name, or (V, 3, 3) rows (e1, e2, n).
     """
-    from manifoldnet.geometry.vector_heat import vector_heat_transport
-
     if not 0 <= int(source) < mesh.n_verts:
         raise MeshError(f"transport source vertex {source} out of range for {mesh.n_verts} vertices")
     z = np.asarray([vector], dtype=np.complex128).reshape(1)
-    return np.asarray(vector_heat_transport(mesh, [int(source)], z, frames=frames))
+    return np.asarray(geometry.vector_heat_transport(mesh, [int(source)], z, frames=frames))

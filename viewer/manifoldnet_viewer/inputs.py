@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from manifoldnet import Mesh, MeshError
+from manifoldnet.geometry import curvature
+from manifoldnet.operators import OperatorBundle
 
 from . import features
 from ._checks import as_integers
@@ -155,8 +157,6 @@ def load_predictions(path, mesh: Mesh) -> Predictions:
 
 def load_bundle(path):
     """A saved ``OperatorBundle`` (:meth:`manifoldnet.operators.OperatorBundle.load`)."""
-    from manifoldnet.operators import OperatorBundle
-
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"no such bundle file: {path}")
@@ -204,11 +204,6 @@ def resolve_field(
     if kind in ("gauss", "mean"):
         if i is not None:
             raise MeshError(f"feature {text!r}: {kind} takes no index")
-        try:
-            from manifoldnet.geometry import curvature
-        except ImportError as exc:
-            raise MeshError(f"feature {text!r} needs manifoldnet.geometry.curvature ({exc})") from exc
-
         fn = curvature.gaussian_curvature if kind == "gauss" else curvature.mean_curvature
         return Field(np.asarray(fn(mesh), dtype=np.float64), f"{kind} curvature")
     if kind == "hks":

@@ -17,6 +17,7 @@ from .arrows import ArrowsMixin
 from .colors import categorical_colors, colour_scale, is_signed, label_colors, vertex_to_face_labels
 from .convert import as_mesh, to_pyvista
 from .interaction import ChannelBrowser, format_pick, pick_info
+from .web import serve
 
 __all__ = ["DEFAULT_WINDOW", "TESTING_WINDOW", "Scene", "viewer_theme"]
 
@@ -624,8 +625,6 @@ class Scene(ArrowsMixin):
         if picking and self._pick_target is not None:
             self.enable_picking()
         if backend == "trame":
-            from .web import serve
-
             require_web()
             return serve(self.plotter, port=port)
         return self.plotter.show()
