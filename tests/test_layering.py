@@ -6,11 +6,16 @@ pyvista, and only ``operators``, ``data``, ``nn`` and the layers above them impo
 
 Every import is read with :mod:`ast`, including those inside functions, relative ones and
 ``importlib.import_module("...")`` calls with a literal name, so a lazy import cannot hide an upward edge.
+
+Imports of manifoldnet's own modules (and the viewer's) sit at the top of the module, where a reader and
+static tools see them; one inside a function carries a ``# lazy: <reason>`` comment (a slow or optional
+dependency it keeps out, such as torch or pyvista), on its line or the line above (issue 19 item 10).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -23,8 +28,19 @@ PACKAGE = ROOT / "manifoldnet"
 BASE = "base"  # the mesh/io layer: the Mesh, readers, writers, errors and small utilities
 LAYER_OF = {
     **dict.fromkeys(
-        ["errors", "mesh", "io", "readers", "repair", "atomic", "paths", "progress", "facts", "shapes",
-         "bundled"],
+        [
+            "errors",
+            "mesh",
+            "io",
+            "readers",
+            "repair",
+            "atomic",
+            "paths",
+            "progress",
+            "facts",
+            "shapes",
+            "bundled",
+        ],
         BASE,
     ),
     "geometry": "geometry",
@@ -221,3 +237,82 @@ def test_no_two_module_import_cycles():
         if a < b and a in edges[b] and not (a.startswith(b + ".") or b.startswith(a + "."))
     )
     assert cycles == []
+
+
+# ------------------------------------------------------------- imports of our own modules inside functions
+OWN_PACKAGES = ("manifoldnet", "manifoldnet_viewer")
+VIEWER = ROOT / "viewer" / "manifoldnet_viewer"
+LAZY_REASON = re.compile(r"#\s*lazy:\s*\S")
+
+
+def _is_own(node: ast.AST) -> bool:
+    """An import statement of a manifoldnet or manifoldnet_viewer module (any relative import is one)."""
+    if isinstance(node, ast.ImportFrom):
+        return node.level > 0 or (node.module or "").split(".")[0] in OWN_PACKAGES
+    return isinstance(node, ast.Import) and any(a.name.split(".")[0] in OWN_PACKAGES for a in node.names)
+
+
+def unexplained_lazy_imports(source: str, filename: str) -> list[str]:
+    """``filename:line`` of every import of our own modules inside a function (or method) body that has no
+    ``# lazy: <reason>`` comment. The comment may sit on the statement's lines or on the comment or import
+    lines right above it, so one comment explains a block of consecutive imports."""
+    tree = ast.parse(source, filename=filename)
+    lines = source.splitlines()
+    import_lines = set()  # lines of every import statement, so a block of imports is read as one
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            import_lines.update(range(node.lineno, node.end_lineno + 1))
+    inside = {
+        node
+        for fn in ast.walk(tree)
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for node in ast.walk(fn)
+        if _is_own(node)
+    }
+    bad = []
+    for node in sorted(inside, key=lambda n: n.lineno):
+        candidates = list(range(node.lineno, node.end_lineno + 1))
+        above = node.lineno - 1
+        while above >= 1 and (above in import_lines or lines[above - 1].lstrip().startswith("#")):
+            candidates.append(above)
+            above -= 1
+        if not any(LAZY_REASON.search(lines[k - 1]) for k in candidates):
+            bad.append(f"{filename}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    return bad
+
+
+OWN_SOURCES = SOURCES + sorted(VIEWER.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", OWN_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_own_imports_inside_functions_say_why(path):
+    """Our own modules are imported at the module top; one imported inside a function says why there."""
+    assert unexplained_lazy_imports(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))) == []
+
+
+def test_an_unexplained_lazy_import_is_caught():
+    source = (
+        "import numpy as np\n"
+        "from .mesh import Mesh\n"  # the module top: fine
+        "def f():\n"
+        "    import scipy.sparse as sp\n"  # not ours: not this check's business
+        "    from ..geometry import laplacian\n"  # 5: no reason
+        "    from ..nn import gem  # lazy: torch\n"
+        "    # lazy: torch and pyvista, for the two lines below\n"
+        "    from ..nn import heads\n"
+        "    import manifoldnet_viewer\n"
+        "    x = 1\n"
+        "    from ..operators import spec\n"  # 11: code between it and the last reason
+        "    import manifoldnet.tasks  # lazy:\n"  # 12: a reason is needed, not just the word
+        "class C:\n"
+        "    def m(self):\n"
+        "        def inner():\n"
+        "            from manifoldnet.data import collate\n"  # 16: nested functions and methods count
+        "        return inner\n"
+    )
+    assert [b.split(": ", 1)[0] for b in unexplained_lazy_imports(source, "planted.py")] == [
+        "planted.py:5",
+        "planted.py:11",
+        "planted.py:12",
+        "planted.py:16",
+    ]
