@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 
 from manifoldnet import __version__
 from manifoldnet.errors import MeshError
@@ -68,8 +69,6 @@ def error_line(exc: BaseException, limit: int = 400) -> str:
 def fail(command: str, exc: BaseException, debug: bool = False) -> int:
     """The command line's one error path: one line on stderr (plus the traceback with ``--debug``), exit 2."""
     if debug:
-        import traceback
-
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     print(f"manifoldnet {command}: error: {error_line(exc)}", file=sys.stderr)
     return 2

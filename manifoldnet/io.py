@@ -17,12 +17,15 @@ stores doubles; STL stores float32 (exact only for float32-representable coordin
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import warnings
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order
 
 from .atomic import atomic_write
 from .errors import MeshError
@@ -220,8 +223,6 @@ def load_points(path: str | os.PathLike) -> np.ndarray:
 
 
 def _read_point_file(path: Path, suffix: str) -> np.ndarray:
-    import io
-
     data = read_file_bytes(path)
     if suffix == ".npy":
         try:
@@ -361,8 +362,6 @@ def save_mesh(path: str | os.PathLike, mesh: Mesh, *, binary: bool | None = None
 
 
 def _text_rows(prefix: str, a: np.ndarray, fmt: str) -> bytes:
-    import io
-
     buf = io.StringIO()
     row = " ".join([fmt] * a.shape[1])
     np.savetxt(buf, a, fmt=f"{prefix} {row}" if prefix else row)
@@ -397,8 +396,6 @@ def _stl_bytes(v: np.ndarray, f: np.ndarray, normals: np.ndarray, binary: bool) 
     # %.17g of the float32 values: reading back (as float64) gives exactly the float32 coordinates
     fmt = "facet normal %.9g %.9g %.9g\nouter loop\nvertex %.17g %.17g %.17g\nvertex %.17g %.17g %.17g\n"
     fmt += "vertex %.17g %.17g %.17g\nendloop\nendfacet"
-    import io
-
     buf = io.StringIO()
     np.savetxt(buf, rows, fmt=fmt)
     return b"solid manifoldnet\n" + buf.getvalue().encode() + b"endsolid manifoldnet\n"
@@ -439,9 +436,6 @@ def from_pyvista(poly) -> Mesh:
         raise MeshError(f"PolyData with {len(pts)} points has no faces: it is a point cloud (use .points)")
     if cells.size % 4 == 0 and (cells[0::4] == 3).all():
         return Mesh(pts, cells.reshape(-1, 4)[:, 1:])
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import breadth_first_order
-
     # mixed polygons: each offset points at the next cell's offset; the cells are the path from 0 (no loop)
     L = cells.size
     nxt = np.arange(L) + 1 + np.where((cells >= 0) & (cells < L), cells, L)

@@ -15,9 +15,12 @@ follow it, and the records are the path from the first offset (a graph traversal
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order
 
 from .errors import MeshError
 
@@ -112,9 +115,6 @@ def _chain(nxt: np.ndarray, start: int, n: int, what: str) -> np.ndarray:
 
     Raises MeshError when the path leaves the data before ``n`` records: the body is truncated.
     """
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import breadth_first_order
-
     L = len(nxt)
     if n == 0:
         return np.array([start], dtype=np.int64)
@@ -177,8 +177,6 @@ _OBJ_F = re.compile(r"^f (.*)$", re.MULTILINE)
 
 def _fast_numbers(rows: list[str], n: int, dtype) -> np.ndarray | None:
     """Parse whitespace-separated numbers in C; None unless exactly ``n`` clean values come out."""
-    import warnings
-
     text = " ".join(rows)
     if dtype is np.int64 and "/" in text:
         text = re.sub(r"/\S*", "", text)

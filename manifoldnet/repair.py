@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from .errors import MeshError
 from .mesh import Mesh, readonly
@@ -53,8 +55,6 @@ def weld_vertices(verts: np.ndarray, tol: float = 0.0) -> tuple[np.ndarray, np.n
         rep = np.empty(n, dtype=np.int64)
         rep[order] = lead[np.cumsum(new_run) - 1]  # lowest old index with the same coordinates
     else:
-        import scipy.sparse as sp
-        from scipy.sparse.csgraph import connected_components
         from scipy.spatial import cKDTree
 
         pairs = cKDTree(v).query_pairs(tol, output_type="ndarray")

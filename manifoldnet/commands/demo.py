@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import manifoldnet_viewer as viewer
+import numpy as np
 from manifoldnet_viewer._pv import ViewerDependencyError, require_pyvista
 
 from ..analysis import fmap_from_descriptors, fmap_to_p2p, mean_geodesic_error, spectral_shape, zoomout
@@ -180,8 +181,6 @@ def _learning(args, out: Path):
 
 
 def _geodesics() -> None:
-    import numpy as np
-
     _step("geodesic distance on the unit sphere (icosphere, 10242 vertices) against great circles")
     mesh = icosphere(5)
     src = 0
@@ -236,8 +235,6 @@ def _screenshots(bench, bundles, out: Path, predictions) -> None:
         shape.mesh, pics / "labels.png", labels=shape.global_labels, title="generated: part labels"
     )
     viewer.screenshot(shape.mesh, pics / "hks.png", scalars=bundle.hks[:, 4], title="HKS, 5th time")
-    import numpy as np
-
     for row in predictions[:2]:  # held-out shapes: the model's labels, and where they are wrong
         mesh, pred = load_mesh(row["mesh"]), np.load(row["pred"])
         wrong = (pred != np.loadtxt(row["truth"], dtype=np.int64)).astype(np.float64)

@@ -5,6 +5,10 @@ suffix) and prints it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+
 from ..atomic import atomic_write
 from ..errors import MeshError
 from ..geometry.geodesics import geodesic_distance
@@ -35,10 +39,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
-    import numpy as np
-
     out = Path(args.output)
     if not out.parent.is_dir():  # before any work
         raise FileNotFoundError(2, "the output's folder does not exist", str(out.parent))

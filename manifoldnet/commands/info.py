@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 
 from ..facts import format_facts, mesh_facts
 from ..io import MeshIOWarning, load_mesh
@@ -20,8 +21,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import warnings
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MeshIOWarning)
         mesh = load_mesh(args.mesh)

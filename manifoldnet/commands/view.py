@@ -14,7 +14,10 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
+import numpy as np
 from manifoldnet_viewer._pv import ViewerDependencyError, require_pyvista, require_web
 from manifoldnet_viewer.api import build_scene
 from manifoldnet_viewer.correspondence import correspondence_scene, map_from_pairs
@@ -118,8 +121,6 @@ def _map(args_list, source, target, one_based):
 
 def _finish(scene, args) -> int:
     if args.screenshot:
-        from pathlib import Path
-
         Path(args.screenshot).parent.mkdir(parents=True, exist_ok=True)
         scene.screenshot(args.screenshot)
         print(args.screenshot)
@@ -129,8 +130,6 @@ def _finish(scene, args) -> int:
 
 
 def run(args) -> int:
-    import sys
-
     try:
         return _run(args)
     except (ViewerDependencyError, RuntimeError) as exc:
@@ -203,8 +202,6 @@ def _run(args) -> int:
 
 
 def _prediction_scene(mesh, args, scene_kw):
-    import numpy as np
-
     pred = load_predictions(args.predictions, mesh)
     labels = pred.labels + args.label_offset
     truth = load_labels(args.labels, mesh, offset=args.label_offset) if args.labels else None

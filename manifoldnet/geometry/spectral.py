@@ -55,6 +55,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.sparse.csgraph import connected_components
 
 from ..errors import MeshError
 from .factor import SPDFactor
@@ -177,7 +178,6 @@ def eigenbasis(
     # m_inv None: a non-diagonal (Galerkin) mass, and residuals use the Euclidean norm, scaled
     m_inv = None if abs(Ma).sum() - abs(Ma.diagonal()).sum() > 0 else 1.0 / Ma.diagonal()
 
-    from scipy.sparse.csgraph import connected_components
     from threadpoolctl import threadpool_limits
 
     n_comp, labels = connected_components(La, directed=False)
@@ -317,8 +317,7 @@ def _solve(L, M, k, sigma, tol, dense_max, seed, m_inv, block, verify, scale_flo
     worst = "n/a" if res_best is None else f"{res_best.max():.2e}"
     raise EigenbasisError(
         f"eigenbasis: no method reached tol={tol:.1e} for k={k} on V={n} (best max residual {worst}); "
-        "attempts: "
-        + "; ".join(attempts),
+        "attempts: " + "; ".join(attempts),
         res_best,
         tuple(attempts),
     )

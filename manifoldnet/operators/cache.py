@@ -23,6 +23,7 @@ reading, and a regular entry is read only up to the size it had when opened.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -100,8 +101,6 @@ class OperatorCache:
             )
         self.root = Path(cache_root(root))
         if self.root.exists() and not self.root.is_dir():  # refuse before any work, not when storing
-            import errno
-
             raise NotADirectoryError(errno.ENOTDIR, "the operator cache root is not a folder", str(self.root))
 
     def __repr__(self) -> str:

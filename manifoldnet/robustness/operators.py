@@ -9,6 +9,9 @@ below), so an operator whose module is not installed shows as SKIP. Conventions 
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -606,9 +609,6 @@ def _check_roundtrip(mesh, out):
 @register("io.roundtrip", check=_check_roundtrip)
 def _roundtrip(mesh):
     """save_mesh then load_mesh in every writable format."""
-    import tempfile
-    from pathlib import Path
-
     out = {}
     with tempfile.TemporaryDirectory() as d:
         for ext in (".obj", ".off", ".ply"):

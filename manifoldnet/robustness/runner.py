@@ -21,14 +21,20 @@ a worker that crashes or hangs is replaced and the sweep goes on.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
+import multiprocessing as mp
 import os
 import queue
+import signal
+import sys
 import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import MeshError
 from ..io import load_mesh
@@ -125,8 +131,6 @@ def _build(case: Case):
 
 def _walk_arrays(x, path="result", depth=0):
     """Yield (path, array-like) for every ndarray / sparse matrix / tensor inside ``x``."""
-    import scipy.sparse as sp
-
     if depth > 4 or x is None:
         return
     if isinstance(x, np.ndarray) or sp.issparse(x) or hasattr(x, "detach"):
@@ -204,10 +208,6 @@ def execute(case: Case, op_name: str) -> Result:
 
 def import_module_or_file(name: str):
     """Import a module by dotted name, or a ``.py`` file by path (its registrations run on import)."""
-    import importlib
-    import importlib.util
-    import sys
-
     if not name.endswith(".py"):
         return importlib.import_module(name)
     mod_name = "_mn_robustness_" + os.path.splitext(os.path.basename(name))[0]
@@ -282,8 +282,6 @@ class _Worker:
             self.stop(kill=True)
             why = f"killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
             try:
-                import signal
-
                 if code is not None and code < 0:
                     why = f"worker {why} ({signal.Signals(-code).name})"
             except ValueError:
@@ -304,8 +302,6 @@ def run_sweep(
     Returns a list of :class:`Result` in (case, operator) order. ``progress(result)``
     is called as results come.
     """
-    import multiprocessing as mp
-
     for m in modules:
         import_module_or_file(m)
     ops = operator_names(operators)

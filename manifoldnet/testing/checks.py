@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
 
 from ..mesh import Mesh
 
@@ -223,8 +224,6 @@ def assert_distances(d, mesh: Mesh, sources, *, exact: bool = False, rtol: float
         raise AssertionError(f"distance at the sources is {np.abs(d[src]).max():.3g}, not 0")
     if (d[reach] < -tol).any():
         raise AssertionError("negative distance")
-    from scipy.sparse.csgraph import dijkstra
-
     e, w = mesh.edges, mesh.edge_lengths
     g = sp.csr_matrix((np.r_[w, w], (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(V, V))
     graph = dijkstra(g, indices=src, min_only=True)

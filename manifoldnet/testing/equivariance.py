@@ -16,6 +16,7 @@ with the transformed output. torch is imported inside the functions (``manifoldn
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -79,8 +80,6 @@ def _rotated_gradient(ops, c, s):
 def gauge_change(ops, g):
     """The ``TorchOperators`` ``ops`` seen in gauges rotated by ``g`` (V,) (module docstring). ValueError
     for an array whose gauge behaviour is unknown (not in :data:`GAUGE_RULES` or :data:`GAUGE_INVARIANT`)."""
-    import dataclasses
-
     import torch
 
     g = torch.as_tensor(g, dtype=torch.float64, device=ops.device)
