@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import functional
 from .base import OperatorModule
+from .context import GlobalContext
 from .diffusionnet import DiffusionNet, DiffusionNetBlock, SpatialGradientFeatures
 from .field_types import FieldType
 from .gem import GemConv, NormNonlinearity, RegularNonlinearity
@@ -29,6 +30,7 @@ __all__ = [
     "GEMNet",
     "GemConv",
     "GeodesicConv",
+    "GlobalContext",
     "LearnedDiffusion",
     "MoNet",
     "MoNetConv",

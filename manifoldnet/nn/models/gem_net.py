@@ -6,14 +6,19 @@ Scalar inputs enter as ``rho_0`` (``in_type`` may add ``rho_1`` tangent inputs, 
 the usual :class:`~manifoldnet.nn.heads.OutputHead` reads, or, with ``outputs="vectors"``, to
 ``out_channels`` ``rho_1`` fields returned as world vectors (V, out_channels, 3) that the viewer draws.
 
-Block: ``x + GemConv(act(x))`` with ``act`` the norm (exact) or regular (approximate) nonlinearity.
+Block: ``x + GemConv(act(x))`` with ``act`` the norm (exact) or regular (approximate) nonlinearity; with
+``global_context=True`` each block's ``rho_0`` channels then add a map of their mesh's mean
+(:class:`~manifoldnet.nn.context.GlobalContext`: a scalar stays a scalar, so the network stays exactly
+equivariant; not in the published architecture).
 """
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ..base import OperatorModule
+from ..context import GlobalContext
 from ..dropout import Dropout
 from ..field_types import FieldType
 from ..gem import GemConv, NormNonlinearity, RegularNonlinearity
@@ -33,15 +38,23 @@ def _nonlinearity(kind: str, field_type: FieldType, n_samples: int):
 
 
 class GemBlock(OperatorModule):
-    """(V, C) -> (V, C) of one field type: ``x + conv(act(x))``."""
+    """(V, C) -> (V, C) of one field type: ``x + conv(act(x))``, then with ``global_context`` a
+    :class:`~manifoldnet.nn.context.GlobalContext` on the ``rho_0`` channels (the first ``m_0``)."""
 
-    def __init__(self, field_type, nonlinearity="norm", n_samples=8, **conv_options):
+    def __init__(self, field_type, nonlinearity="norm", n_samples=8, global_context=False, **conv_options):
         super().__init__()
-        self.act = _nonlinearity(nonlinearity, FieldType(field_type), n_samples)
+        field_type = FieldType(field_type)
+        self.act = _nonlinearity(nonlinearity, field_type, n_samples)
         self.conv = GemConv(field_type, field_type, **conv_options)
+        self.n_scalars = field_type.multiplicities[0]
+        self.context = GlobalContext(self.n_scalars) if global_context and self.n_scalars else None
 
     def forward(self, x, ops):
-        return x + self.conv(self.act(x, ops), ops)
+        x = x + self.conv(self.act(x, ops), ops)
+        if self.context is None:
+            return x
+        m = self.n_scalars
+        return torch.cat([self.context(x[:, :m], ops), x[:, m:]], dim=1)
 
 
 class GEMNet(OperatorModule):
@@ -59,6 +72,7 @@ class GEMNet(OperatorModule):
     nonlinearity : ``"norm"`` (exactly equivariant) or ``"regular"`` (``n_samples`` angles).
     in_type : the input's :class:`FieldType` (default ``FieldType([in_channels])``: scalars).
     dropout : on the invariant features before the head (0.0).
+    global_context : after each block, the ``rho_0`` channels add a map of their mesh's mean (False).
     outputs : ``"vertices"``, ``"faces"``, ``"global"`` (:class:`OutputHead`) or ``"vectors"`` (world
         vectors (V, out_channels, 3); needs the ``frames`` field).
     last_activation : as :class:`OutputHead` (not with ``"vectors"``).
@@ -80,6 +94,7 @@ class GEMNet(OperatorModule):
         dropout: float = 0.0,
         outputs: str = "vertices",
         last_activation=None,
+        global_context: bool = False,
     ):
         super().__init__()
         self.in_type = FieldType([in_channels]) if in_type is None else FieldType(in_type)
@@ -94,7 +109,8 @@ class GEMNet(OperatorModule):
         conv = {"band_limit": band_limit, "n_radial": n_radial, "neighbourhood": neighbourhood}
         self.conv_in = GemConv(self.in_type, self.hidden_type, **conv)
         self.blocks = nn.ModuleList(
-            GemBlock(self.hidden_type, nonlinearity, n_samples, **conv) for _ in range(n_blocks)
+            GemBlock(self.hidden_type, nonlinearity, n_samples, global_context, **conv)
+            for _ in range(n_blocks)
         )
         self.act = _nonlinearity(nonlinearity, self.hidden_type, n_samples)
         self.outputs = outputs
