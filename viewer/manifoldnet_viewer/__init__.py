@@ -2,7 +2,8 @@
 
 The only code of the project that imports pyvista (``pip install 'manifoldnet[viewer]'``); the browser
 view needs ``'manifoldnet[web]'``. It depends on manifoldnet, never the reverse, and computes no geometry
-itself. Submodules load lazily: ``import manifoldnet_viewer`` does not import pyvista.
+itself. ``import manifoldnet_viewer`` does not import pyvista: its modules load it when they draw
+(``_pv.require_pyvista``).
 
 Quick use::
 
@@ -15,43 +16,45 @@ Quick use::
 
 from __future__ import annotations
 
-from ._lazy import lazy_exports
-from ._pv import _prefer_egl
+from ._pv import ViewerDependencyError, _prefer_egl
+from .api import build_scene, screenshot, show
+from .colors import categorical_colors, colour_scale, is_signed, label_colors, scalar_range, xyz_colors
+from .convert import as_mesh, from_pyvista, to_pyvista
+from .correspondence import correspondence_error, correspondence_scene, map_from_pairs, transfer_colors
+from .inputs import load_array, load_bundle, load_labels, load_predictions, load_vertex_map, resolve_field
+from .interaction import ChannelBrowser, format_pick, pick_info, subsample_indices
+from .scene import Scene, viewer_theme
 
 _prefer_egl()  # headless Linux: ask VTK for EGL up front (sets an env var only; pyvista is not imported)
 
-_LAZY = {
-    "show": "api",
-    "screenshot": "api",
-    "build_scene": "api",
-    "Scene": "scene",
-    "viewer_theme": "scene",
-    "to_pyvista": "convert",
-    "from_pyvista": "convert",
-    "as_mesh": "convert",
-    "categorical_colors": "colors",
-    "label_colors": "colors",
-    "xyz_colors": "colors",
-    "scalar_range": "colors",
-    "colour_scale": "colors",
-    "is_signed": "colors",
-    "ChannelBrowser": "interaction",
-    "pick_info": "interaction",
-    "format_pick": "interaction",
-    "subsample_indices": "interaction",
-    "correspondence_scene": "correspondence",
-    "correspondence_error": "correspondence",
-    "transfer_colors": "correspondence",
-    "map_from_pairs": "correspondence",
-    "load_array": "inputs",
-    "load_labels": "inputs",
-    "load_vertex_map": "inputs",
-    "load_predictions": "inputs",
-    "load_bundle": "inputs",
-    "resolve_field": "inputs",
-    "ViewerDependencyError": "_pv",
-}
-
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__all__ = [
+    "ChannelBrowser",
+    "Scene",
+    "ViewerDependencyError",
+    "as_mesh",
+    "build_scene",
+    "categorical_colors",
+    "colour_scale",
+    "correspondence_error",
+    "correspondence_scene",
+    "format_pick",
+    "from_pyvista",
+    "is_signed",
+    "label_colors",
+    "load_array",
+    "load_bundle",
+    "load_labels",
+    "load_predictions",
+    "load_vertex_map",
+    "map_from_pairs",
+    "pick_info",
+    "resolve_field",
+    "scalar_range",
+    "screenshot",
+    "show",
+    "subsample_indices",
+    "to_pyvista",
+    "transfer_colors",
+    "viewer_theme",
+    "xyz_colors",
+]
