@@ -107,3 +107,17 @@ def test_help_is_lazy():
     )
     assert "COMMAND" in proc.stdout and "info" in proc.stdout
     assert "HEAVY []" in proc.stdout, proc.stdout
+
+
+def test_importing_the_viewer_loads_no_pyvista():
+    """The viewer's modules load pyvista (and VTK) only when they draw, so ``import manifoldnet_viewer`` works
+    and stays light where pyvista is missing or has no display."""
+    code = (
+        "import sys\nimport manifoldnet_viewer as mv\nmv.show, mv.Scene, mv.load_labels\n"
+        "heavy = ('pyvista', 'vtk', 'vtkmodules', 'torch', 'trame')\n"
+        "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "HEAVY []" in proc.stdout, proc.stdout
