@@ -302,11 +302,13 @@ def mesh_mean(x, ops):
     """(V, C) -> (B, C): the mass-weighted mean of x over each mesh of the batch (area-weighted average)."""
     _check_x(x, ops, "mesh_mean")
     require_fields(ops, ("mass",), "mesh_mean")
-    m = ops.mass
-    area = torch.zeros(ops.n_meshes, dtype=m.dtype, device=m.device).index_add_(0, ops.batch, m)
-    w = m / area[ops.batch]
-    A = _mean_matrix(
-        ops.batch, torch.arange(ops.n_verts, device=x.device), w, (ops.n_meshes, ops.n_verts), x.dtype
-    )
+
+    def build(m):  # once per batch and dtype (kept while the batch's mass tensor lives)
+        area = torch.zeros(ops.n_meshes, dtype=m.dtype, device=m.device).index_add_(0, ops.batch, m)
+        w = m / area[ops.batch]
+        shape = (ops.n_meshes, ops.n_verts)
+        return _mean_matrix(ops.batch, torch.arange(ops.n_verts, device=m.device), w, shape, x.dtype)
+
+    A = per_tensor(f"mesh mean {x.dtype} {ops.n_meshes}", ops.mass, build)
     with torch.autocast(device_type=x.device.type, enabled=False):
-        return A @ x.to(A.dtype)
+        return spmm(A, x.to(A.dtype))
