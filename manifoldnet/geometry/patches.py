@@ -1,5 +1,5 @@
-"""Geodesic patches for intrinsic convolutions: neighbours within a geodesic radius (or the k nearest), with
-geodesic polar coordinates ``(r, theta)`` in the centre's gauge.
+"""Geodesic patches for intrinsic convolutions: neighbours within a geodesic radius, the k nearest, or every
+vertex within n edges (the n-ring), with geodesic polar coordinates ``(r, theta)`` in the centre's gauge.
 
 Algorithm: a discrete exponential map (Schmidt, Grimm, Wyvill 2006) run for every vertex at once.
 Each patch entry ``(i, j)`` holds the position ``z_ij`` of j in i's tangent plane (complex, i's gauge) and
@@ -29,13 +29,19 @@ memory are O(E + V k window) for E edges and V vertices, whatever the valence: a
 O(k) per vertex instead of (max degree)^2 candidates. With ``radius`` the patch holds every vertex within
 the radius and is expanded in full: work and memory are O(sum over patches of size x degree), bounded by
 the radius the caller chooses (a radius reaching round a 20k-valence vertex makes patches that large).
+With ``rings=n`` the one-ring is expanded in full for n - 1 rounds and everything reached is kept: the patch
+of i is exactly the vertices at graph distance 1..n from i (the n-ring, whatever their radii), each with the
+coordinates of its smallest-radius candidate of the round that reached it. Work and memory are
+O(sum over patches of size x degree): about V d^n for degree d, so meant for small n (2 or 3).
 
 Conventions
 -----------
 ``edge_index (2, P)``: pairs (i, j) = (centre, neighbour), sorted by (i, j), the centre itself excluded;
 ``r (P,)`` and ``theta (P,)`` in ``[0, 2 pi)`` are the polar coordinates of j in i's gauge (the gauge of
 :func:`~manifoldnet.geometry.logmap.one_ring_logmap` for the same ``frames``); ``transport (P,)`` is
-``R_ij``. The one-ring entries equal :func:`~manifoldnet.geometry.logmap.one_ring_logmap` exactly.
+``R_ij`` in ``[-pi, pi)``. The one-ring entries (r, theta and transport) equal
+:func:`~manifoldnet.geometry.logmap.one_ring_logmap` and
+:func:`~manifoldnet.geometry.transport.edge_transport` exactly.
 """
 
 from __future__ import annotations
@@ -192,23 +198,30 @@ def geodesic_patches(
     k: int | None = None,
     frames=None,
     max_rounds: int = 1000,
+    rings: int | None = None,
 ) -> GeodesicPatches:
-    """Geodesic patches of every vertex (module docstring).
+    """Geodesic patches of every vertex (module docstring). Give exactly one of ``radius``, ``k``, ``rings``.
 
     Parameters
     ----------
     mesh : Mesh
-    radius : keep neighbours with ``r <= radius`` (exclusive with ``k``).
+    radius : keep neighbours with ``r <= radius``.
     k : keep the k nearest neighbours by ``r`` (fewer on a component with fewer vertices).
     frames : the gauge, as in :func:`~manifoldnet.geometry.logmap.one_ring_logmap`.
-    max_rounds : at most this many expansion rounds (a bound on the patch's edge-hop depth).
+    max_rounds : with ``radius`` or ``k``, at most this many expansion rounds (a bound on the patch's
+        edge-hop depth); ``rings`` sets the depth itself.
+    rings : keep every vertex within ``rings`` edges (graph distance 1..rings; ``rings=1``: the one-ring).
     """
-    if (radius is None) == (k is None):
-        raise MeshError("give exactly one of radius= or k=")
+    if sum(x is not None for x in (radius, k, rings)) != 1:
+        raise MeshError("give exactly one of radius=, k= or rings=")
     if radius is not None and not (np.isfinite(radius) and radius > 0):
         raise MeshError(f"radius must be a positive finite number, got {radius}")
     if k is not None and (int(k) != k or k < 1):
         raise MeshError(f"k must be a positive integer, got {k}")
+    if rings is not None and (
+        isinstance(rings, bool) or not isinstance(rings, (int, np.integer)) or rings < 1
+    ):
+        raise MeshError(f"rings must be a positive integer (the number of edge hops), got {rings!r}")
     V = mesh.n_verts
     ei, r1, th1 = one_ring_logmap(mesh, frames)
     ei_t, rho = edge_transport(mesh, frames)
@@ -233,13 +246,13 @@ def geodesic_patches(
     A = r1.copy()
     rnd = np.zeros(len(J), dtype=np.int64)
     was_short = np.zeros(V, dtype=bool) if k is None else np.diff(ptr) < k
-    for t in range(1, max_rounds + 1):
+    for t in range(1, max_rounds + 1 if rings is None else int(rings)):
         counts = np.diff(ptr)
         I = np.repeat(np.arange(V), counts)
         front = np.flatnonzero(rnd == t - 1)
         if radius is not None:
             front = front[A[front] <= radius]
-        else:
+        elif k is not None:
             short = counts < k
             grow = short | was_short
             last = ~short & was_short  # one more ring once k is reached, from entries nearer than the k-th
@@ -294,7 +307,9 @@ def geodesic_patches(
         rnd = _interleave(rnd, np.full(len(c), t), pos_old, pos_new)
     counts = np.diff(ptr)
     I = np.repeat(np.arange(V), counts)
-    if radius is not None:
+    if rings is not None:
+        keep = np.ones(len(A), dtype=bool)
+    elif radius is not None:
         keep = A <= radius
     else:
         o = _row_sorted_by_value(ptr, A)
@@ -305,7 +320,13 @@ def geodesic_patches(
     sel = np.flatnonzero(keep)
     o = sel[_row_sorted(ptr_k, J[sel], V)]
     theta = np.mod(np.angle(Z[o]), _TWO_PI)
+    theta[theta >= _TWO_PI] = 0.0  # mod of a tiny negative angle rounds up to 2 pi
     transport = np.angle(R[o])
+    transport[transport >= np.pi] -= _TWO_PI  # [-pi, pi), as edge_transport
+    # the one-ring entries (round 0) kept their order, that of the directed edges: their own numbers, exactly
+    one = np.flatnonzero(rnd[o] == 0)
+    edge = np.cumsum(rnd == 0)[o[one]] - 1
+    theta[one], transport[one] = th1[edge], rho[edge]
     r = A[o]
     I, J = I[o], J[o]
     return GeodesicPatches(np.stack([I, J]), r, theta, transport, V)

@@ -230,3 +230,159 @@ def test_k_patches_of_a_20k_valence_fan_fit_in_bounded_memory(tmp_path):
     assert (np.abs(step) <= 8).all() and (step != 0).all()
     # the hub's 16 nearest are rim vertices at distance 1
     np.testing.assert_allclose(z["r"][i == 0], 1.0, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------------ n-ring patches
+def _generated_torus():
+    from manifoldnet.data import generated
+
+    return generated.generate_shape("torus", 0, 300).mesh
+
+
+RING_MESHES = {
+    "irregular_sphere": lambda: shapes.noisy_sphere(3, 0.03, 2, 0.45),
+    "generated_torus": _generated_torus,
+    "open_cylinder": lambda: shapes.open_cylinder(n_around=20, n_height=8),  # two boundary loops
+    "flat_disk": lambda: shapes.flat_disk(6),  # one boundary loop
+}
+
+
+def _n_ring_keys(m, n):
+    """Sorted keys ``i V + j`` of the pairs at graph distance 1..n: nonzeros of (I + A)^n off the diagonal,
+    A the adjacency matrix of the mesh's edges."""
+    import scipy.sparse as sp
+
+    V = m.n_verts
+    e = np.asarray(m.edges)
+    A = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(V, V))
+    step = sp.identity(V, format="csr") + A + A.T
+    reach = sp.identity(V, format="csr")
+    for _ in range(n):
+        reach = reach @ step
+    reach = sp.coo_matrix(reach)
+    off = reach.row != reach.col
+    return np.sort(reach.row[off].astype(np.int64) * V + reach.col[off])
+
+
+@pytest.mark.parametrize("name", sorted(RING_MESHES))
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_rings_hold_exactly_the_n_ring(name, n):
+    m = RING_MESHES[name]()
+    P = geodesic_patches(m, rings=n)
+    np.testing.assert_array_equal(P.edge_index[0] * m.n_verts + P.edge_index[1], _n_ring_keys(m, n))
+    assert np.isfinite(P.r).all() and np.isfinite(P.theta).all() and np.isfinite(P.transport).all()
+    assert (P.theta >= 0).all() and (P.theta < 2 * np.pi).all()
+    _assert_not_below_chord(m, P)
+
+
+@pytest.mark.parametrize("name", sorted(RING_MESHES))
+def test_one_ring_equals_logmap_and_transport_exactly(name):
+    from manifoldnet.geometry.transport import edge_transport
+
+    m = RING_MESHES[name]()
+    ei, r1, th1 = one_ring_logmap(m, "world")
+    _, rho = edge_transport(m, "world")
+    P = geodesic_patches(m, rings=1, frames="world")
+    np.testing.assert_array_equal(P.edge_index, ei)
+    np.testing.assert_array_equal(P.r, r1)
+    np.testing.assert_array_equal(P.theta, th1)
+    np.testing.assert_array_equal(P.transport, rho)
+    # and the one-ring entries of a wider patch are the same numbers
+    P3 = geodesic_patches(m, rings=3, frames="world")
+    pos = _pair_lookup(P3, ei, m.n_verts)
+    np.testing.assert_array_equal(P3.r[pos], r1)
+    np.testing.assert_array_equal(P3.theta[pos], th1)
+    np.testing.assert_array_equal(P3.transport[pos], rho)
+    assert (P3.transport >= -np.pi).all() and (P3.transport < np.pi).all()
+
+
+def _planar_grid(n=9, jitter=0.25, seed=0):
+    """An irregular planar grid in z = 0 (normals +z): n x n vertices moved in the plane, diagonals of
+    alternating direction."""
+    rng = np.random.default_rng(seed)
+    x, y = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float), indexing="ij")
+    xy = np.stack([x.ravel(), y.ravel()], 1)
+    inner = ((xy > 0) & (xy < n - 1)).all(1)
+    xy[inner] += rng.uniform(-jitter, jitter, (int(inner.sum()), 2))
+    a = (np.arange(n - 1)[:, None] * n + np.arange(n - 1)[None]).ravel()  # lower-left corner of each cell
+    flip = (a // n + a % n) % 2 == 1
+    f1 = np.where(flip[:, None], np.stack([a, a + n, a + n + 1], 1), np.stack([a, a + n, a + 1], 1))
+    f2 = np.where(flip[:, None], np.stack([a, a + n + 1, a + 1], 1), np.stack([a + 1, a + n, a + n + 1], 1))
+    from manifoldnet.mesh import Mesh
+
+    return Mesh(np.c_[xy, np.zeros(len(xy))], np.concatenate([f1, f2]))
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_rings_on_a_flat_grid_are_exact(n):
+    m = _planar_grid()
+    v = np.asarray(m.verts)
+    P = geodesic_patches(m, rings=n, frames="world")
+    np.testing.assert_array_equal(P.edge_index[0] * m.n_verts + P.edge_index[1], _n_ring_keys(m, n))
+    i, j = P.edge_index
+    z = P.r * np.exp(1j * P.theta)
+    d = v[j] - v[i]
+    np.testing.assert_allclose(z, d[:, 0] + 1j * d[:, 1], atol=1e-12, rtol=0)  # z_ij = x_j - x_i
+    np.testing.assert_allclose(P.transport, 0.0, atol=1e-12)  # world gauge on a plane: transport is 1
+
+
+def test_two_rings_agree_with_k_nearest_and_the_two_ring_logmap():
+    from manifoldnet.geometry.logmap import two_ring_logmap
+
+    m = RING_MESHES["irregular_sphere"]()
+    V = m.n_verts
+    P2 = geodesic_patches(m, rings=2)
+    # k-nearest patches wide enough: the two-ring is inside them, with the same numbers (the same round of the
+    # same expansion reaches every two-ring vertex, and keeps the same smallest-radius candidate)
+    Pk = geodesic_patches(m, k=40)
+    q = _pair_lookup(Pk, P2.edge_index, V)  # asserts the subset
+    np.testing.assert_array_equal(Pk.r[q], P2.r)
+    np.testing.assert_array_equal(Pk.theta[q], P2.theta)
+    np.testing.assert_array_equal(Pk.transport[q], P2.transport)
+    # narrower k-patches: where they overlap the two-ring, the same numbers
+    Ps = geodesic_patches(m, k=8)
+    key2, keys = P2.edge_index[0] * V + P2.edge_index[1], Ps.edge_index[0] * V + Ps.edge_index[1]
+    both, a, b = np.intersect1d(key2, keys, return_indices=True)
+    assert len(both) > 0.9 * len(keys)
+    np.testing.assert_array_equal(P2.r[a], Ps.r[b])
+    np.testing.assert_array_equal(P2.theta[a], Ps.theta[b])
+    # the two-ring log map holds the same pairs. It keeps the candidate of shortest path r_ij + r_jk, not of
+    # smallest unfolded radius (and does not raise radii to the chord), so on a smooth sphere the coordinates
+    # agree exactly where both pick the same neighbour j (most pairs) and to ~1e-3 elsewhere
+    ei, _, _ = two_ring_logmap(m, include_one_ring=True)
+    np.testing.assert_array_equal(ei, P2.edge_index)
+    smooth = shapes.noisy_sphere(3, 0.0, 0, 0.45)
+    P2 = geodesic_patches(smooth, rings=2)
+    ei, r, th = two_ring_logmap(smooth, include_one_ring=True)
+    np.testing.assert_array_equal(ei, P2.edge_index)
+    rel = np.abs(P2.r - r) / r
+    dth = np.abs(np.angle(np.exp(1j * (P2.theta - th))))
+    assert np.mean(rel < 1e-12) > 0.9 and np.mean(dth < 1e-9) > 0.9
+    assert rel.max() < 5e-3 and dth.max() < 0.03
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"rings": 0}, "rings must be a positive integer"),
+        ({"rings": -2}, "rings must be a positive integer"),
+        ({"rings": 1.5}, "rings must be a positive integer"),
+        ({"rings": 2.0}, "rings must be a positive integer"),
+        ({"rings": True}, "rings must be a positive integer"),
+        ({"rings": "2"}, "rings must be a positive integer"),
+        ({"rings": 2, "k": 8}, "exactly one of radius=, k= or rings="),
+        ({"rings": 2, "radius": 0.3}, "exactly one of radius=, k= or rings="),
+        ({}, "exactly one of radius=, k= or rings="),
+    ],
+)
+def test_rings_validation(kw, match):
+    with pytest.raises(MeshError, match=match):
+        geodesic_patches(shapes.icosphere(1), **kw)
+
+
+def test_rings_accept_numpy_integers_and_isolated_components():
+    m = shapes.two_spheres(1)
+    P = geodesic_patches(m, rings=np.int64(2))
+    np.testing.assert_array_equal(P.edge_index[0] * m.n_verts + P.edge_index[1], _n_ring_keys(m, 2))
+    comp = np.asarray(m.vertex_components)
+    np.testing.assert_array_equal(comp[P.edge_index[0]], comp[P.edge_index[1]])
