@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fields",
         default=",".join(DIFFUSIONNET_FIELDS),
         help=f"comma-separated fields (default {','.join(DIFFUSIONNET_FIELDS)}); valid names: "
-        f"{', '.join(FIELD_TABLE)} (patches needs --patch-k or --patch-radius)",
+        f"{', '.join(FIELD_TABLE)} (patches needs --patch-k, --patch-radius or --patch-rings)",
     )
     patch = parser.add_mutually_exclusive_group()
     patch.add_argument(
@@ -60,6 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         help="patches field: the neighbours within this geodesic radius",
+    )
+    patch.add_argument(
+        "--patch-rings",
+        type=int,
+        default=None,
+        help="patches field: every vertex within this many edges (2: the two-ring)",
     )
     parser.add_argument("--laplacian", default="cotan", choices=("cotan", "robust"))
     parser.add_argument("--gauge", default="intrinsic", choices=("intrinsic", "world", "principal"))
@@ -76,9 +82,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     fields = tuple(f.strip() for f in args.fields.split(",") if f.strip())
-    if "patches" not in fields and (args.patch_k is not None or args.patch_radius is not None):
+    if "patches" not in fields and any(
+        v is not None for v in (args.patch_k, args.patch_radius, args.patch_rings)
+    ):
         raise ValueError(
-            "--patch-k / --patch-radius apply to the patches field only: add patches to --fields"
+            "--patch-k / --patch-radius / --patch-rings apply to the patches field only: "
+            "add patches to --fields"
         )
     spec = OperatorSpec(  # a bad value is a ValueError: one line, exit 2 (cli.fail)
         fields=fields,
@@ -88,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         patch_k=args.patch_k,
         patch_radius=args.patch_radius,
+        patch_rings=args.patch_rings,
     )
     if args.address is not None and args.backend != "ray":
         raise ValueError("--address names a Ray cluster: it needs --backend ray")

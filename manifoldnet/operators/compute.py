@@ -153,7 +153,9 @@ def compute_operators(
             out["edge_index"] = ei
             out["transport_rho"] = _cast(rho, dt, "transport_rho", scale)
         if spec.needs("patches"):
-            p = geodesic_patches(geom, radius=spec.patch_radius, k=spec.patch_k, frames=offsets)
+            p = geodesic_patches(
+                geom, radius=spec.patch_radius, k=spec.patch_k, rings=spec.patch_rings, frames=offsets
+            )
             out["patch_index"] = _cast(p.edge_index, dt)
             out["patch_r"] = _cast(p.r, dt, "patch_r", scale)
             out["patch_theta"] = _cast(p.theta, dt, "patch_theta", scale)

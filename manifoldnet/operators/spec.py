@@ -35,6 +35,8 @@ _MASSES = ("lumped", "voronoi")
 _GAUGES = ("intrinsic", "world", "principal")
 _GRADIENTS = ("faces", "lsq")
 _DTYPES = ("float32", "float64")
+# parameters added after cache entries existed, with their defaults: omitted from the canonical JSON there
+_ADDED_LATER = {"patch_rings": None}
 
 
 def _dtype_name(value):
@@ -69,8 +71,9 @@ class OperatorSpec:
         relative residual) defaults to 1e-8: well below float32 storage precision (6e-8), and the 1e-10
         default of ``eigenbasis`` made its solver run 10-20x longer, or fail at a residual of 1.1e-10, on rna
         meshes.
-    patch_radius, patch_k : passed to ``geometry.geodesic_patches`` (exactly one when ``patches`` is asked
-        for).
+    patch_radius, patch_k, patch_rings : passed to ``geometry.geodesic_patches`` as ``radius`` / ``k`` /
+        ``rings`` (exactly one when ``patches`` is asked for; ``patch_rings=2``: every vertex within two
+        edges).
     n_neighbors : neighbours of the point-cloud Laplacian (point input only).
     dtype : storage dtype of the float arrays (``"float32"`` or ``"float64"``; numpy and torch dtypes are
         accepted and stored as these names, so the cache key is the same); everything is computed in float64.
@@ -89,6 +92,7 @@ class OperatorSpec:
     eig_tol: float | None = 1e-8
     patch_radius: float | None = None
     patch_k: int | None = None
+    patch_rings: int | None = None
     n_neighbors: int = 30
     dtype: str = "float32"
 
@@ -116,6 +120,9 @@ class OperatorSpec:
                 raise ValueError(f"OperatorSpec.{name} must be a positive integer, got {v!r}")
         if self.patch_k is not None and (not isinstance(self.patch_k, int) or self.patch_k < 1):
             raise ValueError(f"OperatorSpec.patch_k must be None or a positive integer, got {self.patch_k!r}")
+        rings = self.patch_rings
+        if rings is not None and (isinstance(rings, bool) or not isinstance(rings, int) or rings < 1):
+            raise ValueError(f"OperatorSpec.patch_rings must be None or a positive integer, got {rings!r}")
         for name in ("eig_sigma", "eig_tol", "patch_radius"):
             v = getattr(self, name)
             if v is not None:
@@ -126,8 +133,8 @@ class OperatorSpec:
             raise ValueError(f"OperatorSpec.eig_tol must be >= 0, got {self.eig_tol}")
         if self.patch_radius is not None and self.patch_radius <= 0:
             raise ValueError(f"OperatorSpec.patch_radius must be > 0, got {self.patch_radius}")
-        if "patches" in fs and (self.patch_radius is None) == (self.patch_k is None):
-            raise ValueError("the patches field needs exactly one of patch_radius= or patch_k=")
+        if "patches" in fs and sum(v is not None for v in (self.patch_radius, self.patch_k, rings)) != 1:
+            raise ValueError("the patches field needs exactly one of patch_radius=, patch_k= or patch_rings=")
 
     # ---------------------------------------------------------------- helpers
     def needs(self, name: str) -> bool:
@@ -160,8 +167,13 @@ class OperatorSpec:
 
     def to_json(self, exclude: tuple[str, ...] = ()) -> str:
         """Canonical JSON (sorted keys, no spaces); ``exclude`` drops parameters (the
-        cache key drops ``k``)."""
-        d = {k: v for k, v in self.to_dict().items() if k not in exclude}
+        cache key drops ``k``). A parameter of ``_ADDED_LATER`` at its default is left out, so the cache keys
+        (and stored specs) of every spec that does not use it are those from before it existed."""
+        d = {
+            k: v
+            for k, v in self.to_dict().items()
+            if k not in exclude and not (k in _ADDED_LATER and v == _ADDED_LATER[k])
+        }
         return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
     @classmethod

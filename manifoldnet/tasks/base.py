@@ -191,6 +191,7 @@ class Task(ABC):
                 dtype=o.dtype,
                 patch_k=o.patch_k,
                 patch_radius=o.patch_radius,
+                patch_rings=o.patch_rings,
             )
         except ValueError as exc:
             raise ConfigError(f"{exc} (config section 'operators')") from None

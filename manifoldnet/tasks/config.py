@@ -109,7 +109,8 @@ class OperatorsConfig:
     1, :func:`manifoldnet.data.center_and_scale`), ``"radius"`` (farthest vertex at distance 1, the
     reference DiffusionNet's convention) or ``"none"``. ``cache``: folder (None: the default cache,
     ``$MANIFOLDNET_CACHE``); ``workers``: processes that compute missing bundles. ``patch_k`` /
-    ``patch_radius``: geodesic patches, for a model that reads the ``patches`` field (exactly one)."""
+    ``patch_radius`` / ``patch_rings``: geodesic patches (the k nearest, within a radius, within n edges),
+    for a model that reads the ``patches`` field (exactly one)."""
 
     k: int = 128
     n_hks: int = 16
@@ -119,6 +120,7 @@ class OperatorsConfig:
     normalize: str = "area"
     patch_k: int | None = None
     patch_radius: float | None = None
+    patch_rings: int | None = None
     cache: str | None = None
     workers: int = 2
 

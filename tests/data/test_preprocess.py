@@ -92,3 +92,29 @@ def test_cli_precompute_patches_recursive_and_field_help(tmp_path, capsys):
     for name in FIELD_TABLE:
         assert name in help_text
     assert "--patch-radius" in help_text and "--recursive" in help_text
+
+
+def test_cli_precompute_patch_rings(tmp_path, capsys):
+    """--patch-rings n stores the n-ring patches (what geodesic_patches(rings=n) gives); bad uses exit 2."""
+    import numpy as np
+
+    from manifoldnet.geometry.patches import geodesic_patches
+    from manifoldnet.io import load_mesh
+
+    root, cache = tmp_path / "data", tmp_path / "cache"
+    root.mkdir()
+    save_mesh(root / "t.off", g.generate_shape("torus", 2, 150).mesh)
+    mesh = load_mesh(root / "t.off")
+    argv = ["precompute", str(root), "--cache", str(cache), "--fields", "patches", "--no-progress"]
+    assert main([*argv, "--patch-rings", "2", "--dtype", "float64"]) == 0
+    assert "1 computed" in capsys.readouterr().out
+    b = OperatorCache(cache).lookup(mesh, fields=("patches",), patch_rings=2, dtype="float64")
+    p = geodesic_patches(mesh, rings=2, frames="intrinsic")
+    assert b is not None and b.spec.patch_rings == 2
+    np.testing.assert_array_equal(b.patch_index, p.edge_index)
+    np.testing.assert_allclose(b.patch_r, p.r, rtol=1e-12)
+    assert main([*argv, "--patch-rings", "2", "--patch-k", "5"]) == 2  # argparse: mutually exclusive
+    assert main([*argv, "--patch-rings", "0"]) == 2  # the spec refuses it
+    assert main(["precompute", str(root), "--cache", str(cache), "--patch-rings", "2"]) == 2  # no patches
+    err = capsys.readouterr().err
+    assert "patch_rings" in err and "--patch-rings" in err

@@ -49,6 +49,12 @@ def bundle64(sphere):
         {"patch_k": 0},
         {"fields": ("patches",)},  # neither radius nor k
         {"fields": ("patches",), "patch_k": 8, "patch_radius": 0.1},  # both
+        {"patch_rings": 0},
+        {"patch_rings": -1},
+        {"patch_rings": 2.0},
+        {"patch_rings": True},
+        {"fields": ("patches",), "patch_k": 8, "patch_rings": 2},  # two of three
+        {"fields": ("patches",), "patch_radius": 0.1, "patch_rings": 2},
     ],
 )
 def test_spec_rejects_bad_parameters(bad):
@@ -240,6 +246,26 @@ def test_checksum_algorithms(bundle64, tmp_path, monkeypatch, algorithm):
     np.savez(path, **entries)
     with pytest.raises(CorruptBundleError, match="unknown checksum algorithm"):
         OperatorBundle.load(path)
+
+
+def test_spec_patch_errors_name_the_parameter():
+    for bad in (0, -1, 2.0, True, "2"):
+        with pytest.raises(ValueError, match=r"OperatorSpec\.patch_rings must be None or a positive integer"):
+            OperatorSpec(fields=("patches",), patch_rings=bad)
+    with pytest.raises(ValueError, match="exactly one of patch_radius=, patch_k= or patch_rings="):
+        OperatorSpec(fields=("patches",), patch_k=8, patch_rings=2)
+    with pytest.raises(ValueError, match="exactly one of patch_radius=, patch_k= or patch_rings="):
+        OperatorSpec(fields=("patches",))
+
+
+def test_patches_field_with_rings_equals_geodesic_patches(sphere):
+    from manifoldnet.geometry.patches import geodesic_patches
+
+    b = compute_operators(sphere, fields=("patches",), patch_rings=2, dtype="float64", gauge="world")
+    p = geodesic_patches(sphere, rings=2, frames="world")
+    assert_array_equal(b.patch_index, p.edge_index)
+    for name, ref in (("patch_r", p.r), ("patch_theta", p.theta), ("patch_rho", p.transport)):
+        assert_array_equal(getattr(b, name), ref)
 
 
 def test_patches_field_equals_geodesic_patches(sphere):

@@ -30,6 +30,7 @@ ALTERNATIVES = {
     "eig_tol": 1e-6,
     "patch_radius": 0.2,
     "patch_k": 7,
+    "patch_rings": 2,
     "n_neighbors": 20,
     "dtype": "float64",
 }
@@ -215,3 +216,33 @@ def test_descriptors_without_a_stored_eigenbasis_hit_their_own_k_only(tmp_path):
     other = c.get(mesh, fields=("mass", "hks"), k=8, dtype="float64")
     assert other.spec.k == 8 and not np.allclose(other.hks, first.hks)
     assert len(list(tmp_path.glob("*.npz"))) == 2
+
+
+def test_patch_rings_spec_round_trips_through_the_cache(mesh, tmp_path):
+    spec = OperatorSpec(fields=("patches", "mass"), patch_rings=2, dtype="float64")
+    assert OperatorSpec.from_json(spec.to_json()) == spec == OperatorSpec(**spec.to_dict())
+    assert spec.replace(patch_rings=3).patch_rings == 3 and '"patch_rings":2' in spec.to_json()
+    c = OperatorCache(tmp_path)
+    assert c.lookup(mesh, spec) is None
+    b = c.get(mesh, spec)
+    h = c.lookup(mesh, spec)
+    assert h is not None and h is not b and h.spec == spec and h.spec.patch_rings == 2
+    for name in ("patch_index", "patch_r", "patch_theta", "patch_rho"):
+        assert_array_equal(getattr(h, name), getattr(b, name))
+    # other ring counts and the same patches asked as k-nearest are other entries
+    assert c.lookup(mesh, spec.replace(patch_rings=3)) is None
+    assert c.lookup(mesh, spec.replace(patch_rings=None, patch_k=12)) is None
+    assert len({cache_key(mesh, spec), cache_key(mesh, spec.replace(patch_rings=1))}) == 2
+
+
+def test_specs_without_patch_rings_keep_their_canonical_json():
+    """patch_rings came after cache entries existed: at its default it is left out of the canonical JSON, so
+    the key (and stored spec) of every other spec is the one from before (this string is that JSON)."""
+    spec = OperatorSpec(fields=("mass", "laplacian"))
+    assert spec.to_json() == (
+        '{"dtype":"float32","eig_sigma":null,"eig_tol":1e-08,"fields":["laplacian","mass"],"gauge":"intrinsic",'
+        '"gradient":"faces","k":128,"laplacian":"cotan","mass":"lumped","n_hks":16,"n_neighbors":30,"n_wks":16,'
+        '"patch_k":null,"patch_radius":null}'
+    )
+    assert spec.to_dict()["patch_rings"] is None  # still a parameter of the spec
+    assert OperatorSpec.from_json(spec.to_json()) == spec

@@ -151,7 +151,26 @@ def test_shipped_configs_load_make_their_task_and_build_their_model(path):
     assert isinstance(model, torch.nn.Module) and sum(p.numel() for p in model.parameters()) > 0
     o = config.operators
     fields = tuple(sorted({*model.required_fields, "mass"}))
-    OperatorSpec(fields=fields, k=o.k, patch_k=o.patch_k, patch_radius=o.patch_radius)
+    OperatorSpec(
+        fields=fields, k=o.k, patch_k=o.patch_k, patch_radius=o.patch_radius, patch_rings=o.patch_rings
+    )
+
+
+def test_operators_patch_rings_reach_the_spec():
+    """operators.patch_rings asks a patches model for n-ring patches; a bad or a second size is named."""
+    pytest.importorskip("torch")
+    from manifoldnet.nn import build_model
+
+    model = build_model("monet", 3, 4, neighbourhood="patches")
+    path = next(p for p in SHIPPED if p.name == "rna_monet.yaml")
+    task = make_task(load_config(path, ["operators.patch_rings=2"]))
+    spec = task.operator_spec(model)
+    assert spec.patch_rings == 2 and spec.patch_k is None and "patches" in spec.fields
+    with pytest.raises(ConfigError, match=r"'operators.patch_rings'.*int"):
+        load_config(path, ["operators.patch_rings=1.5"])
+    task = make_task(load_config(path, ["operators.patch_rings=2", "operators.patch_k=8"]))
+    with pytest.raises(ConfigError, match=r"exactly one of .*patch_rings=.*section 'operators'"):
+        task.operator_spec(model)
 
 
 def test_shipped_configs_are_found():
