@@ -20,9 +20,10 @@ def require_fields(ops, fields, who: str) -> None:
             if f == "faces":
                 raise ValueError(f"{who} needs faces: these operators come from a point cloud")
             have = tuple(getattr(ops.spec, "fields", ()))
+            size = ", <one of patch_k=, patch_radius=, patch_rings=>" if f == "patches" else ""
             raise ValueError(
                 f"{who} needs the bundle field {f!r} ({', '.join(missing)} missing); these operators hold "
-                f"{list(have)}: build them with OperatorSpec(fields={tuple(sorted({*have, f}))})"
+                f"{list(have)}: build them with OperatorSpec(fields={tuple(sorted({*have, f}))}{size})"
             )
 
 

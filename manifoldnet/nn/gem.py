@@ -156,7 +156,7 @@ class GemConv(OperatorModule):
     n_radial : radial Gaussian bins (default 1 on ``"edges"``: no radial dependence; 3 on ``"patches"``),
         centred on ``0 .. 2`` times each mesh's mean pair radius (scale invariant).
     neighbourhood : ``"edges"`` (one ring; fields ``logmap``, ``transport``) or ``"patches"`` (geodesic
-        patches; field ``patches``).
+        patches; field ``patches``: e.g. ``OperatorSpec(patch_rings=2)``, the two-ring).
     self_interaction, bias : the ``K_self x_i`` term and the ``rho_0`` bias.
 
     ``forward(x, ops)``: x (V, in_type.size) -> (V, out_type.size); ValueError when x is not of ``in_type``.

@@ -84,7 +84,7 @@ class GeodesicConv(_PatchConv):
     rotation of every gauge by whole bins.
 
     neighbourhood : ``"one_ring"`` (the ``logmap`` field) or ``"patches"`` (the ``patches`` field: geodesic
-        patches of ``OperatorSpec(patch_k=...)`` or ``patch_radius=...``).
+        patches of ``OperatorSpec(patch_k=...)``, ``patch_radius=...`` or ``patch_rings=...``).
     radius : None (r divided by each patch's largest radius) or the bins' outer radius in mesh units.
     sigma_r, sigma_theta : bin widths (defaults ``1 / n_radial`` of the unit radius and ``pi / n_angular``).
     """

@@ -15,9 +15,9 @@ P x K x C tensor) and ``x`` its gradient with ``A^T``.
 
 Neighbourhoods (bundle fields): ``"one_ring"`` reads the ``logmap`` field (``edge_index``, ``logmap_r``,
 ``logmap_theta``: the one-ring log map), ``"patches"`` the ``patches`` field (``patch_index``, ``patch_r``,
-``patch_theta``: geodesic patches of ``OperatorSpec(patch_radius=...)`` or ``patch_k=...``). The centre is
-not among its pairs (layers add it through their own linear map). Pairs may come in any order; weights are
-given in the bundle's pair order, (P, K).
+``patch_theta``: geodesic patches of ``OperatorSpec(patch_radius=...)``, ``patch_k=...`` or
+``patch_rings=...``, the n-ring). The centre is not among its pairs (layers add it through their own
+linear map). Pairs may come in any order; weights are given in the bundle's pair order, (P, K).
 
 Radii: :func:`patch_coordinates` divides r by ``radius`` when given (mesh units), else by the largest radius
 of each vertex's patch (so r is in (0, 1], the same for a scaled mesh and across resolutions).
