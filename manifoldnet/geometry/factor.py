@@ -12,6 +12,9 @@ right-hand sides 2-4x slower per column (single columns ~1.6x). ``prefer="setup"
 CHOLMOD, once, when the columns solved so far (this call's included) reach :data:`WIDE`: by then CHOLMOD's
 faster solves repay its factorization (rent or buy: a factor used for a few solves never pays for CHOLMOD,
 one used for many pays for both factorizations at most about twice what the better choice would have).
+Simplicial factors lose to supernodal ones as the fill grows: ``prefer="setup"`` takes Eigen only up to
+:data:`SETUP_MAX_N` unknowns (the heat method's setup, ``benchmarks/scale.py``: Eigen 2.6x faster than
+CHOLMOD at 100k vertices, 1.3x slower at 300k and several times slower at 1M).
 
 CHOLMOD reports problems by printing from C ("CHOLMOD warning: not positive definite. file: ... line: 430",
 on stdout, buffered until the process exits when stdout is a pipe), outside Python's warnings. Every
@@ -35,12 +38,15 @@ from scipy.sparse.linalg import splu
 
 from ..errors import MeshError
 
-__all__ = ["BACKENDS", "WIDE", "SPDFactor", "SolverWarning", "native_output", "warn_native"]
+__all__ = ["BACKENDS", "SETUP_MAX_N", "WIDE", "SPDFactor", "SolverWarning", "native_output", "warn_native"]
 
 BACKENDS = ("auto", "eigen", "cholmod", "superlu")
 WIDE = 64
 """``prefer="setup"``: once this many columns have been solved (in one call or over several) an Eigen factor
 moves to CHOLMOD (module docstring): at 10k vertices CHOLMOD saves 0.3-0.8 ms per column and costs ~45 ms."""
+SETUP_MAX_N = 150_000
+"""``prefer="setup"`` factors with Eigen (simplicial) only up to this many unknowns, else with CHOLMOD
+(supernodal), whose factorization is the faster one beyond (module docstring)."""
 _MAX_RHS = 128  # cholespy solves at most this many right-hand sides per call
 _FD_LOCK = threading.Lock()  # file descriptor 2 is process-wide: one redirection at a time
 
@@ -154,8 +160,9 @@ class SPDFactor:
         ``"superlu"`` (scipy).
     what : how to name A in errors; hint : appended to the singular-matrix error (what to try instead).
     prefer : what ``"auto"`` optimizes. ``"solves"``: CHOLMOD through ``cholespy`` (a dependency) when it
-        factors A, else SuperLU. ``"setup"``: Eigen first when libigl is importable (cheapest factorization),
-        then CHOLMOD once :data:`WIDE` columns have been solved (module docstring), else as ``"solves"``.
+        factors A, else SuperLU. ``"setup"``: Eigen first when libigl is importable and A has at most
+        :data:`SETUP_MAX_N` rows (cheapest factorization), then CHOLMOD once :data:`WIDE` columns have been
+        solved (module docstring), else as ``"solves"``.
 
     Attributes
     ----------
@@ -186,7 +193,7 @@ class SPDFactor:
         self._chol = self._lu = self._eigen = None
         self._upgrade: sp.csc_matrix | None = None  # A, kept while an Eigen factor may move to CHOLMOD
         self._columns = 0  # columns solved so far by the Eigen factor
-        if backend == "eigen" or (backend == "auto" and prefer == "setup"):
+        if backend == "eigen" or (backend == "auto" and prefer == "setup" and self.n <= SETUP_MAX_N):
             # A is symmetric: its CSR arrays are its CSC arrays (no conversion)
             if sp.isspmatrix_csr(A):
                 csc = sp.csc_matrix((A.data, A.indices, A.indptr), A.shape)

@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from manifoldnet import shapes
 from manifoldnet.errors import MeshError
-from manifoldnet.geometry import geodesics
+from manifoldnet.geometry import factor, geodesics
 from manifoldnet.geometry.factor import WIDE, SolverWarning, SPDFactor
 from manifoldnet.geometry.geodesics import HeatMethodSolver, _shifted, _submatrix
 from manifoldnet.geometry.intrinsic_delaunay import (
@@ -239,6 +239,19 @@ def test_halfedge_lengths_from_edges_equal_the_direct_ones_bit_for_bit():
 
     for m in (shapes.noisy_sphere(3, 0.25, 1), shapes.nonmanifold_fin(), shapes.flat_disk(4)):
         assert_array_equal(_halfedge_lengths(m), halfedge_lengths(m))
+
+
+def test_setup_preference_takes_cholmod_above_the_size_cap(monkeypatch):
+    """Simplicial Eigen factors lose to CHOLMOD's supernodal ones on large meshes: above SETUP_MAX_N unknowns
+    the setup preference factors with CHOLMOD from the start (the cap lowered here to the test matrix)."""
+    A = _heat_matrix()
+    assert SPDFactor(A, prefer="setup").backend == "eigen"
+    monkeypatch.setattr(factor, "SETUP_MAX_N", A.shape[0] - 1)
+    f = SPDFactor(A, prefer="setup")
+    assert f.backend == "cholmod"
+    b = np.ones(A.shape[0])
+    assert_allclose(A @ f.solve(b), b, atol=1e-10)
+    assert SPDFactor(A, "eigen").backend == "eigen"  # an explicit backend is not capped
 
 
 def test_without_libigl_the_setup_preference_factors_with_cholmod(monkeypatch):
