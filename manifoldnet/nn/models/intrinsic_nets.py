@@ -5,8 +5,8 @@ Block: ``x + MLP([x, conv(x)])`` (:class:`~manifoldnet.nn.models.blocks.ConvBloc
 ``global_context=True`` each block then adds a map of its mesh's mean feature
 (:class:`~manifoldnet.nn.context.GlobalContext`, not in the published architectures: a few one-ring layers
 see a few rings, and part segmentation often needs the whole shape; it reads ``mass``). Fields: the
-``logmap`` field for ``neighbourhood="one_ring"``, the ``patches`` field (with ``OperatorSpec(patch_k=...)``
-or ``patch_radius=...``) for ``"patches"``; ``required_fields`` says which.
+``logmap`` field for ``neighbourhood="one_ring"``, the ``patches`` field (with ``OperatorSpec(patch_k=...)``,
+``patch_radius=...`` or ``patch_rings=...``) for ``"patches"``; ``required_fields`` says which.
 """
 
 from __future__ import annotations
