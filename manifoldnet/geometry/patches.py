@@ -270,6 +270,7 @@ def geodesic_patches(
         ok = cm != ci
         e, d, ci, cm = e[ok], d[ok], ci[ok], cm[ok]
         cz = Z[e] + R[e] * log1[d]
+        unfolded = np.abs(cz)  # before _accept_unfolded raises the short ones: breaks ties between them
         cr = _accept_unfolded(cz, verts, ci, cm)
         # group present entries and candidates by (i, m): drop pairs already present, keep the nearest
         # a neighbour m of a ring-(t-1) entry is at most two rings back, so only entries added in the last two
@@ -297,6 +298,9 @@ def geodesic_patches(
         cand = np.flatnonzero((code >= 0) & ~present[gid] & (score == gmin[gid]))
         if cand.size == 0:
             break
+        # ties (candidates raised to the same Euclidean distance) go to the least raised one, the unfolded
+        # radius nearest the chord: a geometric choice, so a relabelling of the vertices changes nothing
+        cand = cand[np.lexsort((-unfolded[code[cand]], gid[cand]))]
         cand = cand[np.r_[True, gid[cand][1:] != gid[cand][:-1]]]
         c = code[cand]  # new pairs, sorted by (i, m)
         pos_old, pos_new, ptr = _merge_rows(ptr, ci[c], V)

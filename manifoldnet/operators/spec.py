@@ -23,7 +23,7 @@ from .fields import FIELD_TABLE, required_fields
 __all__ = ["DIFFUSIONNET_FIELDS", "FIELDS", "GEM_FIELDS", "OPERATOR_VERSION", "OperatorSpec"]
 
 # Bump when any stored operator changes its values (invalidates every cache entry).
-OPERATOR_VERSION = "1"
+OPERATOR_VERSION = "2"  # 2: geodesic patches break radius ties geometrically (label-independent)
 
 FIELDS = tuple(FIELD_TABLE)  # the spec field names, in table order
 # What a DiffusionNet-style model needs (spectral diffusion + spatial gradient features), and a GEM-style one.
