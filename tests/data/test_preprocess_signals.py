@@ -122,5 +122,8 @@ def test_ctrl_c_stops_cleanly_with_a_summary_and_exit_130(tmp_path):
     assert "computed" in line and "already cached" in line and "left" in line, line
     done = int(line.split(" computed")[0].split()[-1])
     left = int(line.split(" left")[0].split()[-1])
-    assert done >= 2 and left >= 1 and done + left <= 12, line
+    # a worker writes its entry before the parent hears of it, so the summary may count one fewer than the
+    # files the test waited for (two workers: both entries written, one report still in flight)
+    written = len(list(cache.glob("*.npz")))
+    assert 1 <= done <= written and left >= 1 and done + left <= 12, (line, written)
     _wait_for(lambda: not any(_alive(int(p.name)) for p in pids.iterdir()), 10, "workers to exit")
