@@ -166,9 +166,10 @@ class OperatorSpec:
         return d
 
     def to_json(self, exclude: tuple[str, ...] = ()) -> str:
-        """Canonical JSON (sorted keys, no spaces); ``exclude`` drops parameters (the
-        cache key drops ``k``). A parameter of ``_ADDED_LATER`` at its default is left out, so the cache keys
-        (and stored specs) of every spec that does not use it are those from before it existed."""
+        """Canonical JSON (sorted keys, no spaces); ``exclude`` drops parameters (the cache key drops ``k``).
+        A parameter of ``_ADDED_LATER`` at its default is left out, so adding a parameter leaves the JSON (and
+        cache key) of every spec that does not use it as it was; only a change of stored values invalidates
+        entries, through ``OPERATOR_VERSION``."""
         d = {
             k: v
             for k, v in self.to_dict().items()
