@@ -130,6 +130,9 @@ class CorrespondenceOptions:
     w_fmap, w_match : loss weights; tau, match_samples : the match loss's temperature and matches per pair.
     zoomout_k, zoomout_step : ZoomOut's final basis size (0: off) and step at evaluation.
     method : the map whose mean error is ``geodesic_error`` (``"nn"``, ``"fmap"`` or ``"zoomout"``).
+    fmap_unit : descriptors scaled to unit length per vertex before the functional-map layer (in training
+        and evaluation), as they already are for the match loss and nearest-neighbour matching: the solve
+        then no longer depends on the network's output scale, which otherwise sets how much ``lam`` weighs.
     """
 
     dim: int = 128
@@ -142,6 +145,7 @@ class CorrespondenceOptions:
     zoomout_k: int = 0
     zoomout_step: int = 5
     method: str = "fmap"
+    fmap_unit: bool = False
 
 
 @register_task
@@ -243,7 +247,7 @@ class CorrespondenceTask(Task):
         o = self.options
         total = outputs.new_zeros(())
         if o.w_fmap > 0:
-            C = self.fmap(outputs, ops, pairs)
+            C = self.fmap(self._fmap_input(outputs), ops, pairs)
             evecs = [e[:, : o.k].double() for e in ops.split(ops.evecs)]
             C_gt = torch.stack(
                 [fmap_from_matches(evecs[s], evecs[d], corres[s], corres[d]) for s, d in pairs.tolist()]
@@ -258,6 +262,12 @@ class CorrespondenceTask(Task):
             total = total + o.w_match * torch.stack(m).mean()
         P = int(pairs.shape[0])
         return total, {"loss_sum": float(total.detach()) * P, "meshes": P}
+
+    def _fmap_input(self, feats):
+        """(V, dim) descriptors as the functional-map layer reads them (``fmap_unit``)."""
+        import torch
+
+        return torch.nn.functional.normalize(feats, dim=-1) if self.options.fmap_unit else feats
 
     # -------------------------------------------------------------------------------- evaluation
     def _geodesic_rows(self, sample) -> GeodesicRows:
@@ -281,7 +291,7 @@ class CorrespondenceTask(Task):
             pairs = [(x, y) for x in range(n) for y in range(n) if x != y]  # points of x -> vertices of y
             # the fmap goes from y's functions to x's: the layer's (source, target) = (y, x)
             fm_pairs = torch.tensor([(y, x) for x, y in pairs], dtype=torch.long, device=ops.device)
-            C = self.fmap(torch.cat(feats), ops, fm_pairs).double().cpu().numpy()
+            C = self.fmap(self._fmap_input(torch.cat(feats)), ops, fm_pairs).double().cpu().numpy()
         return [f.double().cpu().numpy() for f in feats], pairs, C
 
     def _run_pairs(self, model, samples, device) -> dict:

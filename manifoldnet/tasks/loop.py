@@ -215,7 +215,8 @@ def write_curves(history: list, out: Path, monitor: str) -> None:
         if any(key in h for h in history):
             axes[1].plot(epochs, [h.get(key, float("nan")) for h in history], label=label)
     axes[1].set_xlabel("epoch")
-    axes[1].legend()
+    if axes[1].get_legend_handles_labels()[0]:  # empty before the first validation of a task without accuracy
+        axes[1].legend()
     fig.tight_layout()
     fig.savefig(out / "curves.png", dpi=100)
     plt.close(fig)

@@ -134,6 +134,39 @@ def test_loss_equals_fmap_loss_per_pair_for_three_meshes():
     assert float(loss) == pytest.approx(ref, rel=1e-10)
 
 
+def test_fmap_unit_makes_the_fmap_blind_to_descriptor_scale():
+    """task_options.fmap_unit: the layer reads unit-length descriptors, so scaling each vertex's descriptor
+    by any positive factor leaves the loss and the evaluated maps unchanged; without it they change (the
+    network's output scale would set how much lam weighs)."""
+    shp = [g.generate_shape("star", s, 200) for s in range(2)]
+    losses, maps = {}, {}
+    for unit in (True, False):
+        rng = np.random.default_rng(2)  # the same descriptors and scales in both rounds
+        task = make_task(_config(w_match=0.0, fmap_unit=unit))
+        spec = task.operator_spec(task.build_model())
+        samples = [_sample(task, spec, x.name, x.mesh, x.template_to_vertex()) for x in shp]
+        batch = task.collate(samples, torch.device("cpu"))
+        feat = torch.tensor(rng.normal(size=(batch["ops"].n_verts, 16)))
+        scale = torch.tensor(rng.uniform(0.01, 100.0, size=(batch["ops"].n_verts, 1)))
+        unit_feat = torch.nn.functional.normalize(feat, dim=-1)
+        losses[unit] = [float(task.loss(f, batch)[0]) for f in (feat, feat * scale, unit_feat)]
+
+        class Scaled(OperatorModule):
+            def __init__(self, factor):
+                super().__init__()
+                self.factor = factor
+
+            def forward(self, x, ops):
+                return normalized_xyz(ops) * self.factor
+
+        maps[unit] = [task._descriptors(Scaled(f), samples, torch.device("cpu"))[2] for f in (1.0, 1e-3)]
+    assert losses[True][0] == pytest.approx(losses[True][1], rel=1e-9)
+    assert losses[True][0] == pytest.approx(losses[False][2], rel=1e-9)  # = the plain layer on unit rows
+    assert abs(losses[False][0] - losses[False][1]) > 1e-3 * losses[False][0]
+    np.testing.assert_allclose(maps[True][0], maps[True][1], atol=1e-9)
+    assert np.abs(maps[False][0] - maps[False][1]).max() > 1e-3
+
+
 def test_evaluate_and_predictions_on_a_permuted_copy(tmp_path):
     task = make_task(_config(k=10, zoomout_k=30, zoomout_step=5, method="zoomout"))
     spec = task.operator_spec(task.build_model())

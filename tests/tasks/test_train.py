@@ -15,7 +15,7 @@ from manifoldnet import cli, load_mesh
 from manifoldnet.data.generated import generated_benchmark, write_benchmark
 from manifoldnet.tasks import config_from_dict, load_config, make_task
 from manifoldnet.tasks.checkpoint import load_checkpoint
-from manifoldnet.tasks.loop import train
+from manifoldnet.tasks.loop import train, write_curves
 from manifoldnet.tasks.segmentation import confusion_summary, segmentation_metrics
 from tests.tasks.helpers_tasks import small_config
 
@@ -199,3 +199,20 @@ def test_classification_metrics_by_hand(tmp_path):
     assert m["class_accuracy"] == {"blob": 1.0, "body": 0.0, "star": 0.5, "torus": 1.0}
     assert m["mean_class_accuracy"] == pytest.approx(2.5 / 4)
     assert m["most_confused"][0] == {"true": "body", "pred": "blob", "count": 1, "share": 1.0}
+
+
+def test_curves_of_epochs_without_validation_or_accuracy(tmp_path):
+    """A correspondence run validating every 10th epoch has, at first, only losses: the curves are written
+    (JSON with every figure, the PNG) without a warning about an empty legend; a validation later adds its
+    line."""
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    history = [{"epoch": 1, "train_loss": 3.0}, {"epoch": 2, "train_loss": 2.5}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_curves(history, tmp_path, "geodesic_error")
+        history.append({"epoch": 3, "train_loss": 2.0, "val_geodesic_error": 0.05})
+        write_curves(history, tmp_path, "geodesic_error")
+    assert json.loads((tmp_path / "history.json").read_text()) == history
+    assert (tmp_path / "curves.png").stat().st_size > 1000
