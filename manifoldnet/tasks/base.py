@@ -192,6 +192,7 @@ class Task(ABC):
                 patch_k=o.patch_k,
                 patch_radius=o.patch_radius,
                 patch_rings=o.patch_rings,
+                gauge=o.gauge,
             )
         except ValueError as exc:
             raise ConfigError(f"{exc} (config section 'operators')") from None

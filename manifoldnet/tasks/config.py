@@ -110,7 +110,11 @@ class OperatorsConfig:
     reference DiffusionNet's convention) or ``"none"``. ``cache``: folder (None: the default cache,
     ``$MANIFOLDNET_CACHE``); ``workers``: processes that compute missing bundles. ``patch_k`` /
     ``patch_radius`` / ``patch_rings``: geodesic patches (the k nearest, within a radius, within n edges),
-    for a model that reads the ``patches`` field (exactly one)."""
+    for a model that reads the ``patches`` field (exactly one). ``gauge``: the vertex frames that orient
+    log maps, patches and gradients (``"intrinsic"``, ``"world"``, ``"principal"``:
+    :func:`manifoldnet.geometry.vertex_frames`): a gauge-dependent layer (MoNet, GCNN without pooling)
+    matches features across shapes only where the gauge is consistent across them, e.g. ``"world"`` on
+    aligned shapes."""
 
     k: int = 128
     n_hks: int = 16
@@ -121,6 +125,7 @@ class OperatorsConfig:
     patch_k: int | None = None
     patch_radius: float | None = None
     patch_rings: int | None = None
+    gauge: str = "intrinsic"
     cache: str | None = None
     workers: int = 2
 

@@ -145,15 +145,14 @@ def test_shipped_configs_load_make_their_task_and_build_their_model(path):
     from manifoldnet.operators import OperatorSpec
 
     config = load_config(path)
-    assert make_task(config).name == config.task
+    task = make_task(config)
+    assert task.name == config.task
     m = config.model
     model = build_model(m.name, 3, 4, width=m.width, n_blocks=m.n_blocks, dropout=m.dropout, **m.options)
     assert isinstance(model, torch.nn.Module) and sum(p.numel() for p in model.parameters()) > 0
-    o = config.operators
-    fields = tuple(sorted({*model.required_fields, "mass"}))
-    OperatorSpec(
-        fields=fields, k=o.k, patch_k=o.patch_k, patch_radius=o.patch_radius, patch_rings=o.patch_rings
-    )
+    spec = task.operator_spec(model)  # every operators key through OperatorSpec's own checks
+    assert isinstance(spec, OperatorSpec) and set(model.required_fields) <= set(spec.fields)
+    assert (spec.k, spec.gauge) == (config.operators.k, config.operators.gauge)
 
 
 def test_operators_patch_rings_reach_the_spec():
@@ -170,6 +169,20 @@ def test_operators_patch_rings_reach_the_spec():
         load_config(path, ["operators.patch_rings=1.5"])
     task = make_task(load_config(path, ["operators.patch_rings=2", "operators.patch_k=8"]))
     with pytest.raises(ConfigError, match=r"exactly one of .*patch_rings=.*section 'operators'"):
+        task.operator_spec(model)
+
+
+def test_operators_gauge_reaches_the_spec():
+    """operators.gauge orients the log maps a gauge-dependent layer reads; an unknown gauge is named."""
+    pytest.importorskip("torch")
+    from manifoldnet.nn import build_model
+
+    model = build_model("monet", 3, 4)
+    path = next(p for p in SHIPPED if p.name == "rna_monet.yaml")
+    assert make_task(load_config(path)).operator_spec(model).gauge == "intrinsic"
+    assert make_task(load_config(path, ["operators.gauge=world"])).operator_spec(model).gauge == "world"
+    task = make_task(load_config(path, ["operators.gauge=north"]))
+    with pytest.raises(ConfigError, match=r"gauge.*north.*section 'operators'"):
         task.operator_spec(model)
 
 
