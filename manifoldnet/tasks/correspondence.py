@@ -246,15 +246,17 @@ class CorrespondenceTask(Task):
             return outputs.sum() * 0.0, {}
         o = self.options
         total = outputs.new_zeros(())
+        # unit descriptors: the match loss's, and with fmap_unit the fmap layer's too (normalized once)
+        unit = torch.nn.functional.normalize(outputs, dim=-1) if o.w_match > 0 or o.fmap_unit else None
         if o.w_fmap > 0:
-            C = self.fmap(self._fmap_input(outputs), ops, pairs)
+            C = self.fmap(unit if o.fmap_unit else outputs, ops, pairs)
             evecs = [e[:, : o.k].double() for e in ops.split(ops.evecs)]
             C_gt = torch.stack(
                 [fmap_from_matches(evecs[s], evecs[d], corres[s], corres[d]) for s, d in pairs.tolist()]
             )
             total = total + o.w_fmap * ((C - C_gt.to(C.dtype)) ** 2).sum(dim=(1, 2)).mean()
         if o.w_match > 0:
-            f = ops.split(torch.nn.functional.normalize(outputs, dim=-1))
+            f = ops.split(unit)
             m = [
                 soft_match_loss(f[s], f[d], corres[s], corres[d], o.tau, o.match_samples)
                 for s, d in pairs.tolist()
