@@ -59,6 +59,17 @@ class XYZ(OperatorModule):
         return normalized_xyz(ops)
 
 
+class Scaled(OperatorModule):
+    """:class:`XYZ` times a constant factor (the same descriptors at another output scale)."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x, ops):
+        return normalized_xyz(ops) * self.factor
+
+
 def test_cumulative_error_curve():
     x, y = cumulative_error_curve([0.0, 0.1, 0.1, 0.3], x_max=0.25, n=6)
     np.testing.assert_allclose(x, [0, 0.05, 0.1, 0.15, 0.2, 0.25])
@@ -150,14 +161,6 @@ def test_fmap_unit_makes_the_fmap_blind_to_descriptor_scale():
         scale = torch.tensor(rng.uniform(0.01, 100.0, size=(batch["ops"].n_verts, 1)))
         unit_feat = torch.nn.functional.normalize(feat, dim=-1)
         losses[unit] = [float(task.loss(f, batch)[0]) for f in (feat, feat * scale, unit_feat)]
-
-        class Scaled(OperatorModule):
-            def __init__(self, factor):
-                super().__init__()
-                self.factor = factor
-
-            def forward(self, x, ops):
-                return normalized_xyz(ops) * self.factor
 
         maps[unit] = [task._descriptors(Scaled(f), samples, torch.device("cpu"))[2] for f in (1.0, 1e-3)]
     assert losses[True][0] == pytest.approx(losses[True][1], rel=1e-9)
